@@ -1,0 +1,50 @@
+package grader
+
+import (
+	"context"
+	"net"
+	"syscall"
+	"time"
+)
+
+// Target is how the grader reaches and observes the server under test. The
+// grader defines it; sandbox backends (docker, process, url) satisfy it
+// without importing this package.
+type Target interface {
+	// BaseURL is the URL the learner would use to reach their own server,
+	// e.g. "http://localhost:8080". It is used for request URLs (the host
+	// part is only informative when DialContext routes elsewhere) and for
+	// the copy-pasteable curl lines in failure output.
+	BaseURL() string
+	// DialContext opens a connection to the server. Every request the
+	// grader sends goes through it, whatever the address in BaseURL says.
+	DialContext(ctx context.Context, network, addr string) (net.Conn, error)
+	// LogMark is the total number of bytes the server has written to its
+	// combined stdout and stderr so far.
+	LogMark() int64
+	// LogsSince returns the server output written after mark. When output
+	// was capped or dropped, what is left is returned.
+	LogsSince(mark int64) []byte
+}
+
+// Restarter is a Target that can stop and start the server again, keeping
+// its data directory.
+type Restarter interface {
+	Restart(ctx context.Context) error
+}
+
+// Signaler is a Target that can deliver a signal to the server process and
+// observe how it exits.
+type Signaler interface {
+	Signal(ctx context.Context, sig syscall.Signal) error
+	// WaitExit waits until the server has exited, or until timeout passes,
+	// and reports its exit status.
+	WaitExit(ctx context.Context, timeout time.Duration) (ExitStatus, error)
+}
+
+// ExitStatus describes how the server process ended.
+type ExitStatus struct {
+	Exited    bool // false when it was still running at the deadline
+	Code      int
+	OOMKilled bool
+}
