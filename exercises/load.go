@@ -1,0 +1,323 @@
+package exercises
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Catalog is a loaded, validated roadmap with its exercises in step order.
+type Catalog struct {
+	Roadmap   Roadmap
+	Exercises []*Exercise
+	FS        fs.FS
+}
+
+// Files every exercise folder must have.
+var requiredFiles = []string{"exercise.yaml", "README.md", "hints.yaml", "suite.yaml"}
+
+var (
+	idRE         = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+	difficulties = []string{"easy", "medium", "hard"}
+	runtimes     = []string{"node", "go", "python", "dockerfile"}
+)
+
+// Load reads and validates a catalogue rooted at fsys (roadmap.yaml at its
+// top). Every problem found is reported, each as file:line:column.
+func Load(fsys fs.FS) (*Catalog, error) {
+	c := &Catalog{FS: fsys}
+	var errs ErrorList
+	add := func(err error) {
+		var pe *PosError
+		var list ErrorList
+		switch {
+		case errors.As(err, &list):
+			errs = append(errs, list...)
+		case errors.As(err, &pe):
+			errs = append(errs, pe)
+		default:
+			errs = append(errs, &PosError{Msg: err.Error()})
+		}
+	}
+
+	rootNode, err := readYAML(fsys, "roadmap.yaml", &c.Roadmap)
+	if err != nil {
+		return nil, err
+	}
+	if c.Roadmap.Name == "" || !idRE.MatchString(c.Roadmap.Name) {
+		add(at("roadmap.yaml", mapValue(rootNode, "name"), rootNode, "name must be lower-case letters, digits and dashes"))
+	}
+	stepsNode := mapValue(rootNode, "steps")
+	if len(c.Roadmap.Steps) == 0 {
+		add(at("roadmap.yaml", stepsNode, rootNode, "the roadmap has no steps"))
+	}
+	seenID := map[string]bool{}
+	for i := range c.Roadmap.Steps {
+		rs := &c.Roadmap.Steps[i]
+		if stepsNode != nil && i < len(stepsNode.Content) {
+			rs.node = stepsNode.Content[i]
+		}
+		here := func(key string) *yaml.Node { return mapValue(rs.node, key) }
+		if rs.Step != i+1 {
+			add(at("roadmap.yaml", here("step"), rs.node, "step %d is numbered %d: steps must be numbered 1, 2, 3... in order with no gaps", i+1, rs.Step))
+		}
+		if !idRE.MatchString(rs.ID) {
+			add(at("roadmap.yaml", here("id"), rs.node, "id %q must be lower-case letters, digits and dashes", rs.ID))
+		} else if seenID[rs.ID] {
+			add(at("roadmap.yaml", here("id"), rs.node, "duplicate id %q", rs.ID))
+		}
+		seenID[rs.ID] = true
+		if rs.Dir == "" || path.Clean(rs.Dir) != rs.Dir || strings.HasPrefix(rs.Dir, "..") || path.IsAbs(rs.Dir) {
+			add(at("roadmap.yaml", here("dir"), rs.node, "dir %q must be a folder name beside roadmap.yaml", rs.Dir))
+			continue
+		}
+		ex, err := loadExercise(fsys, rs)
+		if err != nil {
+			add(err)
+			continue
+		}
+		c.Exercises = append(c.Exercises, ex)
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return c, nil
+}
+
+func loadExercise(fsys fs.FS, rs *RoadmapStep) (*Exercise, error) {
+	var errs ErrorList
+	addErr := func(err error) {
+		var pe *PosError
+		if errors.As(err, &pe) {
+			errs = append(errs, pe)
+		} else {
+			errs = append(errs, &PosError{File: rs.Dir, Msg: err.Error()})
+		}
+	}
+	if st, err := fs.Stat(fsys, rs.Dir); err != nil || !st.IsDir() {
+		return nil, at("roadmap.yaml", mapValue(rs.node, "dir"), rs.node, "folder %s does not exist", rs.Dir)
+	}
+	for _, f := range requiredFiles {
+		if _, err := fs.Stat(fsys, path.Join(rs.Dir, f)); err != nil {
+			addErr(&PosError{File: path.Join(rs.Dir, f), Msg: "missing: every exercise needs " + strings.Join(requiredFiles, ", ")})
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	sub, err := fs.Sub(fsys, rs.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", rs.Dir, err)
+	}
+	ex := &Exercise{Dir: rs.Dir, FS: sub}
+	file := path.Join(rs.Dir, "exercise.yaml")
+	node, err := readYAML(fsys, file, ex)
+	if err != nil {
+		return nil, err
+	}
+	check := func(ok bool, key, format string, a ...any) {
+		if !ok {
+			addErr(at(file, mapValue(node, key), node, format, a...))
+		}
+	}
+	check(ex.ID == rs.ID, "id", "id %q does not match the roadmap's id %q for step %d", ex.ID, rs.ID, rs.Step)
+	check(ex.Step == rs.Step, "step", "step %d does not match the roadmap, which lists %s as step %d", ex.Step, rs.ID, rs.Step)
+	check(strings.TrimSpace(ex.Title) != "", "title", "title is required")
+	check(strings.TrimSpace(ex.Summary) != "", "summary", "summary is required")
+	check(contains(difficulties, ex.Difficulty), "difficulty", "difficulty %q must be one of %s", ex.Difficulty, strings.Join(difficulties, ", "))
+	check(ex.Runtime == "" || contains(runtimes, ex.Runtime), "runtime", "runtime %q must be one of %s", ex.Runtime, strings.Join(runtimes, ", "))
+	check(ex.Points > 0, "points", "points must be positive (the sum of the suite's test points)")
+	check(len(ex.Topics) > 0, "topics", "list at least one roadmap topic")
+	for k := range ex.Env {
+		check(k != "PORT" && k != "DATA_DIR", "env", "env must not set %s: coach sets it", k)
+	}
+
+	readme, err := fs.ReadFile(sub, "README.md")
+	if err != nil {
+		return nil, fmt.Errorf("read %s/README.md: %w", rs.Dir, err)
+	}
+	ex.README = string(readme)
+	if !strings.Contains(ex.README, "## What coach checks") {
+		addErr(&PosError{File: path.Join(rs.Dir, "README.md"), Msg: `the instructions must end with a "## What coach checks" section`})
+	}
+
+	hintsFile := path.Join(rs.Dir, "hints.yaml")
+	if hnode, err := readYAML(fsys, hintsFile, &ex.Hints); err != nil {
+		addErr(err)
+	} else if len(ex.Hints.Build) == 0 || len(ex.Hints.Test) == 0 {
+		addErr(at(hintsFile, nil, hnode, "give at least one build hint and one test hint"))
+	}
+
+	mutFile := path.Join(rs.Dir, "mutants.yaml")
+	if _, err := fs.Stat(fsys, mutFile); err == nil {
+		if err := loadMutants(fsys, mutFile, sub, ex); err != nil {
+			addErr(err)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return ex, nil
+}
+
+func loadMutants(fsys fs.FS, file string, sub fs.FS, ex *Exercise) error {
+	var mf mutantsFile
+	node, err := readYAML(fsys, file, &mf)
+	if err != nil {
+		return err
+	}
+	var errs ErrorList
+	list := mapValue(node, "mutants")
+	seen := map[string]bool{}
+	for i := range mf.Mutants {
+		m := &mf.Mutants[i]
+		var mn *yaml.Node
+		if list != nil && i < len(list.Content) {
+			mn = list.Content[i]
+			m.Line = mn.Line
+		}
+		bad := func(key, format string, a ...any) { errs = append(errs, at(file, mapValue(mn, key), mn, format, a...)) }
+		switch {
+		case !idRE.MatchString(m.ID):
+			bad("id", "mutant id %q must be lower-case letters, digits and dashes", m.ID)
+		case seen[m.ID]:
+			bad("id", "duplicate mutant id %q", m.ID)
+		}
+		seen[m.ID] = true
+		if !contains(Languages, m.Lang) {
+			bad("lang", "lang %q must be one of %s", m.Lang, strings.Join(Languages, ", "))
+			continue
+		}
+		if m.CaughtBy == "" {
+			bad("caught_by", "name the test that must catch this mutant")
+		}
+		if len(m.Edits) == 0 {
+			bad("edits", "a mutant needs at least one edit")
+		}
+		editsNode := mapValue(mn, "edits")
+		for j, e := range m.Edits {
+			var en *yaml.Node
+			if editsNode != nil && j < len(editsNode.Content) {
+				en = editsNode.Content[j]
+			}
+			src, err := fs.ReadFile(sub, path.Join("solutions", m.Lang, e.File))
+			if err != nil {
+				errs = append(errs, at(file, mapValue(en, "file"), en, "solutions/%s/%s does not exist", m.Lang, e.File))
+				continue
+			}
+			if n := bytes.Count(src, []byte(e.Find)); e.Find == "" || n != 1 {
+				errs = append(errs, at(file, mapValue(en, "find"), en,
+					"find text occurs %d times in solutions/%s/%s; it must occur exactly once", n, m.Lang, e.File))
+			}
+		}
+	}
+	ex.Mutants = mf.Mutants
+	if len(errs) > 0 {
+		return errs
+	}
+	return nil
+}
+
+// readYAML reads file from fsys and decodes it strictly into v, returning
+// the root mapping node for positions.
+func readYAML(fsys fs.FS, file string, v any) (*yaml.Node, error) {
+	data, err := fs.ReadFile(fsys, file)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, &PosError{File: file, Msg: "missing"}
+		}
+		return nil, fmt.Errorf("read %s: %w", file, err)
+	}
+	if err := ParseYAML(file, data, v); err != nil {
+		return nil, err
+	}
+	var doc yaml.Node
+	_ = yaml.Unmarshal(data, &doc) // it parsed above
+	if doc.Kind == yaml.DocumentNode && len(doc.Content) == 1 {
+		return doc.Content[0], nil
+	}
+	return &doc, nil
+}
+
+// mapValue returns the value node of key in a mapping node, or nil.
+func mapValue(node *yaml.Node, key string) *yaml.Node {
+	if node == nil || node.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(node.Content); i += 2 {
+		if node.Content[i].Value == key {
+			return node.Content[i+1]
+		}
+	}
+	return nil
+}
+
+// at builds a PosError at node, or at fallback when node is nil (a key that
+// is missing is reported where its mapping starts).
+func at(file string, node, fallback *yaml.Node, format string, a ...any) *PosError {
+	if node == nil {
+		node = fallback
+	}
+	e := Errorf(node, format, a...)
+	e.File = file
+	return e
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Find returns the exercise named by a step number ("3"), a step name
+// ("step-3", "step-03") or an id ("todo-api").
+func (c *Catalog) Find(name string) (*Exercise, error) {
+	name = strings.ToLower(strings.TrimSpace(name))
+	num := strings.TrimPrefix(name, "step-")
+	if n, err := strconv.Atoi(num); err == nil {
+		for _, ex := range c.Exercises {
+			if ex.Step == n {
+				return ex, nil
+			}
+		}
+		return nil, &NotFoundError{Name: name, Catalog: c}
+	}
+	for _, ex := range c.Exercises {
+		if ex.ID == name || ex.Dir == name {
+			return ex, nil
+		}
+	}
+	return nil, &NotFoundError{Name: name, Catalog: c}
+}
+
+// NotFoundError is an exercise name that names nothing in the catalogue.
+type NotFoundError struct {
+	Name    string
+	Catalog *Catalog
+}
+
+func (e *NotFoundError) Error() string {
+	n := len(e.Catalog.Exercises)
+	return fmt.Sprintf("no step %q in the %s roadmap: name a step as 3, step-3 or its id (steps 1-%d; see `coach list`)",
+		e.Name, e.Catalog.Roadmap.Name, n)
+}
+
+// Next returns the exercise after ex, or nil at the end of the roadmap.
+func (c *Catalog) Next(ex *Exercise) *Exercise {
+	for i, x := range c.Exercises {
+		if x == ex && i+1 < len(c.Exercises) {
+			return c.Exercises[i+1]
+		}
+	}
+	return nil
+}

@@ -1,0 +1,133 @@
+package exercises
+
+import (
+	"fmt"
+	"io/fs"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Languages are the languages of starters and reference solutions.
+var Languages = []string{"node", "go", "python"}
+
+// Roadmap is a catalogue's roadmap.yaml: the ordered steps.
+type Roadmap struct {
+	Name        string        `yaml:"name"`
+	Title       string        `yaml:"title"`
+	Description string        `yaml:"description"`
+	URL         string        `yaml:"url"`
+	Steps       []RoadmapStep `yaml:"steps"`
+}
+
+// RoadmapStep places one exercise in the roadmap.
+type RoadmapStep struct {
+	Step int    `yaml:"step"`
+	ID   string `yaml:"id"`
+	Dir  string `yaml:"dir"`
+
+	node *yaml.Node
+}
+
+// Exercise is one step's exercise.yaml plus what the loader read beside it.
+type Exercise struct {
+	ID         string            `yaml:"id"`
+	Step       int               `yaml:"step"`
+	Title      string            `yaml:"title"`
+	Summary    string            `yaml:"summary"`
+	Difficulty string            `yaml:"difficulty"`
+	Topics     []Topic           `yaml:"topics"`
+	Env        map[string]string `yaml:"env"`
+	Runtime    string            `yaml:"runtime"`
+	Timeouts   Timeouts          `yaml:"timeouts"`
+	Points     float64           `yaml:"points"`
+
+	// Dir is the exercise's folder inside the catalogue; FS is rooted there.
+	Dir string `yaml:"-"`
+	FS  fs.FS  `yaml:"-"`
+	// README is the learner instructions (README.md).
+	README  string   `yaml:"-"`
+	Hints   Hints    `yaml:"-"`
+	Mutants []Mutant `yaml:"-"`
+}
+
+// Topic is a roadmap.sh node the exercise teaches.
+type Topic struct {
+	Name string `yaml:"name"`
+	URL  string `yaml:"url"`
+}
+
+// Timeouts bound the phases of a check.
+type Timeouts struct {
+	Build Duration `yaml:"build"`
+	Start Duration `yaml:"start"`
+	Test  Duration `yaml:"test"`
+}
+
+// Default timeouts, used where exercise.yaml is silent.
+const (
+	DefaultBuildTimeout = 5 * time.Minute
+	DefaultStartTimeout = 20 * time.Second
+	DefaultTestTimeout  = 30 * time.Second
+)
+
+// BuildTimeout, StartTimeout and TestTimeout apply the defaults.
+func (e *Exercise) BuildTimeout() time.Duration { return or(e.Timeouts.Build, DefaultBuildTimeout) }
+func (e *Exercise) StartTimeout() time.Duration { return or(e.Timeouts.Start, DefaultStartTimeout) }
+func (e *Exercise) TestTimeout() time.Duration  { return or(e.Timeouts.Test, DefaultTestTimeout) }
+
+func or(d Duration, def time.Duration) time.Duration {
+	if d == 0 {
+		return def
+	}
+	return time.Duration(d)
+}
+
+// Name is the canonical way to name the exercise on the command line.
+func (e *Exercise) Name() string { return fmt.Sprintf("step-%d", e.Step) }
+
+// Hints is hints.yaml: shown one at a time, gentle to specific.
+type Hints struct {
+	Build []string `yaml:"build"`
+	Test  []string `yaml:"test"`
+}
+
+// Mutant is a known-bad variant of a reference solution: edits over one
+// language's solution that the suite must catch with the named test.
+type Mutant struct {
+	ID          string `yaml:"id"`
+	Lang        string `yaml:"lang"`
+	Description string `yaml:"description"`
+	CaughtBy    string `yaml:"caught_by"`
+	Edits       []Edit `yaml:"edits"`
+
+	// Line is where the mutant is declared in mutants.yaml.
+	Line int `yaml:"-"`
+}
+
+// Edit replaces the one occurrence of Find in File by Replace.
+type Edit struct {
+	File    string `yaml:"file"`
+	Find    string `yaml:"find"`
+	Replace string `yaml:"replace"`
+}
+
+type mutantsFile struct {
+	Mutants []Mutant `yaml:"mutants"`
+}
+
+// Duration is a time.Duration written as "1.5s" or "5m" in YAML.
+type Duration time.Duration
+
+// UnmarshalYAML parses a Go duration string.
+func (d *Duration) UnmarshalYAML(node *yaml.Node) error {
+	if node.Kind != yaml.ScalarNode {
+		return Errorf(node, "want a duration such as 500ms, 20s or 5m")
+	}
+	v, err := time.ParseDuration(node.Value)
+	if err != nil || v < 0 {
+		return Errorf(node, "%q is not a duration (want e.g. 500ms, 20s or 5m)", node.Value)
+	}
+	*d = Duration(v)
+	return nil
+}
