@@ -1,0 +1,122 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/coachcli/coach/exercises"
+	"github.com/coachcli/coach/internal/config"
+	"github.com/coachcli/coach/sandbox"
+)
+
+// starter is what a check needs from a sandbox backend.
+type starter interface {
+	Start(ctx context.Context, spec sandbox.Spec) (sandbox.Instance, error)
+}
+
+// startServer builds and starts the workspace (or reaches --url) with the
+// backend named by kind: docker, process or url. The stop func removes the
+// server and everything the backend made for it; it ignores ctx's
+// cancellation, so it also cleans up after Ctrl-C.
+func startServer(ctx context.Context, g *globalOptions, cfg *config.Config, ex *exercises.Exercise,
+	kind, dir, url string, port int) (sandbox.Instance, func(), error) {
+	inst, owner, err := start(ctx, g, cfg, ex, kind, dir, url, port)
+	if err != nil {
+		if owner != nil {
+			_ = owner.Close()
+		}
+		return nil, nil, err
+	}
+	stop := func() {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 60*time.Second)
+		defer cancel()
+		if err := inst.Close(cctx); err != nil {
+			fmt.Fprintf(g.io.Err, "coach: cleanup: %v\n", err)
+		}
+		if owner != nil {
+			_ = owner.Close()
+		}
+	}
+	return inst, stop, nil
+}
+
+type closer interface{ Close() error }
+
+func start(ctx context.Context, g *globalOptions, cfg *config.Config, ex *exercises.Exercise,
+	kind, dir, url string, port int) (sandbox.Instance, closer, error) {
+	spec := sandbox.Spec{
+		Port:         port,
+		Env:          ex.Env,
+		BuildTimeout: ex.BuildTimeout(),
+		StartTimeout: ex.StartTimeout(),
+		OutputCap:    sandbox.DefaultOutputCap,
+		Progress:     g.io.Err,
+	}
+	if kind == "url" {
+		u, err := sandbox.NewURL(url)
+		if err != nil {
+			return nil, nil, err
+		}
+		inst, err := u.Start(ctx, spec)
+		return inst, nil, err
+	}
+	ws, err := workspaceFor(dir, ex)
+	if err != nil {
+		return nil, nil, err
+	}
+	spec.Workspace = ws
+	switch kind {
+	case "process":
+		spec.Port = 0 // a free port, so a server the learner runs on 8080 does not collide
+		inst, err := sandbox.NewProcess().Start(ctx, spec)
+		return inst, nil, err
+	case "docker":
+		d, err := sandbox.NewDocker(ctx, dockerOptions(cfg, g))
+		if err != nil {
+			return nil, nil, err
+		}
+		inst, err := d.Start(ctx, spec)
+		return inst, d, err
+	}
+	return nil, nil, usagef("unknown sandbox %q: want docker or process", kind)
+}
+
+// workspaceFor detects the learner's workspace, honouring an exercise that
+// demands a runtime (the containers step builds the learner's Dockerfile).
+func workspaceFor(dir string, ex *exercises.Exercise) (*sandbox.Workspace, error) {
+	if ex.Runtime != "" {
+		return sandbox.ForceRuntime(dir, sandbox.Runtime(ex.Runtime))
+	}
+	return sandbox.Detect(dir)
+}
+
+func instancePort(inst sandbox.Instance, fallback int) int {
+	if p, ok := inst.(interface{ Port() int }); ok {
+		return p.Port()
+	}
+	return fallback
+}
+
+// dockerOptions maps configuration onto the Docker backend's options.
+func dockerOptions(cfg *config.Config, g *globalOptions) sandbox.DockerOptions {
+	o := sandbox.DefaultDockerOptions()
+	o.Images[sandbox.Node] = cfg.String(config.KeyImageNode)
+	o.Images[sandbox.Go] = cfg.String(config.KeyImageGo)
+	o.Images[sandbox.Python] = cfg.String(config.KeyImagePython)
+	o.CAFile = cfg.String(config.KeyCAFile)
+	if mem, err := config.ParseBytes(cfg.String(config.KeyMemory)); err == nil {
+		o.Memory = mem
+	}
+	if cpus := cfg.Float(config.KeyCPUs); cpus > 0 {
+		o.NanoCPUs = int64(cpus * 1e9)
+	}
+	if p := cfg.Int(config.KeyPids); p > 0 {
+		o.PidsLimit = int64(p)
+	}
+	o.Runtime = cfg.String(config.KeyOCIRuntime)
+	o.User = cfg.String(config.KeyUser)
+	o.ReadOnly = cfg.Bool(config.KeyReadOnly)
+	o.Progress = g.io.Err
+	return o
+}

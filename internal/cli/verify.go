@@ -1,0 +1,344 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/coachcli/coach/exercises"
+	"github.com/coachcli/coach/grader"
+	"github.com/coachcli/coach/internal/config"
+)
+
+type verifyOptions struct {
+	g       *globalOptions
+	path    string // catalogue folder; "" = the embedded one
+	steps   []string
+	langs   []string
+	repeat  int
+	sandbox string
+	noMut   bool
+}
+
+func newExerciseCmd(g *globalOptions) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "exercise",
+		Short: "Author and verify exercises (instructors)",
+	}
+	cmd.AddCommand(newVerifyCmd(g))
+	return cmd
+}
+
+func newVerifyCmd(g *globalOptions) *cobra.Command {
+	o := &verifyOptions{g: g}
+	cmd := &cobra.Command{
+		Use:   "verify [catalogue-dir]",
+		Short: "Prove the suites: every reference solution passes, every mutant is caught",
+		Long: `Builds and runs every reference solution (every language) of every step N against
+the suites of steps 1..N, and every mutant against its own step's suite, and prints a
+matrix. Exits 1 when a solution fails a suite or a mutant is not caught by the test
+it names.`,
+		Example: `  coach exercise verify --all
+  coach exercise verify --step 3 --lang go
+  coach exercise verify ./my-pack --sandbox process
+  coach exercise verify --all --repeat 5     # flakiness guard: identical verdicts`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				o.path = args[0]
+			}
+			cfg, err := g.loadConfig(cmd, map[string]string{"sandbox": config.KeySandbox})
+			if err != nil {
+				return err
+			}
+			o.sandbox = cfg.String(config.KeySandbox)
+			return runVerify(cmd.Context(), o, cfg)
+		},
+	}
+	f := cmd.Flags()
+	f.Bool("all", false, "verify every step (the default when no --step is given)")
+	f.StringSliceVar(&o.steps, "step", nil, "verify only these steps")
+	f.StringSliceVar(&o.langs, "lang", nil, "verify only these languages")
+	f.IntVar(&o.repeat, "repeat", 1, "run everything this many times; verdicts must be identical")
+	f.String("sandbox", "docker", "docker or process")
+	f.BoolVar(&o.noMut, "no-mutants", false, "skip the mutants")
+	return cmd
+}
+
+// verdict is one cell of the verification: a workspace against a suite.
+type verdict struct {
+	Step    int      // the solution's (or mutant's) step
+	Lang    string   //
+	Mutant  string   // "" for a reference solution
+	Suite   int      // the step whose suite ran
+	Status  string   // pass, fail, error
+	Failed  []string // failed test ids
+	Message string
+}
+
+func (v verdict) key() string { return fmt.Sprintf("%d/%s/%s/%d", v.Step, v.Lang, v.Mutant, v.Suite) }
+
+func (v verdict) ok(want string) bool {
+	if v.Mutant == "" {
+		return v.Status == "pass"
+	}
+	return v.Status == "fail" && contains(v.Failed, want)
+}
+
+func runVerify(ctx context.Context, o *verifyOptions, cfg *config.Config) error {
+	var (
+		cat *exercises.Catalog
+		err error
+	)
+	if o.path != "" {
+		cat, err = exercises.Load(os.DirFS(o.path))
+	} else {
+		cat, err = catalog()
+	}
+	if err != nil {
+		return err
+	}
+	steps := make([]*loadedStep, 0, len(cat.Exercises))
+	for _, ex := range cat.Exercises {
+		s, err := parseSuite(ex)
+		if err != nil {
+			return err
+		}
+		steps = append(steps, &loadedStep{ex: ex, suite: s})
+	}
+	if err := checkMutantTests(steps); err != nil {
+		return err
+	}
+	var selected []*loadedStep
+	for _, st := range steps {
+		if len(o.steps) == 0 || contains(o.steps, fmt.Sprint(st.ex.Step)) || contains(o.steps, st.ex.Name()) || contains(o.steps, st.ex.ID) {
+			selected = append(selected, st)
+		}
+	}
+	if len(selected) == 0 {
+		return usagef("no step matches --step %s", strings.Join(o.steps, ","))
+	}
+	out := o.g.io.Out
+	start := time.Now()
+	var first map[string]verdict
+	var all []verdict
+	for round := 1; round <= max(o.repeat, 1); round++ {
+		if o.repeat > 1 {
+			fmt.Fprintf(out, "round %d/%d\n", round, o.repeat)
+		}
+		vs, err := verifyRound(ctx, o, cfg, steps, selected)
+		if err != nil {
+			return err
+		}
+		if first == nil {
+			first = map[string]verdict{}
+			for _, v := range vs {
+				first[v.key()] = v
+			}
+			all = vs
+			continue
+		}
+		for _, v := range vs {
+			if p := first[v.key()]; p.Status != v.Status || strings.Join(p.Failed, ",") != strings.Join(v.Failed, ",") {
+				return withCode(ExitFailed, fmt.Errorf("flaky: %s gave %s %v in round 1 and %s %v in round %d",
+					v.key(), p.Status, p.Failed, v.Status, v.Failed, round))
+			}
+		}
+	}
+	misses := printMatrix(out, steps, selected, all)
+	fmt.Fprintf(out, "\nverified in %s (%s sandbox)\n", time.Since(start).Round(time.Second), o.sandbox)
+	if misses > 0 {
+		return withCode(ExitFailed, fmt.Errorf("%d verification(s) failed", misses))
+	}
+	return nil
+}
+
+// checkMutantTests makes sure every mutant names a test of its step.
+func checkMutantTests(steps []*loadedStep) error {
+	var errs exercises.ErrorList
+	for _, st := range steps {
+		for _, m := range st.ex.Mutants {
+			if !hasTest(st.suite, m.CaughtBy) {
+				errs = append(errs, &exercises.PosError{File: filepath.Join(st.ex.Dir, "mutants.yaml"), Line: m.Line,
+					Msg: fmt.Sprintf("mutant %s: caught_by names %q, which is not a test of this step's suite", m.ID, m.CaughtBy)})
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return nil
+}
+
+func hasTest(s *grader.Suite, id string) bool {
+	for _, t := range s.Tests {
+		if t.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+func verifyRound(ctx context.Context, o *verifyOptions, cfg *config.Config, steps, selected []*loadedStep) ([]verdict, error) {
+	quiet := *o.g
+	quiet.io = &IOStreams{In: o.g.io.In, Out: io.Discard, Err: io.Discard, Getenv: o.g.io.Getenv}
+	progress := o.g.io.Err
+	var out []verdict
+	for _, st := range selected {
+		for _, lang := range st.ex.SolutionLanguages() {
+			if len(o.langs) > 0 && !contains(o.langs, lang) {
+				continue
+			}
+			dir, err := materialize(st.ex, lang, nil)
+			if err != nil {
+				return nil, err
+			}
+			for _, suite := range steps[:st.ex.Step] {
+				v := runOne(ctx, &quiet, cfg, o.sandbox, suite, dir)
+				v.Step, v.Lang, v.Suite = st.ex.Step, lang, suite.ex.Step
+				fmt.Fprintf(progress, "  %s %s solution vs step %d suite: %s\n", st.ex.Name(), lang, suite.ex.Step, v.Status)
+				out = append(out, v)
+				if ctx.Err() != nil {
+					os.RemoveAll(dir)
+					return nil, withCode(ExitInterrupted, ctx.Err())
+				}
+			}
+			os.RemoveAll(dir)
+		}
+		if o.noMut {
+			continue
+		}
+		for i := range st.ex.Mutants {
+			m := &st.ex.Mutants[i]
+			if len(o.langs) > 0 && !contains(o.langs, m.Lang) {
+				continue
+			}
+			dir, err := materialize(st.ex, m.Lang, m)
+			if err != nil {
+				return nil, err
+			}
+			v := runOne(ctx, &quiet, cfg, o.sandbox, st, dir)
+			v.Step, v.Lang, v.Mutant, v.Suite = st.ex.Step, m.Lang, m.ID, st.ex.Step
+			fmt.Fprintf(progress, "  %s mutant %s (%s): %s %v\n", st.ex.Name(), m.ID, m.Lang, v.Status, v.Failed)
+			out = append(out, v)
+			os.RemoveAll(dir)
+			if ctx.Err() != nil {
+				return nil, withCode(ExitInterrupted, ctx.Err())
+			}
+		}
+	}
+	return out, nil
+}
+
+// materialize writes a language's reference solution (with a mutant's
+// edits, if any) into a fresh temporary workspace.
+func materialize(ex *exercises.Exercise, lang string, m *exercises.Mutant) (string, error) {
+	dir, err := os.MkdirTemp("", "coach-verify-")
+	if err != nil {
+		return "", fmt.Errorf("create workspace: %w", err)
+	}
+	if _, err := exercises.CopyTree(ex.FS, exercises.SolutionDir(lang), dir, true); err != nil {
+		os.RemoveAll(dir)
+		return "", err
+	}
+	if m != nil {
+		if err := m.Apply(dir); err != nil {
+			os.RemoveAll(dir)
+			return "", err
+		}
+	}
+	return dir, nil
+}
+
+// runOne starts the workspace in dir and runs one step's suite against it.
+func runOne(ctx context.Context, g *globalOptions, cfg *config.Config, kind string, st *loadedStep, dir string) verdict {
+	inst, stop, err := startServer(ctx, g, cfg, st.ex, kind, dir, "", 8080)
+	if err != nil {
+		return verdict{Status: "error", Message: firstLine(err.Error())}
+	}
+	defer stop()
+	r := grader.Run(ctx, st.suite, inst, grader.RunOptions{
+		Seed: 1, Env: st.ex.Env, Port: instancePort(inst, 8080), DefaultTestTimeout: st.ex.TestTimeout(), ShowHidden: true,
+	})
+	v := verdict{Status: string(r.Status), Message: r.Message}
+	for _, t := range r.Tests {
+		if t.Status != grader.StatusPass {
+			v.Failed = append(v.Failed, t.ID)
+			if v.Message == "" {
+				v.Message = t.ID + ": " + firstLine(t.Message)
+			}
+		}
+	}
+	return v
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
+	return s
+}
+
+// printMatrix prints step × language for solutions and mutant → caught by,
+// and returns how many verifications failed.
+func printMatrix(w io.Writer, steps, selected []*loadedStep, vs []verdict) int {
+	misses := 0
+	byKey := map[string][]verdict{}
+	for _, v := range vs {
+		k := fmt.Sprintf("%d/%s/%s", v.Step, v.Lang, v.Mutant)
+		byKey[k] = append(byKey[k], v)
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "\nSOLUTIONS (passes steps 1..N)\t")
+	fmt.Fprintf(tw, "STEP\t%s\n", strings.Join(exercises.Languages, "\t"))
+	var details []string
+	for _, st := range selected {
+		row := []string{st.ex.Name()}
+		for _, lang := range exercises.Languages {
+			cell := "·"
+			if runs := byKey[fmt.Sprintf("%d/%s/", st.ex.Step, lang)]; len(runs) > 0 {
+				cell = "✓"
+				for _, v := range runs {
+					if !v.ok("") {
+						cell = fmt.Sprintf("✗ step %d", v.Suite)
+						misses++
+						details = append(details, fmt.Sprintf("%s %s solution fails the step %d suite: %s", st.ex.Name(), lang, v.Suite, v.Message))
+					}
+				}
+			}
+			row = append(row, cell)
+		}
+		fmt.Fprintln(tw, strings.Join(row, "\t"))
+	}
+	fmt.Fprintln(tw, "\nMUTANTS\t\t\t\t")
+	fmt.Fprintln(tw, "STEP\tMUTANT\tLANG\tMUST FAIL\tRESULT")
+	for _, st := range selected {
+		ms := append([]exercises.Mutant(nil), st.ex.Mutants...)
+		sort.SliceStable(ms, func(i, j int) bool { return ms[i].Lang < ms[j].Lang })
+		for _, m := range ms {
+			runs := byKey[fmt.Sprintf("%d/%s/%s", st.ex.Step, m.Lang, m.ID)]
+			if len(runs) == 0 {
+				continue
+			}
+			v := runs[0]
+			res := "✓ caught"
+			if !v.ok(m.CaughtBy) {
+				misses++
+				res = fmt.Sprintf("✗ %s (failed: %s)", v.Status, strings.Join(v.Failed, ", "))
+				details = append(details, fmt.Sprintf("%s mutant %s is not caught by %s: %s %s", st.ex.Name(), m.ID, m.CaughtBy, v.Status, v.Message))
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", st.ex.Name(), m.ID, m.Lang, m.CaughtBy, res)
+		}
+	}
+	_ = tw.Flush()
+	for _, d := range details {
+		fmt.Fprintln(w, "  ✗ "+d)
+	}
+	return misses
+}
