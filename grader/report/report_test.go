@@ -154,6 +154,24 @@ func TestTerminalFooter(t *testing.T) {
 	}
 }
 
+func TestReproduce(t *testing.T) {
+	tests := []struct {
+		name   string
+		step   int
+		target string
+		want   string
+	}{
+		{"docker", 3, "docker", "coach check step-3 --seed 42"},
+		{"process keeps the sandbox", 3, "process", "coach check step-3 --seed 42 --sandbox process"},
+		{"unknown step", 0, "url", "coach check <step> --seed 42"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, reproduce(&grader.Result{Step: tt.step, Target: tt.target, Seed: 42}))
+		})
+	}
+}
+
 func TestJSONExercismFields(t *testing.T) {
 	tests := []struct {
 		name   string

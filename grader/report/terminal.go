@@ -163,7 +163,12 @@ func reproduce(r *grader.Result) string {
 	if r.Step > 0 {
 		step = fmt.Sprintf("step-%d", r.Step)
 	}
-	return fmt.Sprintf("coach check %s --seed %d", step, r.Seed)
+	cmd := fmt.Sprintf("coach check %s --seed %d", step, r.Seed)
+	if r.Target == "process" {
+		// Without it the replay would run in Docker and might behave differently.
+		cmd += " --sandbox process"
+	}
+	return cmd
 }
 
 // failureBlock is the plain or coloured text a learner needs to act on one
