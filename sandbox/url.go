@@ -1,0 +1,125 @@
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// URLError means the --url the user gave is not one coach can check. Like
+// WorkspaceError it is the user's to fix, and the message says how.
+type URLError struct {
+	URL string
+	Msg string
+}
+
+func (e *URLError) Error() string { return e.Msg }
+
+// urlExample ends every URLError, so the fix is one copy away.
+const urlExample = "e.g. --url http://localhost:3000"
+
+// URLTarget is a server the learner runs themselves. coach neither builds
+// nor starts it and cannot see its output, restart it or signal it.
+type URLTarget struct {
+	base string // without a trailing slash
+	host string // host:port to dial
+	port int
+}
+
+// NewURL validates raw as the address of a learner's server: plain http
+// with a host and a port.
+func NewURL(raw string) (*URLTarget, error) {
+	fail := func(format string, a ...any) error {
+		return &URLError{URL: raw, Msg: fmt.Sprintf(format, a...) + " (" + urlExample + ")"}
+	}
+	s := strings.TrimSpace(raw)
+	if s == "" {
+		return nil, fail("--url is empty: give the address of your running server")
+	}
+	if !strings.Contains(s, "://") {
+		return nil, fail("%q has no scheme: did you mean http://%s?", raw, s)
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return nil, fail("%q is not a valid URL", raw)
+	}
+	switch {
+	case u.Scheme == "https":
+		return nil, fail("%q uses https: coach checks your server over plain http, so give its http:// address", raw)
+	case u.Scheme != "http":
+		return nil, fail("%q is not an http:// URL", raw)
+	case u.User != nil:
+		return nil, fail("%q contains a user name or password, which coach does not use", raw)
+	case u.RawQuery != "" || u.Fragment != "":
+		return nil, fail("%q has a query or fragment: give only the server's address", raw)
+	case u.Hostname() == "":
+		return nil, fail("%q has no host", raw)
+	case u.Port() == "":
+		return nil, fail("%q has no port: add the port your server listens on", raw)
+	}
+	port, err := strconv.Atoi(u.Port())
+	if err != nil || port < 1 || port > 65535 {
+		return nil, fail("%q has an invalid port %q", raw, u.Port())
+	}
+	u.Path = strings.TrimRight(u.Path, "/")
+	u.RawPath = ""
+	return &URLTarget{base: u.String(), host: u.Host, port: port}, nil
+}
+
+// Start checks that something accepts connections at the URL within
+// spec.StartTimeout; only Port, StartTimeout and Progress of spec are used.
+func (t *URLTarget) Start(ctx context.Context, spec Spec) (Instance, error) {
+	timeout := spec.StartTimeout
+	if timeout <= 0 {
+		timeout = processStartTimeout
+	}
+	fmt.Fprintf(progress(spec.Progress), "checking your server at %s (coach cannot see its output)\n", t.base)
+	inst := &URLInstance{base: t.base, host: t.host}
+	probe := DialProbe(func(ctx context.Context) (net.Conn, error) { return inst.DialContext(ctx, "tcp", t.host) })
+	err := WaitReady(ctx, timeout, nil, probe)
+	switch {
+	case err == nil:
+		return inst, nil
+	case errors.Is(err, ErrNotReady):
+		return nil, &StartError{
+			Reason:   fmt.Sprintf("nothing is listening at %s: start your server first", t.base),
+			ExitCode: -1,
+			Port:     t.port,
+		}
+	default:
+		return nil, fmt.Errorf("wait for %s: %w", t.base, err)
+	}
+}
+
+// URLInstance is a learner-run server reached at a URL. It has no Restart
+// or Signal methods on purpose: the grader reports the tests that need them
+// as not checkable.
+type URLInstance struct {
+	base string
+	host string
+}
+
+// BaseURL is the URL the user gave, without a trailing slash.
+func (u *URLInstance) BaseURL() string { return u.base }
+
+// DialContext connects to the URL's host and port, whatever addr says.
+func (u *URLInstance) DialContext(ctx context.Context, _, _ string) (net.Conn, error) {
+	var d net.Dialer
+	return d.DialContext(ctx, "tcp", u.host)
+}
+
+// LogMark is always 0: coach cannot see the server's output.
+func (u *URLInstance) LogMark() int64 { return 0 }
+
+// LogsSince is always nil: coach cannot see the server's output.
+func (u *URLInstance) LogsSince(int64) []byte { return nil }
+
+// Kind is "url".
+func (u *URLInstance) Kind() string { return "url" }
+
+// Close does nothing: the server is the learner's to stop.
+func (u *URLInstance) Close(context.Context) error { return nil }
