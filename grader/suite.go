@@ -1,0 +1,1016 @@
+package grader
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/ohler55/ojg/jp"
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/coachcli/coach/exercises"
+)
+
+// Suite is a decoded suite.yaml: every template, regex, JSONPath and
+// schema in it has been compiled.
+type Suite struct {
+	File  string
+	Vars  []Var
+	Tests []*Test
+}
+
+// Var is one suite variable, evaluated once per run in file order.
+type Var struct {
+	Name  string
+	Value *Value
+}
+
+// Test is one graded test: ordered steps, the first failing one ends it.
+type Test struct {
+	ID      string
+	Name    string
+	Points  float64
+	Hint    string
+	Timeout time.Duration // 0 means the run's default
+	Hidden  bool
+	Steps   []*Step
+
+	idNode *yaml.Node
+}
+
+// Points returns the sum of the points of every test.
+func (s *Suite) Points() float64 {
+	var p float64
+	for _, t := range s.Tests {
+		p += t.Points
+	}
+	return p
+}
+
+// ParseSuite decodes and validates a suite; errors name file:line:column.
+func ParseSuite(file string, data []byte) (*Suite, error) {
+	s := &Suite{}
+	if err := exercises.ParseYAML(file, data, s); err != nil {
+		return nil, err
+	}
+	s.File = file
+	return s, nil
+}
+
+var (
+	idRE    = regexp.MustCompile(`^[a-z0-9-]+$`)
+	identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	tokenRE = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+)
+
+// reserved names are set by the runner and cannot be vars or captures.
+var reserved = map[string]bool{"env": true, "port": true, "i": true}
+
+// UnmarshalYAML decodes the whole suite and checks what spans tests.
+func (s *Suite) UnmarshalYAML(node *yaml.Node) error {
+	var raw struct {
+		Vars  varList `yaml:"vars"`
+		Tests []*Test `yaml:"tests"`
+	}
+	if node.Kind != yaml.MappingNode {
+		return exercises.Errorf(node, "a suite is a map with vars and tests")
+	}
+	if err := exercises.DecodeNode(node, &raw); err != nil {
+		return err
+	}
+	if len(raw.Tests) == 0 {
+		return exercises.Errorf(node, "the suite has no tests")
+	}
+	seen := map[string]*Test{}
+	for _, t := range raw.Tests {
+		if prev, dup := seen[t.ID]; dup {
+			return exercises.Errorf(t.idNode, "test id %q is used twice (first at line %d)", t.ID, prev.idNode.Line)
+		}
+		seen[t.ID] = t
+	}
+	s.Vars, s.Tests = raw.Vars, raw.Tests
+	return nil
+}
+
+type varList []Var
+
+func (l *varList) UnmarshalYAML(node *yaml.Node) error {
+	if node.Kind != yaml.MappingNode {
+		return exercises.Errorf(node, "vars is a map of name: value")
+	}
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(node.Content); i += 2 {
+		k := node.Content[i]
+		if err := checkName(k, "variable", seen); err != nil {
+			return err
+		}
+		v := &Value{}
+		if err := v.UnmarshalYAML(node.Content[i+1]); err != nil {
+			return err
+		}
+		*l = append(*l, Var{Name: k.Value, Value: v})
+	}
+	return nil
+}
+
+func checkName(k *yaml.Node, what string, seen map[string]bool) error {
+	switch {
+	case !identRE.MatchString(k.Value):
+		return exercises.Errorf(k, "bad %s name %q: use letters, digits and _", what, k.Value)
+	case reserved[k.Value]:
+		return exercises.Errorf(k, "%q is reserved (env, port and i are set by coach)", k.Value)
+	case seen[k.Value]:
+		return exercises.Errorf(k, "%s %q is given twice", what, k.Value)
+	}
+	seen[k.Value] = true
+	return nil
+}
+
+// valueOf returns the key and value nodes of key in a mapping node.
+func valueOf(node *yaml.Node, key string) (k, v *yaml.Node) {
+	if node.Kind != yaml.MappingNode {
+		return nil, nil
+	}
+	for i := 0; i+1 < len(node.Content); i += 2 {
+		if node.Content[i].Value == key {
+			return node.Content[i], node.Content[i+1]
+		}
+	}
+	return nil, nil
+}
+
+// UnmarshalYAML decodes a test and checks its steps fit together.
+func (t *Test) UnmarshalYAML(node *yaml.Node) error {
+	var raw struct {
+		ID         string    `yaml:"id"`
+		Name       string    `yaml:"name"`
+		Points     *float64  `yaml:"points"`
+		Hint       string    `yaml:"hint"`
+		Timeout    *Duration `yaml:"timeout"`
+		Visibility string    `yaml:"visibility"`
+		Steps      []*Step   `yaml:"steps"`
+	}
+	if node.Kind != yaml.MappingNode {
+		return exercises.Errorf(node, "a test is a map with id, name and steps")
+	}
+	if err := exercises.DecodeNode(node, &raw); err != nil {
+		return err
+	}
+	_, idNode := valueOf(node, "id")
+	switch {
+	case idNode == nil:
+		return exercises.Errorf(node, "the test has no id")
+	case !idRE.MatchString(raw.ID):
+		return exercises.Errorf(idNode, "bad test id %q: use a-z, 0-9 and -", raw.ID)
+	case raw.Name == "":
+		return exercises.Errorf(node, "test %s has no name", raw.ID)
+	case len(raw.Steps) == 0:
+		return exercises.Errorf(node, "test %s has no steps", raw.ID)
+	}
+	*t = Test{ID: raw.ID, Name: raw.Name, Points: 1, Hint: raw.Hint, Steps: raw.Steps, idNode: idNode}
+	if raw.Points != nil {
+		if *raw.Points < 0 {
+			_, p := valueOf(node, "points")
+			return exercises.Errorf(p, "points must not be negative")
+		}
+		t.Points = *raw.Points
+	}
+	if raw.Timeout != nil {
+		t.Timeout = time.Duration(*raw.Timeout)
+	}
+	switch raw.Visibility {
+	case "", "visible":
+	case "hidden":
+		t.Hidden = true
+	default:
+		_, v := valueOf(node, "visibility")
+		return exercises.Errorf(v, "visibility must be visible or hidden, got %q", raw.Visibility)
+	}
+	return t.checkSteps(node)
+}
+
+// checkSteps validates what spans steps: async names, captures, and that
+// the test asserts anything at all.
+func (t *Test) checkSteps(node *yaml.Node) error {
+	pending := map[string]*Step{}
+	asserts := false
+	for _, s := range t.Steps {
+		switch {
+		case s.Request != nil && s.Async != "":
+			if pending[s.Async] != nil {
+				return exercises.Errorf(s.node, "async %q is already in flight", s.Async)
+			}
+			pending[s.Async] = s
+		case s.Await != "":
+			req := pending[s.Await]
+			if req == nil {
+				return exercises.Errorf(s.node, "await %q names no earlier async request of this test", s.Await)
+			}
+			s.awaited = req
+			delete(pending, s.Await)
+		}
+		asserts = asserts || s.asserts()
+	}
+	for name, s := range pending {
+		return exercises.Errorf(s.node, "async request %q is never awaited", name)
+	}
+	if !asserts {
+		return exercises.Errorf(node, "test %s asserts nothing: give an expect, counts, logs or exit step", t.ID)
+	}
+	return nil
+}
+
+// Duration is a Go duration written as text ("1500ms", "2s").
+type Duration time.Duration
+
+func (d *Duration) UnmarshalYAML(node *yaml.Node) error {
+	if node.Kind != yaml.ScalarNode {
+		return exercises.Errorf(node, "expected a duration like 2s or 500ms")
+	}
+	v, err := time.ParseDuration(node.Value)
+	if err != nil {
+		return exercises.Errorf(node, "bad duration %q: use a number with a unit, like 2s or 500ms", node.Value)
+	}
+	if v < 0 {
+		return exercises.Errorf(node, "duration %q must not be negative", node.Value)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// Step is one step of a test; exactly one kind field is set.
+type Step struct {
+	Request *Request // with Expect, Capture and Async
+	Expect  *Expect
+	Capture []Capture
+	Async   string
+
+	Burst   *Burst
+	Sleep   time.Duration
+	Logs    *LogsStep
+	Restart bool
+	Signal  syscall.Signal
+	Await   string
+	Exit    *ExitStep
+
+	kind    string
+	node    *yaml.Node
+	awaited *Step // the async request step an await checks
+}
+
+// Kind names the step's kind ("request", "burst", "sleep", ...).
+func (s *Step) Kind() string { return s.kind }
+
+var stepKinds = []string{"request", "burst", "parallel", "sleep", "logs", "restart", "signal", "await", "exit"}
+
+func isStepKind(k string) bool {
+	for _, x := range stepKinds {
+		if x == k {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Step) UnmarshalYAML(node *yaml.Node) error {
+	if node.Kind != yaml.MappingNode {
+		return exercises.Errorf(node, "a step is a map with one of %s", strings.Join(stepKinds, ", "))
+	}
+	*s = Step{node: node}
+	var kindKey *yaml.Node
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(node.Content); i += 2 {
+		k := node.Content[i]
+		if seen[k.Value] {
+			return exercises.Errorf(k, "%q is given twice", k.Value)
+		}
+		seen[k.Value] = true
+		switch {
+		case isStepKind(k.Value):
+			if kindKey != nil {
+				return exercises.Errorf(k, "a step does one thing: it has both %s and %s (split it into two steps)", kindKey.Value, k.Value)
+			}
+			kindKey = k
+		case k.Value == "expect" || k.Value == "capture" || k.Value == "async":
+		default:
+			return exercises.Errorf(k, "unknown step field %q (known: %s, expect, capture, async)", k.Value, strings.Join(stepKinds, ", "))
+		}
+	}
+	if kindKey == nil {
+		return exercises.Errorf(node, "the step has no kind: give one of %s", strings.Join(stepKinds, ", "))
+	}
+	s.kind = kindKey.Value
+	if s.kind == "parallel" {
+		s.kind = "burst"
+	}
+	for _, mod := range []string{"expect", "capture", "async"} {
+		if k, _ := valueOf(node, mod); k != nil && s.kind != "request" {
+			return exercises.Errorf(k, "%s belongs to a request step, not to %s", mod, kindKey.Value)
+		}
+	}
+	_, v := valueOf(node, kindKey.Value)
+	if err := s.decodeKind(v); err != nil {
+		return err
+	}
+	if s.kind == "request" {
+		return s.decodeRequestParts(node)
+	}
+	return nil
+}
+
+func (s *Step) decodeKind(v *yaml.Node) error {
+	switch s.kind {
+	case "request":
+		s.Request = &Request{}
+		return exercises.DecodeNode(v, s.Request)
+	case "burst":
+		s.Burst = &Burst{}
+		return exercises.DecodeNode(v, s.Burst)
+	case "sleep":
+		var d Duration
+		if err := exercises.DecodeNode(v, &d); err != nil {
+			return err
+		}
+		s.Sleep = time.Duration(d)
+	case "logs":
+		s.Logs = &LogsStep{}
+		return exercises.DecodeNode(v, s.Logs)
+	case "restart":
+		if v.Tag != "!!null" && !(v.Kind == yaml.MappingNode && len(v.Content) == 0) {
+			return exercises.Errorf(v, "restart takes no options: write restart: {}")
+		}
+		s.Restart = true
+	case "signal":
+		sig, err := parseSignal(v)
+		if err != nil {
+			return err
+		}
+		s.Signal = sig
+	case "await":
+		if err := exercises.DecodeNode(v, &s.Await); err != nil {
+			return err
+		}
+		if s.Await == "" {
+			return exercises.Errorf(v, "await needs the name of an async request")
+		}
+	case "exit":
+		s.Exit = &ExitStep{Within: 5 * time.Second}
+		if v.Tag == "!!null" {
+			return nil
+		}
+		return exercises.DecodeNode(v, s.Exit)
+	}
+	return nil
+}
+
+func (s *Step) decodeRequestParts(node *yaml.Node) error {
+	if _, v := valueOf(node, "expect"); v != nil {
+		s.Expect = &Expect{}
+		if err := exercises.DecodeNode(v, s.Expect); err != nil {
+			return err
+		}
+	}
+	if _, v := valueOf(node, "capture"); v != nil {
+		var c captureList
+		if err := exercises.DecodeNode(v, &c); err != nil {
+			return err
+		}
+		s.Capture = c
+	}
+	if _, v := valueOf(node, "async"); v != nil {
+		if err := exercises.DecodeNode(v, &s.Async); err != nil {
+			return err
+		}
+		if !identRE.MatchString(s.Async) {
+			return exercises.Errorf(v, "bad async name %q: use letters, digits and _", s.Async)
+		}
+	}
+	return nil
+}
+
+func (s *Step) asserts() bool {
+	switch s.kind {
+	case "request":
+		return s.Expect != nil
+	case "burst":
+		return s.Burst.Expect != nil || len(s.Burst.Counts) > 0
+	case "logs", "exit":
+		return true
+	}
+	return false
+}
+
+var signals = map[string]syscall.Signal{
+	"SIGHUP":  syscall.Signal(1),
+	"SIGINT":  syscall.Signal(2),
+	"SIGQUIT": syscall.Signal(3),
+	"SIGKILL": syscall.Signal(9),
+	"SIGUSR1": syscall.Signal(10), // Linux numbering: servers run in Linux containers
+	"SIGUSR2": syscall.Signal(12),
+	"SIGTERM": syscall.Signal(15),
+}
+
+func parseSignal(v *yaml.Node) (syscall.Signal, error) {
+	name := strings.ToUpper(v.Value)
+	if !strings.HasPrefix(name, "SIG") {
+		name = "SIG" + name
+	}
+	sig, ok := signals[name]
+	if v.Kind != yaml.ScalarNode || !ok {
+		return 0, exercises.Errorf(v, "unknown signal %q (known: SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGKILL, SIGUSR1, SIGUSR2)", v.Value)
+	}
+	return sig, nil
+}
+
+// Request is an HTTP request to send; its strings are templates.
+type Request struct {
+	Method    string
+	Path      *Template
+	Query     []KV
+	Headers   []KV
+	JSON      *Value
+	Body      *Template
+	Form      []KV
+	NoCookies bool
+	Timeout   time.Duration // 0 means 10s
+}
+
+// KV is one entry of an ordered map of templates (query, headers, form).
+type KV struct {
+	Key   string
+	Value *Template
+}
+
+type kvList []KV
+
+func (l *kvList) UnmarshalYAML(node *yaml.Node) error {
+	if node.Kind != yaml.MappingNode {
+		return exercises.Errorf(node, "expected a map of name: value")
+	}
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(node.Content); i += 2 {
+		k := node.Content[i]
+		if seen[strings.ToLower(k.Value)] {
+			return exercises.Errorf(k, "%q is given twice", k.Value)
+		}
+		seen[strings.ToLower(k.Value)] = true
+		t, err := parseTemplate(node.Content[i+1])
+		if err != nil {
+			return err
+		}
+		*l = append(*l, KV{Key: k.Value, Value: t})
+	}
+	return nil
+}
+
+const defaultRequestTimeout = 10 * time.Second
+
+func (r *Request) UnmarshalYAML(node *yaml.Node) error {
+	var raw struct {
+		Method    string    `yaml:"method"`
+		Path      *Template `yaml:"path"`
+		Query     kvList    `yaml:"query"`
+		Headers   kvList    `yaml:"headers"`
+		JSON      *Value    `yaml:"json"`
+		Body      *Template `yaml:"body"`
+		Form      kvList    `yaml:"form"`
+		NoCookies bool      `yaml:"no_cookies"`
+		Timeout   *Duration `yaml:"timeout"`
+	}
+	if node.Kind != yaml.MappingNode {
+		return exercises.Errorf(node, "a request is a map with method, path, ...")
+	}
+	if err := exercises.DecodeNode(node, &raw); err != nil {
+		return err
+	}
+	*r = Request{Method: raw.Method, Path: raw.Path, Query: raw.Query, Headers: raw.Headers,
+		JSON: raw.JSON, Body: raw.Body, Form: raw.Form, NoCookies: raw.NoCookies}
+	if r.Method == "" {
+		r.Method = "GET"
+	}
+	if _, m := valueOf(node, "method"); m != nil && !tokenRE.MatchString(r.Method) {
+		return exercises.Errorf(m, "bad method %q", r.Method)
+	}
+	_, p := valueOf(node, "path")
+	switch {
+	case r.Path == nil:
+		return exercises.Errorf(node, "the request has no path")
+	case r.Path.isConst() && !strings.HasPrefix(r.Path.src, "/"):
+		return exercises.Errorf(p, "path %q must start with /", r.Path.src)
+	}
+	if _, j := valueOf(node, "json"); j != nil && r.JSON == nil {
+		r.JSON = literal(nil) // `json: null` sends the JSON null
+	}
+	var bodyKey *yaml.Node
+	for _, name := range []string{"json", "body", "form"} {
+		if k, _ := valueOf(node, name); k != nil {
+			if bodyKey != nil {
+				return exercises.Errorf(k, "give at most one of json, body and form (got %s and %s)", bodyKey.Value, name)
+			}
+			bodyKey = k
+		}
+	}
+	for i, h := range r.Headers {
+		if !tokenRE.MatchString(h.Key) {
+			_, hs := valueOf(node, "headers")
+			return exercises.Errorf(hs.Content[2*i], "bad header name %q", h.Key)
+		}
+	}
+	r.Timeout = defaultRequestTimeout
+	if raw.Timeout != nil {
+		r.Timeout = time.Duration(*raw.Timeout)
+	}
+	return nil
+}
+
+// Expect is what a response must look like.
+type Expect struct {
+	Status      []int
+	Headers     []HeaderCheck
+	JSON        []JSONCheck
+	Body        *Matcher
+	Schema      *Schema
+	Cookies     []CookieCheck
+	MaxDuration time.Duration
+}
+
+// HeaderCheck matches one response header (name case-insensitive).
+type HeaderCheck struct {
+	Name  string
+	Match *Matcher
+}
+
+// JSONCheck matches the values a JSONPath selects in the body.
+type JSONCheck struct {
+	Path     string
+	Match    *Matcher
+	expr     jp.Expr
+	singular bool
+}
+
+func (e *Expect) UnmarshalYAML(node *yaml.Node) error {
+	var raw struct {
+		Status      statusList   `yaml:"status"`
+		Headers     headerChecks `yaml:"headers"`
+		JSON        jsonChecks   `yaml:"json"`
+		Body        *Matcher     `yaml:"body"`
+		Schema      *Schema      `yaml:"schema"`
+		Cookies     cookieChecks `yaml:"cookies"`
+		MaxDuration *Duration    `yaml:"max_duration"`
+	}
+	if node.Kind != yaml.MappingNode || len(node.Content) == 0 {
+		return exercises.Errorf(node, "expect is a map with at least one of status, headers, json, body, schema, cookies, max_duration")
+	}
+	if err := exercises.DecodeNode(node, &raw); err != nil {
+		return err
+	}
+	*e = Expect{Status: raw.Status, Headers: raw.Headers, JSON: raw.JSON, Body: raw.Body, Schema: raw.Schema, Cookies: raw.Cookies}
+	if raw.MaxDuration != nil {
+		e.MaxDuration = time.Duration(*raw.MaxDuration)
+	}
+	return nil
+}
+
+type statusList []int
+
+func (l *statusList) UnmarshalYAML(node *yaml.Node) error {
+	items := []*yaml.Node{node}
+	if node.Kind == yaml.SequenceNode {
+		items = node.Content
+		if len(items) == 0 {
+			return exercises.Errorf(node, "status needs at least one code")
+		}
+	}
+	for _, n := range items {
+		var code int
+		if err := exercises.DecodeNode(n, &code); err != nil {
+			return err
+		}
+		if code < 100 || code > 599 {
+			return exercises.Errorf(n, "bad status code %d: use 100..599", code)
+		}
+		*l = append(*l, code)
+	}
+	return nil
+}
+
+type headerChecks []HeaderCheck
+
+func (l *headerChecks) UnmarshalYAML(node *yaml.Node) error {
+	if node.Kind != yaml.MappingNode {
+		return exercises.Errorf(node, "headers is a map of header name: matcher")
+	}
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(node.Content); i += 2 {
+		k := node.Content[i]
+		lower := strings.ToLower(k.Value)
+		switch {
+		case !tokenRE.MatchString(k.Value):
+			return exercises.Errorf(k, "bad header name %q", k.Value)
+		case seen[lower]:
+			return exercises.Errorf(k, "header %q is given twice (names are case-insensitive)", k.Value)
+		}
+		seen[lower] = true
+		m := &Matcher{}
+		if err := m.UnmarshalYAML(node.Content[i+1]); err != nil {
+			return err
+		}
+		*l = append(*l, HeaderCheck{Name: k.Value, Match: m})
+	}
+	return nil
+}
+
+type jsonChecks []JSONCheck
+
+func (l *jsonChecks) UnmarshalYAML(node *yaml.Node) error {
+	if node.Kind != yaml.MappingNode {
+		return exercises.Errorf(node, "json is a map of JSONPath: matcher")
+	}
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(node.Content); i += 2 {
+		k := node.Content[i]
+		if seen[k.Value] {
+			return exercises.Errorf(k, "%q is given twice", k.Value)
+		}
+		seen[k.Value] = true
+		c, err := parseJSONPath(k)
+		if err != nil {
+			return err
+		}
+		c.Match = &Matcher{}
+		if err := c.Match.UnmarshalYAML(node.Content[i+1]); err != nil {
+			return err
+		}
+		*l = append(*l, c)
+	}
+	return nil
+}
+
+func parseJSONPath(k *yaml.Node) (JSONCheck, error) {
+	if !strings.HasPrefix(k.Value, "$") {
+		return JSONCheck{}, exercises.Errorf(k, "bad JSONPath %q: it must start with $", k.Value)
+	}
+	x, err := jp.ParseString(k.Value)
+	if err != nil {
+		return JSONCheck{}, exercises.Errorf(k, "bad JSONPath %q: %v", k.Value, err)
+	}
+	if len(x) == 0 {
+		return JSONCheck{}, exercises.Errorf(k, "bad JSONPath %q", k.Value)
+	}
+	if _, ok := x[0].(jp.Root); !ok {
+		return JSONCheck{}, exercises.Errorf(k, "bad JSONPath %q: it must start with $", k.Value)
+	}
+	return JSONCheck{Path: k.Value, expr: x, singular: isSingular(x)}, nil
+}
+
+// isSingular reports whether x selects at most one value (names and
+// indexes only, as RFC 9535 defines a singular query).
+func isSingular(x jp.Expr) bool {
+	for _, f := range x[1:] {
+		switch f.(type) {
+		case jp.Child, jp.Nth, jp.Bracket:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// Schema is a compiled JSON Schema (2020-12) written inline in YAML.
+type Schema struct {
+	schema *jsonschema.Schema
+}
+
+func (s *Schema) UnmarshalYAML(node *yaml.Node) error {
+	var doc any
+	if err := node.Decode(&doc); err != nil {
+		return exercises.Errorf(node, "bad JSON Schema: %v", err)
+	}
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return exercises.Errorf(node, "bad JSON Schema: keys must be strings (%v)", err)
+	}
+	val, err := jsonschema.UnmarshalJSON(strings.NewReader(string(b)))
+	if err != nil {
+		return exercises.Errorf(node, "bad JSON Schema: %v", err)
+	}
+	url := fmt.Sprintf("urn:coach:suite:schema:%d:%d", node.Line, node.Column)
+	c := jsonschema.NewCompiler()
+	c.DefaultDraft(jsonschema.Draft2020)
+	if err := c.AddResource(url, val); err != nil {
+		return exercises.Errorf(node, "bad JSON Schema: %v", err)
+	}
+	if s.schema, err = c.Compile(url); err != nil {
+		return exercises.Errorf(node, "bad JSON Schema: %v", err)
+	}
+	return nil
+}
+
+// CookieCheck matches a cookie set by the response (Set-Cookie).
+type CookieCheck struct {
+	Name     string
+	Exists   *bool
+	Value    *Matcher
+	HTTPOnly *bool
+	Secure   *bool
+	Path     *string
+	SameSite []string
+	Expired  *bool
+}
+
+type cookieChecks []CookieCheck
+
+func (l *cookieChecks) UnmarshalYAML(node *yaml.Node) error {
+	if node.Kind != yaml.MappingNode {
+		return exercises.Errorf(node, "cookies is a map of cookie name: checks")
+	}
+	for i := 0; i+1 < len(node.Content); i += 2 {
+		var raw struct {
+			Exists   *bool        `yaml:"exists"`
+			Value    *Matcher     `yaml:"value"`
+			HTTPOnly *bool        `yaml:"http_only"`
+			Secure   *bool        `yaml:"secure"`
+			Path     *string      `yaml:"path"`
+			SameSite stringOrList `yaml:"same_site"`
+			Expired  *bool        `yaml:"expired"`
+		}
+		if err := exercises.DecodeNode(node.Content[i+1], &raw); err != nil {
+			return err
+		}
+		*l = append(*l, CookieCheck{Name: node.Content[i].Value, Exists: raw.Exists, Value: raw.Value,
+			HTTPOnly: raw.HTTPOnly, Secure: raw.Secure, Path: raw.Path, SameSite: raw.SameSite, Expired: raw.Expired})
+	}
+	return nil
+}
+
+type stringOrList []string
+
+func (l *stringOrList) UnmarshalYAML(node *yaml.Node) error {
+	if node.Kind == yaml.ScalarNode {
+		*l = []string{node.Value}
+		return nil
+	}
+	var s []string
+	if err := exercises.DecodeNode(node, &s); err != nil {
+		return err
+	}
+	*l = s
+	return nil
+}
+
+// Capture saves a value from a response for later steps.
+type Capture struct {
+	Name   string
+	JSON   string
+	Header string
+	Cookie string
+	Regex  *regexp.Regexp
+	From   string // "body" or "header:NAME", for Regex
+
+	check JSONCheck
+}
+
+type captureList []Capture
+
+func (l *captureList) UnmarshalYAML(node *yaml.Node) error {
+	if node.Kind != yaml.MappingNode {
+		return exercises.Errorf(node, "capture is a map of name: source")
+	}
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(node.Content); i += 2 {
+		k, v := node.Content[i], node.Content[i+1]
+		if err := checkName(k, "capture", seen); err != nil {
+			return err
+		}
+		c, err := decodeCapture(k.Value, v)
+		if err != nil {
+			return err
+		}
+		*l = append(*l, c)
+	}
+	return nil
+}
+
+func decodeCapture(name string, v *yaml.Node) (Capture, error) {
+	var raw struct {
+		JSON   string `yaml:"json"`
+		Header string `yaml:"header"`
+		Cookie string `yaml:"cookie"`
+		Regex  string `yaml:"regex"`
+		From   string `yaml:"from"`
+	}
+	if v.Kind != yaml.MappingNode {
+		return Capture{}, exercises.Errorf(v, "a capture is a map with one of json, header, cookie, regex")
+	}
+	if err := exercises.DecodeNode(v, &raw); err != nil {
+		return Capture{}, err
+	}
+	c := Capture{Name: name, JSON: raw.JSON, Header: raw.Header, Cookie: raw.Cookie, From: raw.From}
+	n := 0
+	for _, src := range []string{"json", "header", "cookie", "regex"} {
+		if k, _ := valueOf(v, src); k != nil {
+			if n++; n > 1 {
+				return Capture{}, exercises.Errorf(k, "a capture has one source: json, header, cookie or regex")
+			}
+		}
+	}
+	if n == 0 {
+		return Capture{}, exercises.Errorf(v, "a capture needs one of json, header, cookie, regex")
+	}
+	if k, _ := valueOf(v, "json"); k != nil {
+		_, pv := valueOf(v, "json")
+		check, err := parseJSONPath(pv)
+		if err != nil {
+			return Capture{}, err
+		}
+		c.check = check
+	}
+	if k, f := valueOf(v, "from"); k != nil {
+		if raw.Regex == "" {
+			return Capture{}, exercises.Errorf(k, "from goes with regex")
+		}
+		if raw.From != "body" && !strings.HasPrefix(raw.From, "header:") {
+			return Capture{}, exercises.Errorf(f, "from must be body or header:NAME, got %q", raw.From)
+		}
+	}
+	if _, rv := valueOf(v, "regex"); rv != nil {
+		re, err := regexp.Compile(raw.Regex)
+		if err != nil {
+			return Capture{}, exercises.Errorf(rv, "bad regex %q: %s", raw.Regex, stripRegexpPrefix(err))
+		}
+		if re.NumSubexp() < 1 {
+			return Capture{}, exercises.Errorf(rv, "regex %q needs a group ( ) around the part to capture", raw.Regex)
+		}
+		c.Regex = re
+	}
+	return c, nil
+}
+
+// Burst sends Count copies of a request at once.
+type Burst struct {
+	Count   int
+	Request *Request
+	Expect  *Expect
+	Counts  map[int]int
+	Capture []Capture
+}
+
+func (b *Burst) UnmarshalYAML(node *yaml.Node) error {
+	var raw struct {
+		Count   int         `yaml:"count"`
+		Request *Request    `yaml:"request"`
+		Expect  *Expect     `yaml:"expect"`
+		Counts  map[int]int `yaml:"counts"`
+		Capture captureList `yaml:"capture"`
+	}
+	if node.Kind != yaml.MappingNode {
+		return exercises.Errorf(node, "burst is a map with count, request, expect, counts")
+	}
+	if err := exercises.DecodeNode(node, &raw); err != nil {
+		return err
+	}
+	switch {
+	case raw.Count < 1 || raw.Count > 1000:
+		return exercises.Errorf(node, "burst count must be 1..1000, got %d", raw.Count)
+	case raw.Request == nil:
+		return exercises.Errorf(node, "burst has no request")
+	}
+	sum := 0
+	for code, n := range raw.Counts {
+		if code < 100 || code > 599 || n < 0 {
+			_, c := valueOf(node, "counts")
+			return exercises.Errorf(c, "bad counts entry %d: %d", code, n)
+		}
+		sum += n
+	}
+	if sum > raw.Count {
+		_, c := valueOf(node, "counts")
+		return exercises.Errorf(c, "counts add up to %d, more than the %d requests sent", sum, raw.Count)
+	}
+	*b = Burst{Count: raw.Count, Request: raw.Request, Expect: raw.Expect, Counts: raw.Counts, Capture: raw.Capture}
+	return nil
+}
+
+// LogsStep checks the server's output since the test began.
+type LogsStep struct {
+	Within    time.Duration
+	Contains  *Template
+	Regex     *pattern
+	JSONLines *JSONLines
+}
+
+// JSONLines matches output lines that are JSON objects.
+type JSONLines struct {
+	Match []JSONCheck
+	Count *int // exactly this many; nil means at least one
+}
+
+func (l *LogsStep) UnmarshalYAML(node *yaml.Node) error {
+	var raw struct {
+		Within    *Duration `yaml:"within"`
+		Contains  *Template `yaml:"contains"`
+		Regex     *nodeRef  `yaml:"regex"`
+		JSONLines *nodeRef  `yaml:"json_lines"`
+	}
+	if node.Kind != yaml.MappingNode {
+		return exercises.Errorf(node, "logs is a map with within, contains, regex, json_lines")
+	}
+	if err := exercises.DecodeNode(node, &raw); err != nil {
+		return err
+	}
+	*l = LogsStep{Contains: raw.Contains}
+	if raw.Within != nil {
+		l.Within = time.Duration(*raw.Within)
+	}
+	if raw.Regex != nil {
+		p, err := parsePattern(raw.Regex.node)
+		if err != nil {
+			return err
+		}
+		l.Regex = p
+	}
+	if raw.JSONLines != nil {
+		l.JSONLines = &JSONLines{}
+		if err := l.JSONLines.decode(raw.JSONLines.node); err != nil {
+			return err
+		}
+	}
+	if l.Contains == nil && l.Regex == nil && l.JSONLines == nil {
+		return exercises.Errorf(node, "logs checks nothing: give contains, regex or json_lines")
+	}
+	return nil
+}
+
+func (j *JSONLines) decode(node *yaml.Node) error {
+	var raw struct {
+		Match *nodeRef `yaml:"match"`
+		Count *int     `yaml:"count"`
+	}
+	if node.Kind != yaml.MappingNode {
+		return exercises.Errorf(node, "json_lines is a map with match and count")
+	}
+	if err := exercises.DecodeNode(node, &raw); err != nil {
+		return err
+	}
+	if raw.Match == nil || raw.Match.node.Kind != yaml.MappingNode {
+		return exercises.Errorf(node, "json_lines needs match: a map of field: matcher")
+	}
+	if raw.Count != nil && *raw.Count < 0 {
+		return exercises.Errorf(node, "count must not be negative")
+	}
+	j.Count = raw.Count
+	match := raw.Match.node
+	for i := 0; i+1 < len(match.Content); i += 2 {
+		k := match.Content[i]
+		var c JSONCheck
+		if strings.HasPrefix(k.Value, "$") {
+			var err error
+			if c, err = parseJSONPath(k); err != nil {
+				return err
+			}
+		} else {
+			// A plain key names a top-level field of the line.
+			c = JSONCheck{Path: k.Value, expr: jp.Expr{jp.Root('$'), jp.Child(k.Value)}, singular: true}
+		}
+		c.Match = &Matcher{}
+		if err := c.Match.UnmarshalYAML(match.Content[i+1]); err != nil {
+			return err
+		}
+		j.Match = append(j.Match, c)
+	}
+	return nil
+}
+
+// ExitStep waits for the server to exit.
+type ExitStep struct {
+	Within time.Duration
+	Code   *int
+}
+
+func (e *ExitStep) UnmarshalYAML(node *yaml.Node) error {
+	var raw struct {
+		Within *Duration `yaml:"within"`
+		Code   *int      `yaml:"code"`
+	}
+	if err := exercises.DecodeNode(node, &raw); err != nil {
+		return err
+	}
+	e.Code = raw.Code
+	if raw.Within != nil {
+		e.Within = time.Duration(*raw.Within)
+	}
+	return nil
+}
+
+// nodeRef keeps a YAML node for decoding later; DecodeNode treats it as
+// a type that decodes itself, so its keys are checked by whoever reads it.
+type nodeRef struct{ node *yaml.Node }
+
+func (r *nodeRef) UnmarshalYAML(node *yaml.Node) error {
+	r.node = node
+	return nil
+}
