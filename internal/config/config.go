@@ -102,10 +102,15 @@ func Load(o Options) (*Config, error) {
 
 	if o.Flags != nil {
 		for name, key := range o.FlagKeys {
-			if f := o.Flags.Lookup(name); f != nil {
-				if err := v.BindPFlag(key, f); err != nil {
-					return nil, fmt.Errorf("bind flag --%s: %w", name, err)
-				}
+			f := o.Flags.Lookup(name)
+			if f == nil {
+				continue
+			}
+			if err := v.BindPFlag(key, f); err != nil {
+				return nil, fmt.Errorf("bind flag --%s: %w", name, err)
+			}
+			if f.Changed {
+				v.Set(key, f.Value.String()) // above the injected environment, which is Set too
 			}
 		}
 	}

@@ -1,0 +1,153 @@
+package exercises
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"testing/fstest"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const goodRoadmap = `name: demo
+title: Demo
+steps:
+  - step: 1
+    id: hello
+    dir: step-01-hello
+`
+
+const goodExercise = `id: hello
+step: 1
+title: Hello
+summary: Say hello.
+difficulty: easy
+topics:
+  - name: HTTP
+    url: https://roadmap.sh/backend
+points: 3
+`
+
+func goodFS() fstest.MapFS {
+	return fstest.MapFS{
+		"roadmap.yaml":                       {Data: []byte(goodRoadmap)},
+		"step-01-hello/exercise.yaml":        {Data: []byte(goodExercise)},
+		"step-01-hello/README.md":            {Data: []byte("# Hello\n\n## What coach checks\n")},
+		"step-01-hello/hints.yaml":           {Data: []byte("build: [a]\ntest: [b]\n")},
+		"step-01-hello/suite.yaml":           {Data: []byte("tests: []\n")},
+		"step-01-hello/solutions/go/main.go": {Data: []byte("package main\n// hello\n")},
+		"step-01-hello/mutants.yaml": {Data: []byte(`mutants:
+  - id: m1
+    lang: go
+    caught_by: t1
+    edits:
+      - file: main.go
+        find: hello
+        replace: bye
+`)},
+	}
+}
+
+func TestLoadGood(t *testing.T) {
+	c, err := Load(goodFS())
+	require.NoError(t, err)
+	require.Len(t, c.Exercises, 1)
+	ex := c.Exercises[0]
+	assert.Equal(t, "hello", ex.ID)
+	assert.Equal(t, DefaultStartTimeout, ex.StartTimeout())
+	assert.Equal(t, []string{"go"}, ex.SolutionLanguages())
+	require.Len(t, ex.Mutants, 1)
+	assert.Equal(t, 2, ex.Mutants[0].Line)
+	for _, name := range []string{"1", "step-1", "step-01", "hello", "STEP-1"} {
+		got, err := c.Find(name)
+		require.NoError(t, err, name)
+		assert.Same(t, ex, got)
+	}
+	_, err = c.Find("step-9")
+	assert.ErrorContains(t, err, `no step "step-9"`)
+}
+
+func TestLoadErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		file string
+		data string
+		want string
+	}{
+		{"unknown roadmap field", "roadmap.yaml", goodRoadmap + "colour: red\n", "roadmap.yaml:7:1: unknown field \"colour\""},
+		{"gap in steps", "roadmap.yaml", "name: demo\nsteps:\n  - step: 2\n    id: hello\n    dir: step-01-hello\n",
+			"roadmap.yaml:3:11: step 1 is numbered 2"},
+		{"duplicate id", "roadmap.yaml", goodRoadmap + "  - step: 2\n    id: hello\n    dir: step-01-hello\n",
+			"roadmap.yaml:8:9: duplicate id \"hello\""},
+		{"missing dir", "roadmap.yaml", "name: demo\nsteps:\n  - step: 1\n    id: hello\n    dir: nope\n",
+			"roadmap.yaml:5:10: folder nope does not exist"},
+		{"bad yaml", "roadmap.yaml", "name: [demo\n", "roadmap.yaml:1: invalid YAML"},
+		{"wrong type", "step-01-hello/exercise.yaml", "id: hello\nstep: one\n", "step-01-hello/exercise.yaml:2:7: wrong type"},
+		{"id mismatch", "step-01-hello/exercise.yaml", "id: other" + goodExercise[len("id: hello"):],
+			"step-01-hello/exercise.yaml:1:5: id \"other\" does not match"},
+		{"unknown exercise field", "step-01-hello/exercise.yaml", goodExercise + "pionts: 3\n",
+			"step-01-hello/exercise.yaml:10:1: unknown field \"pionts\""},
+		{"bad duration", "step-01-hello/exercise.yaml", goodExercise + "timeouts:\n  start: soon\n",
+			"step-01-hello/exercise.yaml:11:10: \"soon\" is not a duration"},
+		{"bad difficulty", "step-01-hello/exercise.yaml", "id: hello\nstep: 1\ntitle: T\nsummary: S\ndifficulty: extreme\ntopics: [{name: a}]\npoints: 1\n",
+			"step-01-hello/exercise.yaml:5:13: difficulty \"extreme\" must be one of"},
+		{"no hints", "step-01-hello/hints.yaml", "build: [a]\n", "step-01-hello/hints.yaml:1:1: give at least one build hint"},
+		{"readme section", "step-01-hello/README.md", "# Hello\n", "What coach checks"},
+		{"mutant find missing", "step-01-hello/mutants.yaml",
+			"mutants:\n  - id: m1\n    lang: go\n    caught_by: t1\n    edits:\n      - file: main.go\n        find: absent\n        replace: x\n",
+			"step-01-hello/mutants.yaml:7:15: find text occurs 0 times"},
+		{"mutant lang", "step-01-hello/mutants.yaml", "mutants:\n  - id: m1\n    lang: rust\n    caught_by: t1\n    edits: []\n",
+			"step-01-hello/mutants.yaml:3:11: lang \"rust\" must be one of"},
+		{"mutant file", "step-01-hello/mutants.yaml",
+			"mutants:\n  - id: m1\n    lang: go\n    caught_by: t1\n    edits:\n      - file: nope.go\n        find: a\n        replace: b\n",
+			"step-01-hello/mutants.yaml:6:15: solutions/go/nope.go does not exist"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fsys := goodFS()
+			fsys[tt.file] = &fstest.MapFile{Data: []byte(tt.data)}
+			_, err := Load(fsys)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
+		})
+	}
+}
+
+func TestLoadMissingFile(t *testing.T) {
+	fsys := goodFS()
+	delete(fsys, "step-01-hello/suite.yaml")
+	_, err := Load(fsys)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "step-01-hello/suite.yaml: missing")
+}
+
+func TestCopyTreeAndMutant(t *testing.T) {
+	fsys := fstest.MapFS{
+		"sol/main.go":     {Data: []byte("package main // hello\n")},
+		"sol/go.mod.tmpl": {Data: []byte("module x\n")},
+	}
+	dst := t.TempDir()
+	written, err := CopyTree(fsys, "sol", dst, false)
+	require.NoError(t, err)
+	assert.ElementsMatch(t, []string{"main.go", "go.mod"}, written)
+	_, err = CopyTree(fsys, "sol", dst, false)
+	require.ErrorIs(t, err, ErrExists)
+
+	m := Mutant{ID: "m", Edits: []Edit{{File: "main.go", Find: "hello", Replace: "bye"}}}
+	require.NoError(t, m.Apply(dst))
+	data, err := os.ReadFile(filepath.Join(dst, "main.go"))
+	require.NoError(t, err)
+	assert.Equal(t, "package main // bye\n", string(data))
+	assert.ErrorContains(t, m.Apply(dst), "occurs 0 times")
+}
+
+func TestEmbeddedCatalogueLoads(t *testing.T) {
+	c, err := Load(Backend())
+	require.NoError(t, err)
+	require.NotEmpty(t, c.Exercises)
+	for _, ex := range c.Exercises {
+		assert.NotEmpty(t, ex.Mutants, ex.ID)
+		assert.Len(t, ex.SolutionLanguages(), 3, ex.ID)
+	}
+}
