@@ -76,7 +76,7 @@ func (p *Process) Start(ctx context.Context, spec Spec) (Instance, error) {
 	ok := false
 	defer func() {
 		if !ok {
-			os.RemoveAll(tmp)
+			_ = os.RemoveAll(tmp)
 		}
 	}()
 	binDir, dataDir := filepath.Join(tmp, "bin"), filepath.Join(tmp, "data")
@@ -245,7 +245,7 @@ func processPortTaken(ctx context.Context, port int) bool {
 	if err != nil {
 		return false
 	}
-	conn.Close()
+	_ = conn.Close()
 	return true
 }
 
@@ -345,15 +345,15 @@ func (pi *ProcessInstance) launch(ctx context.Context) error {
 	cmd.Stdout, cmd.Stderr = pw, pw
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
-		pr.Close()
-		pw.Close()
+		_ = pr.Close()
+		_ = pw.Close()
 		return &StartError{
 			Reason:   fmt.Sprintf("coach could not start %s: %v", processArgvString(pi.argv), err),
 			ExitCode: -1,
 			Port:     pi.port,
 		}
 	}
-	pw.Close()
+	_ = pw.Close()
 	r := &processRun{
 		cmd:     cmd,
 		pid:     cmd.Process.Pid,
@@ -362,11 +362,11 @@ func (pi *ProcessInstance) launch(ctx context.Context) error {
 		drained: make(chan struct{}),
 	}
 	go func() {
-		io.Copy(pi.out, pr)
+		_, _ = io.Copy(pi.out, pr)
 		close(r.drained)
 	}()
 	go func() {
-		cmd.Wait()
+		_ = cmd.Wait()
 		r.state = cmd.ProcessState
 		close(r.done)
 	}()
@@ -439,12 +439,12 @@ func processListenHint(pgid, port int) string {
 // everything when the grace ran out or ctx ended). It then collects the
 // last output and closes the pipe.
 func (r *processRun) stop(ctx context.Context, grace time.Duration) {
-	r.stopped.Do(func() { r.stopOnce(ctx, grace) })
+	r.stopped.Do(func() { r.terminate(ctx, grace) })
 }
 
-func (r *processRun) stopOnce(ctx context.Context, grace time.Duration) {
+func (r *processRun) terminate(ctx context.Context, grace time.Duration) {
 	if !r.exited() && grace > 0 {
-		syscall.Kill(-r.pid, syscall.SIGTERM)
+		_ = syscall.Kill(-r.pid, syscall.SIGTERM)
 		t := time.NewTimer(grace)
 		select {
 		case <-r.done:
@@ -455,7 +455,7 @@ func (r *processRun) stopOnce(ctx context.Context, grace time.Duration) {
 	}
 	// The group outlives its leader when children remain; ESRCH when it
 	// is empty is expected.
-	syscall.Kill(-r.pid, syscall.SIGKILL)
+	_ = syscall.Kill(-r.pid, syscall.SIGKILL)
 	t := time.NewTimer(5 * time.Second)
 	select {
 	case <-r.done:
@@ -468,7 +468,7 @@ func (r *processRun) stopOnce(ctx context.Context, grace time.Duration) {
 	case <-t.C:
 	}
 	t.Stop()
-	r.logs.Close()
+	_ = r.logs.Close()
 }
 
 // processExitVerdict turns a wait status into the exit code the grader

@@ -486,3 +486,25 @@ func TestProcessWaitReady(t *testing.T) {
 	cancel()
 	assert.ErrorIs(t, WaitReady(ctx, time.Minute, nil, fail), context.Canceled)
 }
+
+// Node.js told to listen on "localhost" may bind ::1 only; coach must still
+// reach it. The port is the one the spec asks for.
+func TestProcessIPv6OnlyServer(t *testing.T) {
+	requireTool(t, "node")
+	if l, err := net.Listen("tcp6", "[::1]:0"); err != nil {
+		t.Skip("no IPv6 loopback here")
+	} else {
+		l.Close()
+	}
+	port, err := freeLoopbackPort()
+	require.NoError(t, err)
+	pi, err := startProcess(t, writeWorkspace(t, map[string]string{
+		"package.json": `{"main": "server.js"}`,
+		"server.js":    "require('http').createServer((q, s) => s.end('hi')).listen(process.env.PORT, '::1');",
+	}), Spec{Port: port})
+	require.NoError(t, err)
+	assert.Equal(t, port, pi.Port())
+	status, body := do(t, instClient(pi.DialContext), http.MethodGet, pi.BaseURL()+"/", "")
+	assert.Equal(t, http.StatusOK, status)
+	assert.Equal(t, "hi", body)
+}

@@ -24,7 +24,8 @@ const readyPollInterval = 50 * time.Millisecond
 // then, ErrExited as soon as exited is closed (a nil channel never is),
 // ErrNotReady once timeout has passed, or ctx's error when ctx ends first.
 // Each probe gets a context that ends at the deadline, so a hanging probe
-// cannot outlive it.
+// cannot outlive it. Callers choose a positive timeout (their default for
+// a zero one): with none, the first failed probe ends the wait.
 func WaitReady(ctx context.Context, timeout time.Duration, exited <-chan struct{}, probe func(context.Context) error) error {
 	pctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
