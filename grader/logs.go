@@ -35,7 +35,8 @@ func (x *testRun) checkLogs(l *LogsStep, out []byte) (*mismatch, error) {
 		if len(out) == 0 {
 			return "no output since the test began"
 		}
-		return fmt.Sprintf("%d lines of output, none matching (see the output below)", bytes.Count(out, []byte("\n"))+1)
+		n := bytes.Count(bytes.TrimRight(out, "\n"), []byte("\n")) + 1
+		return fmt.Sprintf("%s of output, none matching (see the output below)", plural(n, "line"))
 	}
 	if l.Contains != nil {
 		want, err := l.Contains.text(x.r, x.data)
@@ -96,16 +97,16 @@ func (x *testRun) checkJSONLines(j *JSONLines, text string) (*mismatch, error) {
 	}
 	exp := "at least one JSON line with " + want
 	if j.Count != nil {
-		exp = fmt.Sprintf("exactly %d JSON line(s) with %s", *j.Count, want)
+		exp = fmt.Sprintf("exactly %s with %s", plural(*j.Count, "JSON line"), want)
 	}
 	var act string
 	switch {
 	case jsonLines == 0:
 		act = "no line of output is a JSON object"
 	case matched == 0:
-		act = fmt.Sprintf("%d JSON lines, none matching; e.g. %s", jsonLines, near)
+		act = fmt.Sprintf("%s, none matching; e.g. %s", plural(jsonLines, "JSON line"), near)
 	default:
-		act = fmt.Sprintf("%d matching JSON lines", matched)
+		act = fmt.Sprintf("%s matching", plural(matched, "JSON line"))
 	}
 	return &mismatch{expected: exp, actual: act}, nil
 }
@@ -133,4 +134,11 @@ func (x *testRun) describeLines(j *JSONLines) (string, error) {
 		parts[i] = c.Path + " " + d
 	}
 	return strings.Join(parts, ", "), nil
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }

@@ -136,9 +136,11 @@ func (m *Matcher) decodeKey(k, v *yaml.Node) error {
 			m.oneOf = append(m.oneOf, val)
 		}
 	case "type":
-		var s string
-		if err := exercises.DecodeNode(v, &s); err != nil {
-			return err
+		s := "null" // `type: null` is YAML's null, not the text
+		if v.ShortTag() != "!!null" {
+			if err := exercises.DecodeNode(v, &s); err != nil {
+				return err
+			}
 		}
 		for _, t := range strings.Split(s, "|") {
 			t = strings.TrimSpace(t)

@@ -163,7 +163,7 @@ func verdict(tests []TestResult) (Status, string) {
 
 // redact keeps a hidden test's verdict but not what it checks.
 func redact(tr *TestResult) {
-	if tr.Status != StatusPass {
+	if tr.Status == StatusFail {
 		tr.Message = "a hidden test did not pass"
 	}
 	tr.Failure, tr.Hint, tr.Transcript, tr.Output = nil, "", nil, ""
@@ -232,10 +232,9 @@ func (x *testRun) fail(ctx, tctx context.Context, timeout time.Duration, err err
 		tr.Status, tr.Message = StatusSkip, skip.msg
 		return
 	case tctx.Err() != nil:
-		tr.Status = StatusFail
-		tr.Message = fmt.Sprintf("the test did not finish within %s (step %d)", timeout, x.stepIdx)
-		tr.Failure = &Failure{Step: x.stepIdx, Check: "time", Expected: "the test to finish within " + timeout.String(),
-			Actual: fmt.Sprintf("step %d (%s) was still running", x.stepIdx, x.test.Steps[x.stepIdx-1].kind)}
+		cf := &checkFailure{f: Failure{Step: x.stepIdx, Check: "time", Expected: "the test to finish within " + timeout.String(),
+			Actual: fmt.Sprintf("step %d (%s) was still running", x.stepIdx, x.test.Steps[x.stepIdx-1].kind)}}
+		tr.Status, tr.Message, tr.Failure = StatusFail, cf.message(), &cf.f
 	default:
 		// Anything else is a problem of the suite, not of the server.
 		tr.Status, tr.Message = StatusError, fmt.Sprintf("step %d: %v", x.stepIdx, err)

@@ -294,7 +294,7 @@ func (x *testRun) exit(ctx context.Context, e *ExitStep) error {
 	if !ok {
 		return notCheckable("exit")
 	}
-	st, err := sg.WaitExit(ctx, e.Within)
+	code, exited, err := sg.WaitExit(ctx, e.Within)
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -306,12 +306,22 @@ func (x *testRun) exit(ctx context.Context, e *ExitStep) error {
 		want = fmt.Sprintf("the server to exit with code %d within %s", *e.Code, e.Within)
 	}
 	switch {
-	case !st.Exited:
+	case !exited:
 		return &checkFailure{f: Failure{Check: "exit", Expected: want, Actual: fmt.Sprintf("still running after %s", e.Within)}}
-	case st.OOMKilled:
-		return &checkFailure{f: Failure{Check: "exit", Expected: want, Actual: "killed for using too much memory"}}
-	case e.Code != nil && st.Code != *e.Code:
-		return &checkFailure{f: Failure{Check: "exit code", Expected: fmt.Sprint(*e.Code), Actual: fmt.Sprint(st.Code)}}
+	case e.Code != nil && code != *e.Code:
+		return &checkFailure{f: Failure{Check: "exit code", Expected: fmt.Sprint(*e.Code), Actual: exitText(code)}}
 	}
 	return nil
+}
+
+// exitText explains codes above 128, which mean "killed by a signal".
+func exitText(code int) string {
+	if code > 128 {
+		for name, sig := range signals {
+			if int(sig) == code-128 {
+				return fmt.Sprintf("%d (killed by %s)", code, name)
+			}
+		}
+	}
+	return fmt.Sprint(code)
 }
