@@ -155,9 +155,15 @@ func loadExercise(fsys fs.FS, rs *RoadmapStep) (*Exercise, error) {
 		addErr(at(hintsFile, nil, hnode, "give at least one build hint and one test hint"))
 	}
 
-	mutFile := path.Join(rs.Dir, "mutants.yaml")
-	if _, err := fs.Stat(fsys, mutFile); err == nil {
-		if err := loadMutants(fsys, mutFile, sub, ex); err != nil {
+	// mutants.yaml, plus mutants.<anything>.yaml (e.g. one per language,
+	// so authors of different solutions need not edit one file).
+	mutFiles, _ := fs.Glob(fsys, path.Join(rs.Dir, "mutants.*.yaml"))
+	if _, err := fs.Stat(fsys, path.Join(rs.Dir, "mutants.yaml")); err == nil {
+		mutFiles = append([]string{path.Join(rs.Dir, "mutants.yaml")}, mutFiles...)
+	}
+	seenMutant := map[string]string{}
+	for _, mutFile := range mutFiles {
+		if err := loadMutants(fsys, mutFile, sub, ex, seenMutant); err != nil {
 			addErr(err)
 		}
 	}
@@ -167,7 +173,7 @@ func loadExercise(fsys fs.FS, rs *RoadmapStep) (*Exercise, error) {
 	return ex, nil
 }
 
-func loadMutants(fsys fs.FS, file string, sub fs.FS, ex *Exercise) error {
+func loadMutants(fsys fs.FS, file string, sub fs.FS, ex *Exercise, seen map[string]string) error {
 	var mf mutantsFile
 	node, err := readYAML(fsys, file, &mf)
 	if err != nil {
@@ -175,7 +181,6 @@ func loadMutants(fsys fs.FS, file string, sub fs.FS, ex *Exercise) error {
 	}
 	var errs ErrorList
 	list := mapValue(node, "mutants")
-	seen := map[string]bool{}
 	for i := range mf.Mutants {
 		m := &mf.Mutants[i]
 		var mn *yaml.Node
@@ -187,10 +192,11 @@ func loadMutants(fsys fs.FS, file string, sub fs.FS, ex *Exercise) error {
 		switch {
 		case !idRE.MatchString(m.ID):
 			bad("id", "mutant id %q must be lower-case letters, digits and dashes", m.ID)
-		case seen[m.ID]:
-			bad("id", "duplicate mutant id %q", m.ID)
+		case seen[m.ID] != "":
+			bad("id", "duplicate mutant id %q (also in %s)", m.ID, seen[m.ID])
 		}
-		seen[m.ID] = true
+		seen[m.ID] = file
+		m.File = file
 		if !contains(Languages, m.Lang) {
 			bad("lang", "lang %q must be one of %s", m.Lang, strings.Join(Languages, ", "))
 			continue
@@ -218,7 +224,7 @@ func loadMutants(fsys fs.FS, file string, sub fs.FS, ex *Exercise) error {
 			}
 		}
 	}
-	ex.Mutants = mf.Mutants
+	ex.Mutants = append(ex.Mutants, mf.Mutants...)
 	if len(errs) > 0 {
 		return errs
 	}

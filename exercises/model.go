@@ -101,8 +101,9 @@ type Mutant struct {
 	CaughtBy    string `yaml:"caught_by"`
 	Edits       []Edit `yaml:"edits"`
 
-	// Line is where the mutant is declared in mutants.yaml.
-	Line int `yaml:"-"`
+	// File and Line are where the mutant is declared.
+	File string `yaml:"-"`
+	Line int    `yaml:"-"`
 }
 
 // Edit replaces the one occurrence of Find in File by Replace.

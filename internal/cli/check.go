@@ -115,7 +115,7 @@ func parseSuite(ex *exercises.Exercise) (*grader.Suite, error) {
 
 func runCheck(ctx context.Context, o *checkOptions, cfg *config.Config) error {
 	io := o.g.io
-	cat, err := catalog()
+	cat, err := o.g.catalog()
 	if err != nil {
 		return err
 	}

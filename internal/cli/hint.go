@@ -41,7 +41,7 @@ func newHintCmd(g *globalOptions) *cobra.Command {
 type hintState map[string]int
 
 func runHint(_ context.Context, o *hintOptions) error {
-	cat, err := catalog()
+	cat, err := o.g.catalog()
 	if err != nil {
 		return err
 	}

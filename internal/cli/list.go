@@ -23,7 +23,7 @@ func newListCmd(g *globalOptions) *cobra.Command {
 }
 
 func runList(_ context.Context, o *listOptions) error {
-	cat, err := catalog()
+	cat, err := o.g.catalog()
 	if err != nil {
 		return err
 	}

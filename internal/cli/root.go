@@ -17,6 +17,7 @@ import (
 	"github.com/coachcli/coach/exercises"
 	"github.com/coachcli/coach/internal/config"
 	"github.com/coachcli/coach/sandbox"
+	"github.com/coachcli/coach/sandbox/relay"
 )
 
 // Exit codes, documented in README.md and docs/results.md.
@@ -54,7 +55,9 @@ func isTerminal(f *os.File) bool {
 }
 
 // Main runs coach with the process's arguments and returns the exit code.
+// In the sandbox's relay container the same executable runs as the relay.
 func Main() int {
+	relay.MaybeRun()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return Run(ctx, SystemStreams(), os.Args[1:])
@@ -149,6 +152,7 @@ a locked-down Docker sandbox and checks it from the outside.`,
 	root.PersistentFlags().StringVarP(&g.dir, "dir", "C", ".", "the workspace directory")
 	root.PersistentFlags().StringVar(&g.configFile, "config", "", "user config file (default $XDG_CONFIG_HOME/coach/config.yaml)")
 	root.PersistentFlags().StringVar(&g.color, "color", "", "colour output: auto, always or never (NO_COLOR is honoured)")
+	root.PersistentFlags().StringVar(&g.catalogDir, "catalog", "", "use the exercise catalogue in this folder instead of the built-in backend roadmap")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usagef("%v", err) })
 
 	root.AddCommand(
@@ -170,6 +174,7 @@ type globalOptions struct {
 	dir        string
 	configFile string
 	color      string
+	catalogDir string
 }
 
 // loadConfig reads the configuration for a command whose own flags are fs.
@@ -208,7 +213,14 @@ func (g *globalOptions) colorOut(cfg *config.Config, tty bool) bool {
 	return tty
 }
 
-// catalog loads the embedded backend roadmap.
-func catalog() (*exercises.Catalog, error) {
+// catalog loads the catalogue named by --catalog, else the embedded
+// backend roadmap.
+func (g *globalOptions) catalog() (*exercises.Catalog, error) {
+	if g.catalogDir != "" {
+		if st, err := os.Stat(g.catalogDir); err != nil || !st.IsDir() {
+			return nil, usagef("--catalog %s is not a folder", g.catalogDir)
+		}
+		return exercises.Load(os.DirFS(g.catalogDir))
+	}
 	return exercises.Load(exercises.Backend())
 }

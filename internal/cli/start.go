@@ -45,7 +45,7 @@ func newStartCmd(g *globalOptions) *cobra.Command {
 }
 
 func runStart(_ context.Context, o *startOptions) error {
-	cat, err := catalog()
+	cat, err := o.g.catalog()
 	if err != nil {
 		return err
 	}

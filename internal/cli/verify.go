@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -94,15 +93,10 @@ func (v verdict) ok(want string) bool {
 }
 
 func runVerify(ctx context.Context, o *verifyOptions, cfg *config.Config) error {
-	var (
-		cat *exercises.Catalog
-		err error
-	)
 	if o.path != "" {
-		cat, err = exercises.Load(os.DirFS(o.path))
-	} else {
-		cat, err = catalog()
+		o.g.catalogDir = o.path
 	}
+	cat, err := o.g.catalog()
 	if err != nil {
 		return err
 	}
@@ -167,7 +161,7 @@ func checkMutantTests(steps []*loadedStep) error {
 	for _, st := range steps {
 		for _, m := range st.ex.Mutants {
 			if !hasTest(st.suite, m.CaughtBy) {
-				errs = append(errs, &exercises.PosError{File: filepath.Join(st.ex.Dir, "mutants.yaml"), Line: m.Line,
+				errs = append(errs, &exercises.PosError{File: m.File, Line: m.Line,
 					Msg: fmt.Sprintf("mutant %s: caught_by names %q, which is not a test of this step's suite", m.ID, m.CaughtBy)})
 			}
 		}
