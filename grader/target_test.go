@@ -61,7 +61,7 @@ type controlTarget struct {
 	restarts   int
 	restartErr error
 	signals    []syscall.Signal
-	exitCode   int  // what the fake WaitExit reports
+	exitCode   int // what the fake WaitExit reports
 	exited     bool
 }
 

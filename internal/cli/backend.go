@@ -19,9 +19,8 @@ type starter interface {
 // backend named by kind: docker, process or url. The stop func removes the
 // server and everything the backend made for it; it ignores ctx's
 // cancellation, so it also cleans up after Ctrl-C.
-func startServer(ctx context.Context, g *globalOptions, cfg *config.Config, ex *exercises.Exercise,
-	kind, dir, url string, port int) (sandbox.Instance, func(), error) {
-	inst, owner, err := start(ctx, g, cfg, ex, kind, dir, url, port)
+func startServer(ctx context.Context, g *globalOptions, cfg *config.Config, req serverRequest) (sandbox.Instance, func(), error) {
+	inst, owner, err := start(ctx, g, cfg, req)
 	if err != nil {
 		if owner != nil {
 			_ = owner.Close()
@@ -43,10 +42,23 @@ func startServer(ctx context.Context, g *globalOptions, cfg *config.Config, ex *
 
 type closer interface{ Close() error }
 
-func start(ctx context.Context, g *globalOptions, cfg *config.Config, ex *exercises.Exercise,
-	kind, dir, url string, port int) (sandbox.Instance, closer, error) {
+// serverRequest says which server to start for which exercise.
+type serverRequest struct {
+	ex   *exercises.Exercise // whose env and timeouts apply
+	kind string              // docker, process or url
+	dir  string              // the workspace
+	url  string              // for kind url
+	port int
+	// runtime forces a runtime (else the exercise's, else detection): a
+	// later step's solution that demands a Dockerfile is checked against
+	// earlier suites with it.
+	runtime string
+}
+
+func start(ctx context.Context, g *globalOptions, cfg *config.Config, req serverRequest) (sandbox.Instance, closer, error) {
+	ex, kind, url := req.ex, req.kind, req.url
 	spec := sandbox.Spec{
-		Port:         port,
+		Port:         req.port,
 		Env:          ex.Env,
 		BuildTimeout: ex.BuildTimeout(),
 		StartTimeout: ex.StartTimeout(),
@@ -61,7 +73,11 @@ func start(ctx context.Context, g *globalOptions, cfg *config.Config, ex *exerci
 		inst, err := u.Start(ctx, spec)
 		return inst, nil, err
 	}
-	ws, err := workspaceFor(dir, ex)
+	rt := req.runtime
+	if rt == "" {
+		rt = ex.Runtime
+	}
+	ws, err := workspaceFor(req.dir, rt)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -82,11 +98,11 @@ func start(ctx context.Context, g *globalOptions, cfg *config.Config, ex *exerci
 	return nil, nil, usagef("unknown sandbox %q: want docker or process", kind)
 }
 
-// workspaceFor detects the learner's workspace, honouring an exercise that
-// demands a runtime (the containers step builds the learner's Dockerfile).
-func workspaceFor(dir string, ex *exercises.Exercise) (*sandbox.Workspace, error) {
-	if ex.Runtime != "" {
-		return sandbox.ForceRuntime(dir, sandbox.Runtime(ex.Runtime))
+// workspaceFor detects the learner's workspace, honouring a demanded
+// runtime (the containers step builds the learner's Dockerfile).
+func workspaceFor(dir, runtime string) (*sandbox.Workspace, error) {
+	if runtime != "" {
+		return sandbox.ForceRuntime(dir, sandbox.Runtime(runtime))
 	}
 	return sandbox.Detect(dir)
 }

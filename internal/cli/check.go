@@ -146,7 +146,7 @@ func runCheck(ctx context.Context, o *checkOptions, cfg *config.Config) error {
 		fmt.Fprintln(io.Err, "coach: --sandbox process runs your server on this machine, NOT isolated")
 	}
 
-	inst, stop, err := startServer(ctx, o.g, cfg, st.ex, kind, o.g.dir, o.url, o.port)
+	inst, stop, err := startServer(ctx, o.g, cfg, serverRequest{ex: st.ex, kind: kind, dir: o.g.dir, url: o.url, port: o.port})
 	if err != nil {
 		return reportStartFailure(o, cfg, res, st.ex, err)
 	}

@@ -196,7 +196,7 @@ func verifyRound(ctx context.Context, o *verifyOptions, cfg *config.Config, step
 				return nil, err
 			}
 			for _, suite := range steps[:st.ex.Step] {
-				v := runOne(ctx, &quiet, cfg, o.sandbox, suite, dir)
+				v := runOne(ctx, &quiet, cfg, o.sandbox, suite, dir, st.ex.Runtime)
 				v.Step, v.Lang, v.Suite = st.ex.Step, lang, suite.ex.Step
 				fmt.Fprintf(progress, "  %s %s solution vs step %d suite: %s\n", st.ex.Name(), lang, suite.ex.Step, v.Status)
 				out = append(out, v)
@@ -219,7 +219,7 @@ func verifyRound(ctx context.Context, o *verifyOptions, cfg *config.Config, step
 			if err != nil {
 				return nil, err
 			}
-			v := runOne(ctx, &quiet, cfg, o.sandbox, st, dir)
+			v := runOne(ctx, &quiet, cfg, o.sandbox, st, dir, st.ex.Runtime)
 			v.Step, v.Lang, v.Mutant, v.Suite = st.ex.Step, m.Lang, m.ID, st.ex.Step
 			fmt.Fprintf(progress, "  %s mutant %s (%s): %s %v\n", st.ex.Name(), m.ID, m.Lang, v.Status, v.Failed)
 			out = append(out, v)
@@ -253,8 +253,8 @@ func materialize(ex *exercises.Exercise, lang string, m *exercises.Mutant) (stri
 }
 
 // runOne starts the workspace in dir and runs one step's suite against it.
-func runOne(ctx context.Context, g *globalOptions, cfg *config.Config, kind string, st *loadedStep, dir string) verdict {
-	inst, stop, err := startServer(ctx, g, cfg, st.ex, kind, dir, "", 8080)
+func runOne(ctx context.Context, g *globalOptions, cfg *config.Config, kind string, st *loadedStep, dir, runtime string) verdict {
+	inst, stop, err := startServer(ctx, g, cfg, serverRequest{ex: st.ex, kind: kind, dir: dir, port: 8080, runtime: runtime})
 	if err != nil {
 		return verdict{Status: "error", Message: firstLine(err.Error())}
 	}
