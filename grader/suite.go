@@ -57,6 +57,10 @@ func ParseSuite(file string, data []byte) (*Suite, error) {
 	if err := exercises.ParseYAML(file, data, s); err != nil {
 		return nil, err
 	}
+	if len(s.Tests) == 0 {
+		// A document that is only null never reaches UnmarshalYAML.
+		return nil, &exercises.PosError{File: file, Line: 1, Msg: "the suite has no tests"}
+	}
 	s.File = file
 	return s, nil
 }
@@ -84,6 +88,12 @@ func (s *Suite) UnmarshalYAML(node *yaml.Node) error {
 	}
 	if len(raw.Tests) == 0 {
 		return exercises.Errorf(node, "the suite has no tests")
+	}
+	_, list := valueOf(node, "tests")
+	for i, t := range raw.Tests {
+		if t == nil { // null decodes to nil without reaching UnmarshalYAML
+			return exercises.Errorf(list.Content[i], "a test is a map with id, name and steps")
+		}
 	}
 	seen := map[string]*Test{}
 	for _, t := range raw.Tests {
@@ -161,6 +171,12 @@ func (t *Test) UnmarshalYAML(node *yaml.Node) error {
 		return err
 	}
 	_, idNode := valueOf(node, "id")
+	_, stepList := valueOf(node, "steps")
+	for i, st := range raw.Steps {
+		if st == nil {
+			return exercises.Errorf(stepList.Content[i], "a step is a map with one of %s", strings.Join(stepKinds, ", "))
+		}
+	}
 	switch {
 	case idNode == nil:
 		return exercises.Errorf(node, "the test has no id")
@@ -323,6 +339,9 @@ func (s *Step) UnmarshalYAML(node *yaml.Node) error {
 }
 
 func (s *Step) decodeKind(v *yaml.Node) error {
+	if v.ShortTag() == "!!null" && s.kind != "restart" && s.kind != "exit" {
+		return exercises.Errorf(v, "%s needs a value", s.kind)
+	}
 	switch s.kind {
 	case "request":
 		s.Request = &Request{}
@@ -369,6 +388,9 @@ func (s *Step) decodeKind(v *yaml.Node) error {
 
 func (s *Step) decodeRequestParts(node *yaml.Node) error {
 	if _, v := valueOf(node, "expect"); v != nil {
+		if v.ShortTag() == "!!null" {
+			return exercises.Errorf(v, "expect is empty")
+		}
 		s.Expect = &Expect{}
 		if err := exercises.DecodeNode(v, s.Expect); err != nil {
 			return err

@@ -38,11 +38,29 @@ const (
 	kindMap
 )
 
+// Limits on a YAML value: aliases can make a small file a deep or huge
+// tree (or a cycle), and a suite never needs either.
+const (
+	maxValueDepth = 64
+	maxValueNodes = 100_000
+)
+
 // UnmarshalYAML keeps the YAML type of every scalar, so `completed: false`
 // sends a boolean and `"false"` a string.
 func (v *Value) UnmarshalYAML(node *yaml.Node) error {
-	for node.Kind == yaml.AliasNode && node.Alias != nil {
-		node = node.Alias
+	budget := maxValueNodes
+	return v.decode(node, 0, &budget)
+}
+
+func (v *Value) decode(node *yaml.Node, depth int, budget *int) error {
+	if depth > maxValueDepth {
+		return exercises.Errorf(node, "value nested more than %d levels deep", maxValueDepth)
+	}
+	if *budget--; *budget < 0 {
+		return exercises.Errorf(node, "value has more than %d parts", maxValueNodes)
+	}
+	if node.Kind == yaml.AliasNode && node.Alias != nil {
+		return v.decode(node.Alias, depth+1, budget)
 	}
 	switch node.Kind {
 	case yaml.SequenceNode:
@@ -50,7 +68,7 @@ func (v *Value) UnmarshalYAML(node *yaml.Node) error {
 		v.list = make([]*Value, len(node.Content))
 		for i, c := range node.Content {
 			v.list[i] = &Value{}
-			if err := v.list[i].UnmarshalYAML(c); err != nil {
+			if err := v.list[i].decode(c, depth+1, budget); err != nil {
 				return err
 			}
 		}
@@ -68,7 +86,7 @@ func (v *Value) UnmarshalYAML(node *yaml.Node) error {
 			}
 			seen[k.Value] = true
 			val := &Value{}
-			if err := val.UnmarshalYAML(node.Content[i+1]); err != nil {
+			if err := val.decode(node.Content[i+1], depth+1, budget); err != nil {
 				return err
 			}
 			v.keys = append(v.keys, k.Value)
