@@ -177,8 +177,10 @@ type testRun struct {
 	data    map[string]any
 	mark    int64
 	async   map[string]chan asyncResult
+	streams map[string]*stream
 	exchs   []Exchange
 	stepIdx int
+	note    string // reported as the message of a passed test
 }
 
 func (ru *run) runTest(ctx context.Context, t *Test) TestResult {
@@ -193,7 +195,8 @@ func (ru *run) runTest(ctx context.Context, t *Test) TestResult {
 	tctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	jar, _ := cookiejar.New(nil)
-	x := &testRun{run: ru, test: t, jar: jar, data: ru.baseData(), mark: ru.target.LogMark(), async: map[string]chan asyncResult{}}
+	x := &testRun{run: ru, test: t, jar: jar, data: ru.baseData(), mark: ru.target.LogMark(), async: map[string]chan asyncResult{}, streams: map[string]*stream{}}
+	defer x.closeStreams()
 	for k, v := range ru.vars {
 		x.data[k] = v
 	}
@@ -210,7 +213,7 @@ func (ru *run) runTest(ctx context.Context, t *Test) TestResult {
 		tr.Transcript = x.exchs
 	}
 	if tr.Status == StatusPass {
-		tr.Hint = ""
+		tr.Hint, tr.Message = "", x.note
 	}
 	return tr
 }

@@ -29,6 +29,14 @@ func (x *testRun) step(ctx context.Context, s *Step) error {
 		return x.signal(ctx, s)
 	case "exit":
 		return x.exit(ctx, s.Exit)
+	case "sse_open":
+		return x.sseOpen(ctx, s.SSEOpen)
+	case "sse_expect":
+		return x.sseExpect(ctx, s.SSEExpect)
+	case "sse_close":
+		return x.sseClose(s.SSEClose)
+	case "image":
+		return x.image(ctx, s.Image)
 	}
 	return fmt.Errorf("unknown step kind %q", s.kind)
 }

@@ -213,8 +213,12 @@ func (t *Test) UnmarshalYAML(node *yaml.Node) error {
 // the test asserts anything at all.
 func (t *Test) checkSteps(node *yaml.Node) error {
 	pending := map[string]*Step{}
+	streams := map[string]bool{}
 	asserts := false
 	for _, s := range t.Steps {
+		if err := checkStream(s, streams); err != nil {
+			return err
+		}
 		switch {
 		case s.Request != nil && s.Async != "":
 			if pending[s.Async] != nil {
@@ -236,6 +240,25 @@ func (t *Test) checkSteps(node *yaml.Node) error {
 	}
 	if !asserts {
 		return exercises.Errorf(node, "test %s asserts nothing: give an expect, counts, logs or exit step", t.ID)
+	}
+	return nil
+}
+
+// checkStream keeps track of the SSE streams open at s.
+func checkStream(s *Step, open map[string]bool) error {
+	switch {
+	case s.SSEOpen != nil:
+		if open[s.SSEOpen.Name] {
+			return exercises.Errorf(s.node, "stream %q is already open", s.SSEOpen.Name)
+		}
+		open[s.SSEOpen.Name] = true
+	case s.SSEExpect != nil && !open[s.SSEExpect.Stream]:
+		return exercises.Errorf(s.node, "sse_expect: no stream %q is open here (open it with sse_open)", s.SSEExpect.Stream)
+	case s.kind == "sse_close":
+		if !open[s.SSEClose] {
+			return exercises.Errorf(s.node, "sse_close: no stream %q is open here", s.SSEClose)
+		}
+		delete(open, s.SSEClose)
 	}
 	return nil
 }
@@ -273,6 +296,11 @@ type Step struct {
 	Await   string
 	Exit    *ExitStep
 
+	SSEOpen   *SSEOpen
+	SSEExpect *SSEExpect
+	SSEClose  string
+	Image     *ImageStep
+
 	kind    string
 	node    *yaml.Node
 	awaited *Step // the async request step an await checks
@@ -281,7 +309,7 @@ type Step struct {
 // Kind names the step's kind ("request", "burst", "sleep", ...).
 func (s *Step) Kind() string { return s.kind }
 
-var stepKinds = []string{"request", "burst", "parallel", "sleep", "logs", "restart", "signal", "await", "exit"}
+var stepKinds = []string{"request", "burst", "parallel", "sleep", "logs", "restart", "signal", "await", "exit", "sse_open", "sse_expect", "sse_close", "image"}
 
 func isStepKind(k string) bool {
 	for _, x := range stepKinds {
@@ -339,7 +367,7 @@ func (s *Step) UnmarshalYAML(node *yaml.Node) error {
 }
 
 func (s *Step) decodeKind(v *yaml.Node) error {
-	if v.ShortTag() == "!!null" && s.kind != "restart" && s.kind != "exit" {
+	if v.ShortTag() == "!!null" && s.kind != "restart" && s.kind != "exit" && s.kind != "image" {
 		return exercises.Errorf(v, "%s needs a value", s.kind)
 	}
 	switch s.kind {
@@ -382,6 +410,20 @@ func (s *Step) decodeKind(v *yaml.Node) error {
 			return nil
 		}
 		return exercises.DecodeNode(v, s.Exit)
+	case "sse_open":
+		s.SSEOpen = &SSEOpen{}
+		return exercises.DecodeNode(v, s.SSEOpen)
+	case "sse_expect":
+		s.SSEExpect = &SSEExpect{}
+		return exercises.DecodeNode(v, s.SSEExpect)
+	case "sse_close":
+		return exercises.DecodeNode(v, &s.SSEClose)
+	case "image":
+		s.Image = &ImageStep{}
+		if v.Tag == "!!null" {
+			return nil
+		}
+		return exercises.DecodeNode(v, s.Image)
 	}
 	return nil
 }
@@ -420,7 +462,9 @@ func (s *Step) asserts() bool {
 		return s.Expect != nil
 	case "burst":
 		return s.Burst.Expect != nil || len(s.Burst.Counts) > 0
-	case "logs", "exit":
+	case "sse_open":
+		return s.SSEOpen.Expect != nil
+	case "logs", "exit", "sse_expect", "image":
 		return true
 	}
 	return false

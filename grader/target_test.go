@@ -105,6 +105,38 @@ func newApp(tgt *testTarget) http.Handler {
 	next, limited := 0, 0
 	arrived := map[string]int{}
 	cond := sync.NewCond(&mu)
+	var subs []chan string
+
+	publish := func(event string, v any) {
+		b, _ := json.Marshal(v)
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range subs {
+			select {
+			case c <- fmt.Sprintf("event: %s\ndata: %s\n\n", event, b):
+			default:
+			}
+		}
+	}
+	mux.HandleFunc("GET /events", func(w http.ResponseWriter, r *http.Request) {
+		c := make(chan string, 16)
+		mu.Lock()
+		subs = append(subs, c)
+		mu.Unlock()
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.WriteHeader(200)
+		fmt.Fprint(w, ": hello\n\n")
+		w.(http.Flusher).Flush()
+		for {
+			select {
+			case m := <-c:
+				fmt.Fprint(w, m)
+				w.(http.Flusher).Flush()
+			case <-r.Context().Done():
+				return
+			}
+		}
+	})
 
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html")
@@ -140,6 +172,7 @@ func newApp(tgt *testTarget) http.Handler {
 		mu.Unlock()
 		w.Header().Set("Location", fmt.Sprintf("/todos/%d", next))
 		writeJSON(w, 201, todo)
+		publish("todo.created", todo)
 	})
 	mux.HandleFunc("GET /todos/{id}", func(w http.ResponseWriter, r *http.Request) {
 		id, _ := strconv.Atoi(r.PathValue("id"))
@@ -263,3 +296,11 @@ func refusedTarget(t *testing.T) *testTarget {
 }
 
 var errBoom = errors.New("boom")
+
+// imageTarget describes a built image.
+type imageTarget struct {
+	*testTarget
+	info ImageInfo
+}
+
+func (i *imageTarget) InspectImage(context.Context) (ImageInfo, error) { return i.info, nil }
