@@ -595,6 +595,7 @@ function handleError(err, req, res) {
 // client went away first).
 function audit(req, res, path, requestId) {
   const started = process.hrtime.bigint();
+  const remoteAddr = req.socket.remoteAddress;
   let done = false;
   const write = () => {
     if (done) return;
@@ -608,7 +609,7 @@ function audit(req, res, path, requestId) {
       path,
       status: res.statusCode,
       duration_ms: Number(process.hrtime.bigint() - started) / 1e6,
-      remote_addr: req.socket.remoteAddress,
+      remote_addr: remoteAddr,
     }));
   };
   res.on('finish', write);
