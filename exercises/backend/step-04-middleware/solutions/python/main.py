@@ -398,9 +398,14 @@ class Handler(BaseHTTPRequestHandler):
             })
 
 
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # the default of 5 drops connections of a burst
+
+
 def main():
     port = int(os.environ.get("PORT") or 8080)
-    server = ThreadingHTTPServer(("0.0.0.0", port), Handler)
+    server = Server(("0.0.0.0", port), Handler)
     print(f"listening on http://0.0.0.0:{port}", flush=True)
     try:
         server.serve_forever()
