@@ -198,6 +198,13 @@ func send(ctx context.Context, client *http.Client, o *outgoing) (*response, err
 	if err != nil {
 		return nil, classify(ctx, rctx, o.timeout, err, "body")
 	}
+	if o.hasBody && resp.StatusCode >= 400 {
+		// A server may answer an error before reading the request body
+		// (ROADMAP allows it). On a kept-alive connection the unread bytes
+		// would be taken for the next request and fail an unrelated check,
+		// so the connection is not reused.
+		client.CloseIdleConnections()
+	}
 	out := &response{status: resp.StatusCode, header: resp.Header, body: b, duration: time.Since(start)}
 	if len(b) > maxBody {
 		out.body, out.truncated = b[:maxBody], true
