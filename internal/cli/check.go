@@ -223,7 +223,8 @@ func reportStartFailure(o *checkOptions, cfg *config.Config, res *grader.Result,
 func isUserError(err error) bool {
 	var we *sandbox.WorkspaceError
 	var ue *usageError
-	return errors.As(err, &we) || errors.As(err, &ue)
+	var urlErr *sandbox.URLError
+	return errors.As(err, &we) || errors.As(err, &ue) || errors.As(err, &urlErr)
 }
 
 func contains(list []string, s string) bool {

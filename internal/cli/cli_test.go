@@ -56,7 +56,7 @@ func TestUsageErrors(t *testing.T) {
 		{"unknown flag", []string{"check", "1", "--colour"}, "unknown flag"},
 		{"bad url", []string{"check", "1", "--url", "ftp://x"}, "http"},
 		{"start without lang", []string{"start", "1"}, "--lang"},
-		{"start bad lang", []string{"start", "1", "--lang", "rust"}, `unknown --lang "rust"`},
+		{"start bad lang", []string{"start", "1", "--lang", "rust"}, `lang is "rust": want node, go or python`},
 		{"bad sandbox config", []string{"check", "1", "--sandbox", "vm"}, `sandbox.backend is "vm"`},
 		{"not a catalogue", []string{"--catalog", "/nonexistent", "list"}, "is not a folder"},
 		{"no workspace", []string{"check", "1", "--sandbox", "process"}, "no workspace found"},

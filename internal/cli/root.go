@@ -111,6 +111,7 @@ func ExitCode(err error) int {
 		pl    exercises.ErrorList
 		nf    *exercises.NotFoundError
 		we    *sandbox.WorkspaceError
+		ue    *sandbox.URLError
 		be    *sandbox.BuildError
 		se    *sandbox.StartError
 		eng   *sandbox.EngineError
@@ -125,7 +126,7 @@ func ExitCode(err error) int {
 		return ExitLearnerCode
 	case errors.As(err, &eng):
 		return ExitSandbox
-	case errors.As(err, &pe), errors.As(err, &pl), errors.As(err, &nf), errors.As(err, &we), errors.As(err, &usage):
+	case errors.As(err, &pe), errors.As(err, &pl), errors.As(err, &nf), errors.As(err, &we), errors.As(err, &ue), errors.As(err, &usage):
 		return ExitUsage
 	}
 	return ExitUsage // cobra's own flag and argument errors

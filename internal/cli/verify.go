@@ -187,6 +187,10 @@ func verifyRound(ctx context.Context, o *verifyOptions, cfg *config.Config, step
 	progress := o.g.io.Err
 	var out []verdict
 	for _, st := range selected {
+		if o.sandbox == "process" && st.ex.Runtime == "dockerfile" {
+			fmt.Fprintf(progress, "  %s builds a Dockerfile: it needs --sandbox docker (skipped)\n", st.ex.Name())
+			continue
+		}
 		for _, lang := range st.ex.SolutionLanguages() {
 			if len(o.langs) > 0 && !contains(o.langs, lang) {
 				continue
