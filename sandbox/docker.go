@@ -1,0 +1,566 @@
+package sandbox
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/moby/moby/api/types/system"
+	"github.com/moby/moby/client"
+)
+
+// Labels every object coach creates carries, so `coach clean` and the
+// sweep of crashed runs can find them.
+const (
+	LabelRun       = "coach.run"       // a run's containers, volumes, images
+	LabelBuild     = "coach.build"     // build containers (not coach.run: commit copies labels into the image)
+	LabelPID       = "coach.pid"       // the coach process that created the object
+	LabelHost      = "coach.host"      // the host that process runs on
+	LabelCreated   = "coach.created"   // unix seconds
+	LabelWorkspace = "coach.workspace" // built workspace images: hash of the workspace directory
+	LabelCache     = "coach.cache"     // dependency and compiler cache volumes
+	LabelRelay     = "coach.relay"     // relay images
+)
+
+// DockerOptions configures the Docker backend. Zero fields take the
+// defaults of DefaultDockerOptions.
+type DockerOptions struct {
+	// Images maps each runtime to the image its code is built and run in.
+	Images map[Runtime]string
+	// CAFile is an extra CA bundle for the build (users behind a TLS proxy).
+	CAFile string
+	// HTTPProxy, HTTPSProxy and NoProxy are passed to the build.
+	HTTPProxy, HTTPSProxy, NoProxy string
+	// BuildEnv is further environment for the build (GOPROXY, a registry
+	// mirror); by default copied from the host for a fixed list of names.
+	BuildEnv map[string]string
+	// Memory is the server's memory limit in bytes (swap is not allowed).
+	Memory int64
+	// NanoCPUs is the CPU quota in units of 1e-9 CPUs.
+	NanoCPUs int64
+	// PidsLimit bounds the server's processes and threads.
+	PidsLimit int64
+	// User is the numeric uid:gid the server runs as.
+	User string
+	// ReadOnly makes the server's root filesystem read-only.
+	ReadOnly bool
+	// Runtime is the OCI runtime: "" for the engine's default or "runsc".
+	Runtime string
+	// LogMaxSize bounds the engine's log file of the server ("1m").
+	LogMaxSize string
+	// MaxContextBytes caps the workspace sent to the engine.
+	MaxContextBytes int64
+	// SocketDir is where the per-run socket directories are made. When
+	// coach itself runs in a container it must be a host path mounted at
+	// the same path, since bind mounts name host paths. Default os.TempDir().
+	SocketDir string
+	// StaleAfter is the age after which another coach's run counts as
+	// abandoned even when its process seems alive. Default 2h.
+	StaleAfter time.Duration
+	// Progress receives progress lines and warnings; nil discards them.
+	Progress io.Writer
+}
+
+// buildEnvNames are passed from the host environment to builds.
+var buildEnvNames = []string{"GOPROXY", "GOSUMDB", "GONOSUMDB", "GOPRIVATE", "GONOPROXY",
+	"NPM_CONFIG_REGISTRY", "npm_config_registry", "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_TRUSTED_HOST"}
+
+// DefaultDockerOptions returns the defaults, with proxies and build
+// environment taken from the host environment.
+func DefaultDockerOptions() DockerOptions {
+	o := DockerOptions{
+		Images: map[Runtime]string{
+			Node:   "node:22-bookworm-slim",
+			Go:     "golang:1.25-bookworm",
+			Python: "python:3.13-slim-bookworm",
+		},
+		HTTPProxy:       firstEnv("HTTP_PROXY", "http_proxy"),
+		HTTPSProxy:      firstEnv("HTTPS_PROXY", "https_proxy"),
+		NoProxy:         firstEnv("NO_PROXY", "no_proxy"),
+		BuildEnv:        map[string]string{},
+		Memory:          512 << 20,
+		NanoCPUs:        1e9,
+		PidsLimit:       256,
+		User:            "10001:10001",
+		ReadOnly:        true,
+		LogMaxSize:      "1m",
+		MaxContextBytes: DefaultMaxContextBytes,
+		StaleAfter:      2 * time.Hour,
+	}
+	for _, n := range buildEnvNames {
+		if v := os.Getenv(n); v != "" {
+			o.BuildEnv[n] = v
+		}
+	}
+	return o
+}
+
+func firstEnv(names ...string) string {
+	for _, n := range names {
+		if v := os.Getenv(n); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// withDefaults fills zero fields, so callers may set only what they change.
+func (o DockerOptions) withDefaults() DockerOptions {
+	def := DefaultDockerOptions()
+	images := map[Runtime]string{}
+	for rt, img := range def.Images {
+		images[rt] = img
+	}
+	for rt, img := range o.Images {
+		if img != "" {
+			images[rt] = img
+		}
+	}
+	o.Images = images
+	if o.Memory <= 0 {
+		o.Memory = def.Memory
+	}
+	if o.NanoCPUs <= 0 {
+		o.NanoCPUs = def.NanoCPUs
+	}
+	if o.PidsLimit <= 0 {
+		o.PidsLimit = def.PidsLimit
+	}
+	if o.User == "" {
+		o.User = def.User
+	}
+	if o.LogMaxSize == "" {
+		o.LogMaxSize = def.LogMaxSize
+	}
+	if o.MaxContextBytes <= 0 {
+		o.MaxContextBytes = def.MaxContextBytes
+	}
+	if o.SocketDir == "" {
+		o.SocketDir = os.TempDir()
+	}
+	if o.StaleAfter <= 0 {
+		o.StaleAfter = def.StaleAfter
+	}
+	return o
+}
+
+// Docker is the Docker backend: it builds workspaces into images and runs
+// them in network-less containers.
+type Docker struct {
+	cli      *client.Client
+	opts     DockerOptions
+	info     system.Info
+	warnings []string
+	runtime  string // OCI runtime actually used
+
+	relayMu  sync.Mutex
+	relayTag string
+
+	sweepOnce sync.Once
+}
+
+// dockerAdvice is what to do when the engine cannot be reached.
+func dockerAdvice() string {
+	var b strings.Builder
+	b.WriteString("coach runs your server in Docker. Is Docker installed and running?\n")
+	switch runtime.GOOS {
+	case "linux":
+		b.WriteString("  start it with `sudo systemctl start docker` (and add yourself to the docker group)\n")
+	default:
+		b.WriteString("  start Docker Desktop and wait until it says it is running\n")
+	}
+	if h := os.Getenv("DOCKER_HOST"); h != "" {
+		fmt.Fprintf(&b, "  DOCKER_HOST is set to %s: check that it points to a running engine\n", h)
+	} else {
+		b.WriteString("  if your engine listens elsewhere, set DOCKER_HOST\n")
+	}
+	b.WriteString("  or run without isolation: --sandbox process")
+	return b.String()
+}
+
+// NewDocker connects to the engine (DOCKER_HOST and friends, API version
+// negotiated down to the engine's) and checks what it supports.
+func NewDocker(ctx context.Context, o DockerOptions) (*Docker, error) {
+	o = o.withDefaults()
+	cli, err := client.New(client.FromEnv)
+	if err != nil {
+		return nil, &EngineError{Op: "connect to Docker", Err: err, Advice: dockerAdvice()}
+	}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if _, err := cli.Ping(pctx, client.PingOptions{NegotiateAPIVersion: true}); err != nil {
+		cli.Close()
+		return nil, &EngineError{Op: "connect to Docker", Err: err, Advice: dockerAdvice()}
+	}
+	info, err := cli.Info(pctx, client.InfoOptions{})
+	if err != nil {
+		cli.Close()
+		return nil, &EngineError{Op: "ask Docker about itself", Err: err, Advice: dockerAdvice()}
+	}
+	d := &Docker{cli: cli, opts: o, info: info.Info}
+	d.checkInfo()
+	for _, w := range d.warnings {
+		fmt.Fprintf(progress(o.Progress), "warning: %s\n", w)
+	}
+	d.sweep(ctx)
+	return d, nil
+}
+
+// checkInfo notes what the engine will not enforce, so nobody believes in
+// limits that are not there.
+func (d *Docker) checkInfo() {
+	if d.rootless() {
+		d.warnings = append(d.warnings, "Docker runs rootless: memory, CPU and process limits may not be enforced")
+	}
+	if !d.info.MemoryLimit {
+		d.warnings = append(d.warnings, "the Docker engine reports no memory limit support: a server can use all memory")
+	}
+	if !d.info.PidsLimit {
+		d.warnings = append(d.warnings, "the Docker engine reports no pids limit support: a fork bomb is not contained")
+	}
+	if d.info.OSType != "" && d.info.OSType != "linux" {
+		d.warnings = append(d.warnings, "the Docker engine runs "+d.info.OSType+" containers; coach needs Linux containers")
+	}
+	if d.opts.Runtime != "" {
+		if _, ok := d.info.Runtimes[d.opts.Runtime]; ok {
+			d.runtime = d.opts.Runtime
+		} else {
+			d.warnings = append(d.warnings, fmt.Sprintf(
+				"the OCI runtime %q is not available in this engine; using the default runtime", d.opts.Runtime))
+		}
+	}
+}
+
+func (d *Docker) rootless() bool {
+	for _, s := range d.info.SecurityOptions {
+		if strings.Contains(s, "rootless") {
+			return true
+		}
+	}
+	return false
+}
+
+// Close releases the connection to the engine.
+func (d *Docker) Close() error { return d.cli.Close() }
+
+// Client exposes the engine client, for tests and diagnostics.
+func (d *Docker) Client() *client.Client { return d.cli }
+
+func (d *Docker) progress(spec Spec) io.Writer {
+	if spec.Progress != nil {
+		return spec.Progress
+	}
+	return progress(d.opts.Progress)
+}
+
+// newRunID is random, short enough for socket paths and container names.
+func newRunID() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func hostname() string {
+	h, _ := os.Hostname()
+	return h
+}
+
+func ownerLabels() map[string]string {
+	return map[string]string{
+		LabelPID:     strconv.Itoa(os.Getpid()),
+		LabelHost:    hostname(),
+		LabelCreated: strconv.FormatInt(time.Now().Unix(), 10),
+	}
+}
+
+func runLabels(runID string) map[string]string {
+	l := ownerLabels()
+	l[LabelRun] = runID
+	return l
+}
+
+func hashString(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:])
+}
+
+// cleanupCtx outlives a cancelled caller (Ctrl-C must still clean up) but
+// not forever.
+func cleanupCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+}
+
+func labelFilter(kv ...string) client.Filters {
+	f := client.Filters{}
+	return f.Add("label", kv...)
+}
+
+// CleanReport lists what Clean removed.
+type CleanReport struct {
+	Containers []string
+	Volumes    []string
+	Images     []string
+	Networks   []string
+	// Errors are objects that could not be removed (e.g. an image in use).
+	Errors []string
+}
+
+func (r *CleanReport) add(o CleanReport) {
+	r.Containers = append(r.Containers, o.Containers...)
+	r.Volumes = append(r.Volumes, o.Volumes...)
+	r.Images = append(r.Images, o.Images...)
+	r.Networks = append(r.Networks, o.Networks...)
+	r.Errors = append(r.Errors, o.Errors...)
+}
+
+// Clean removes every object of every coach run (also of runs still going).
+// With all, it also removes built workspace images, relay images and the
+// dependency caches.
+func (d *Docker) Clean(ctx context.Context, all bool) (CleanReport, error) {
+	return d.clean(ctx, all, func(map[string]string) bool { return true })
+}
+
+// clean is Clean restricted to objects that match (tests limit it to their
+// own process, so as not to disturb other coach runs).
+func (d *Docker) clean(ctx context.Context, all bool, match func(map[string]string) bool) (CleanReport, error) {
+	var rep CleanReport
+	r, err := d.removeLabelled(ctx, LabelRun, match)
+	rep.add(r)
+	if err != nil {
+		return rep, err
+	}
+	r, err = d.removeBuildContainers(ctx, match)
+	rep.add(r)
+	if err != nil {
+		return rep, err
+	}
+	if all {
+		for _, key := range []string{LabelWorkspace, LabelRelay, LabelCache} {
+			r, err := d.removeLabelled(ctx, key, match)
+			rep.add(r)
+			if err != nil {
+				return rep, err
+			}
+		}
+	}
+	return rep, nil
+}
+
+// removeLabelled removes containers, then volumes, networks and images that
+// carry label key ("k" or "k=v") and that match, in that order so nothing is
+// in use when its turn comes.
+func (d *Docker) removeLabelled(ctx context.Context, key string, match func(map[string]string) bool) (CleanReport, error) {
+	var rep CleanReport
+	f := labelFilter(key)
+	cs, err := d.cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
+	if err != nil {
+		return rep, &EngineError{Op: "list containers", Err: err}
+	}
+	for _, c := range cs.Items {
+		if !match(c.Labels) {
+			continue
+		}
+		if _, err := d.cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); err != nil && !cerrdefs.IsNotFound(err) {
+			rep.Errors = append(rep.Errors, fmt.Sprintf("container %s: %v", short(c.ID), err))
+			continue
+		}
+		rep.Containers = append(rep.Containers, containerName(c.Names, c.ID))
+		if id := c.Labels[LabelRun]; id != "" && c.Labels[LabelHost] == hostname() && !strings.ContainsAny(id, `/\.`) {
+			_ = os.RemoveAll(filepath.Join(d.opts.SocketDir, "coach-"+id))
+		}
+	}
+	vs, err := d.cli.VolumeList(ctx, client.VolumeListOptions{Filters: f})
+	if err != nil {
+		return rep, &EngineError{Op: "list volumes", Err: err}
+	}
+	for _, v := range vs.Items {
+		if !match(v.Labels) {
+			continue
+		}
+		if _, err := d.cli.VolumeRemove(ctx, v.Name, client.VolumeRemoveOptions{Force: true}); err != nil && !cerrdefs.IsNotFound(err) {
+			rep.Errors = append(rep.Errors, fmt.Sprintf("volume %s: %v", v.Name, err))
+			continue
+		}
+		rep.Volumes = append(rep.Volumes, v.Name)
+	}
+	ns, err := d.cli.NetworkList(ctx, client.NetworkListOptions{Filters: f})
+	if err != nil {
+		return rep, &EngineError{Op: "list networks", Err: err}
+	}
+	for _, n := range ns.Items {
+		if !match(n.Labels) {
+			continue
+		}
+		if _, err := d.cli.NetworkRemove(ctx, n.ID, client.NetworkRemoveOptions{}); err != nil && !cerrdefs.IsNotFound(err) {
+			rep.Errors = append(rep.Errors, fmt.Sprintf("network %s: %v", n.Name, err))
+			continue
+		}
+		rep.Networks = append(rep.Networks, n.Name)
+	}
+	is, err := d.cli.ImageList(ctx, client.ImageListOptions{Filters: f})
+	if err != nil {
+		return rep, &EngineError{Op: "list images", Err: err}
+	}
+	for _, im := range is.Items {
+		if !match(im.Labels) {
+			continue
+		}
+		name := short(im.ID)
+		if len(im.RepoTags) > 0 {
+			name = im.RepoTags[0]
+		}
+		if _, err := d.cli.ImageRemove(ctx, im.ID, client.ImageRemoveOptions{Force: true, PruneChildren: true}); err != nil && !cerrdefs.IsNotFound(err) {
+			rep.Errors = append(rep.Errors, fmt.Sprintf("image %s: %v", name, err))
+			continue
+		}
+		rep.Images = append(rep.Images, name)
+	}
+	return rep, nil
+}
+
+// removeBuildContainers removes build containers. Only containers: the
+// commit copies the build container's labels into the workspace image,
+// which is a cache that must survive.
+func (d *Docker) removeBuildContainers(ctx context.Context, match func(map[string]string) bool) (CleanReport, error) {
+	var rep CleanReport
+	cs, err := d.cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: labelFilter(LabelBuild)})
+	if err != nil {
+		return rep, &EngineError{Op: "list containers", Err: err}
+	}
+	for _, c := range cs.Items {
+		if !match(c.Labels) {
+			continue
+		}
+		if _, err := d.cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); err != nil && !cerrdefs.IsNotFound(err) {
+			rep.Errors = append(rep.Errors, fmt.Sprintf("container %s: %v", short(c.ID), err))
+			continue
+		}
+		rep.Containers = append(rep.Containers, containerName(c.Names, c.ID))
+	}
+	return rep, nil
+}
+
+func short(id string) string {
+	id = strings.TrimPrefix(id, "sha256:")
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}
+
+func containerName(names []string, id string) string {
+	if len(names) > 0 {
+		return strings.TrimPrefix(names[0], "/")
+	}
+	return short(id)
+}
+
+// stale reports whether an object belongs to a coach that is gone: its
+// process no longer exists on this host, or it is older than StaleAfter.
+func (d *Docker) stale(labels map[string]string) bool {
+	if created, err := strconv.ParseInt(labels[LabelCreated], 10, 64); err == nil &&
+		time.Since(time.Unix(created, 0)) > d.opts.StaleAfter {
+		return true
+	}
+	if labels[LabelHost] != hostname() {
+		return false // another machine's coach: only age tells
+	}
+	pid, err := strconv.Atoi(labels[LabelPID])
+	if err != nil || pid <= 0 {
+		return false
+	}
+	return !processAlive(pid)
+}
+
+func processAlive(pid int) bool {
+	if pid == os.Getpid() {
+		return true
+	}
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		return false
+	}
+	err = p.Signal(syscall.Signal(0))
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+// sweep removes what crashed coach runs left behind. It runs once per
+// Docker value and never fails a run: leftovers are only untidy.
+func (d *Docker) sweep(ctx context.Context) {
+	d.sweepOnce.Do(func() {
+		sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		defer cancel()
+		rep, _ := d.removeLabelled(sctx, LabelRun, d.stale)
+		r, _ := d.removeBuildContainers(sctx, d.stale)
+		rep.add(r)
+		if n := len(rep.Containers) + len(rep.Volumes) + len(rep.Images); n > 0 {
+			fmt.Fprintf(progress(d.opts.Progress), "removed %d objects left by an earlier coach run\n", n)
+		}
+	})
+}
+
+// DoctorReport is what `coach doctor` prints about the engine.
+type DoctorReport struct {
+	EngineVersion  string
+	APIVersion     string // negotiated
+	OS             string
+	Kernel         string
+	CgroupVersion  string
+	CgroupDriver   string
+	StorageDriver  string
+	Rootless       bool
+	RunscAvailable bool
+	Runtime        string // OCI runtime coach uses ("" = engine default)
+	// Relay is empty when coach's executable can serve as the relay,
+	// otherwise why not.
+	Relay    string
+	Warnings []string
+	Images   []ImageStatus
+}
+
+// ImageStatus says whether a runtime's image is present locally.
+type ImageStatus struct {
+	Runtime Runtime
+	Image   string
+	Present bool
+}
+
+// Doctor reports on the engine and the images coach needs.
+func (d *Docker) Doctor(ctx context.Context) DoctorReport {
+	r := DoctorReport{
+		EngineVersion: d.info.ServerVersion,
+		APIVersion:    d.cli.ClientVersion(),
+		OS:            d.info.OperatingSystem,
+		Kernel:        d.info.KernelVersion,
+		CgroupVersion: d.info.CgroupVersion,
+		CgroupDriver:  d.info.CgroupDriver,
+		StorageDriver: d.info.Driver,
+		Rootless:      d.rootless(),
+		Runtime:       d.runtime,
+		Warnings:      slices.Clone(d.warnings),
+	}
+	_, r.RunscAvailable = d.info.Runtimes["runsc"]
+	if _, _, err := relayExecutable(); err != nil {
+		r.Relay = err.Error()
+	}
+	for _, rt := range []Runtime{Node, Go, Python} {
+		img := d.opts.Images[rt]
+		_, err := d.cli.ImageInspect(ctx, img)
+		r.Images = append(r.Images, ImageStatus{Runtime: rt, Image: img, Present: err == nil})
+	}
+	return r
+}

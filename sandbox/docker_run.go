@@ -1,0 +1,527 @@
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/moby/moby/api/pkg/stdcopy"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/mount"
+	"github.com/moby/moby/client"
+
+	"github.com/coachcli/coach/sandbox/relay"
+)
+
+// DefaultStartTimeout bounds the wait for the server's port when the spec
+// does not say.
+const DefaultStartTimeout = 20 * time.Second
+
+// stopGrace is how long a stopped server may take to shut down.
+const stopGrace = 5
+
+// DockerInstance is a server running in the Docker sandbox: a relay
+// container owning a network namespace with only loopback, and the
+// learner's container joined to it.
+type DockerInstance struct {
+	d            *Docker
+	runID        string
+	port         int
+	image        string
+	sockDir      string
+	startTimeout time.Duration
+	out          *Output
+	progress     io.Writer
+
+	relayID  string
+	serverID string
+	volume   string
+
+	mu       sync.Mutex // serialises Restart and Close
+	closed   bool
+	logsDone chan struct{} // closed when the current log follower ends
+	stopLogs context.CancelFunc
+}
+
+var _ Instance = (*DockerInstance)(nil)
+
+// Start builds the workspace (or reuses its image) and starts the server.
+// Whatever fails, nothing it created is left behind.
+func (d *Docker) Start(ctx context.Context, spec Spec) (_ Instance, err error) {
+	if spec.Workspace == nil {
+		return nil, &WorkspaceError{Msg: "no workspace to run"}
+	}
+	if spec.Port <= 0 {
+		spec.Port = DefaultPort
+	}
+	if spec.StartTimeout <= 0 {
+		spec.StartTimeout = DefaultStartTimeout
+	}
+	w := d.progress(spec)
+	d.sweep(ctx)
+
+	relayTag, err := d.relayImage(ctx, w)
+	if err != nil {
+		return nil, err
+	}
+	image, err := d.buildWorkspace(ctx, spec, w)
+	if err != nil {
+		return nil, err
+	}
+
+	in := &DockerInstance{
+		d:            d,
+		runID:        newRunID(),
+		port:         spec.Port,
+		image:        image,
+		startTimeout: spec.StartTimeout,
+		out:          NewOutput(spec.OutputCap),
+		progress:     w,
+	}
+	defer func() {
+		if err != nil {
+			_ = in.Close(ctx)
+		}
+	}()
+	if err := in.createPod(ctx, spec, relayTag); err != nil {
+		if !errors.Is(err, errRelayGone) {
+			return nil, err
+		}
+		d.forgetRelay()
+		if relayTag, err = d.relayImage(ctx, w); err != nil {
+			return nil, err
+		}
+		if err := in.createPod(ctx, spec, relayTag); err != nil {
+			return nil, err
+		}
+	}
+	if err := in.startServer(ctx); err != nil {
+		return nil, err
+	}
+	return in, nil
+}
+
+var errRelayGone = errors.New("the relay image disappeared")
+
+// createPod makes the socket directory, data volume and both containers,
+// and starts the relay (the engine only lets a container join a running
+// namespace).
+func (in *DockerInstance) createPod(ctx context.Context, spec Spec, relayTag string) error {
+	d := in.d
+	labels := runLabels(in.runID)
+	in.sockDir = filepath.Join(d.opts.SocketDir, "coach-"+in.runID)
+	if err := os.MkdirAll(in.sockDir, 0o700); err != nil {
+		return &EngineError{Op: "create the socket directory", Err: err}
+	}
+	// The relay runs as nobody; the directory holds nothing but its sockets.
+	if err := os.Chmod(in.sockDir, 0o777); err != nil {
+		return &EngineError{Op: "create the socket directory", Err: err}
+	}
+
+	in.volume = "coach-data-" + in.runID
+	if _, err := d.cli.VolumeCreate(ctx, client.VolumeCreateOptions{Name: in.volume, Labels: labels}); err != nil {
+		return &EngineError{Op: "create the data volume", Err: err}
+	}
+	if spec.Workspace.Runtime == Dockerfile {
+		// The learner's image has no world-writable /data to copy into the
+		// volume, as the images coach builds do; open it up as root once.
+		if err := in.initData(ctx, relayTag, labels); err != nil {
+			return err
+		}
+	}
+
+	secOpt := []string{"no-new-privileges:true"}
+	relayRes, err := d.cli.ContainerCreate(ctx, client.ContainerCreateOptions{
+		Name: "coach-" + in.runID + "-relay",
+		Config: &container.Config{
+			Image:  relayTag,
+			Env:    []string{"COACH_RELAY=1", relay.EnvDir + "=/coach", "PORT=" + strconv.Itoa(in.port)},
+			User:   "65534:65534",
+			Labels: labels,
+		},
+		HostConfig: &container.HostConfig{
+			NetworkMode:    "none",
+			ReadonlyRootfs: true,
+			CapDrop:        []string{"ALL"},
+			SecurityOpt:    secOpt,
+			Mounts:         []mount.Mount{{Type: mount.TypeBind, Source: in.sockDir, Target: "/coach"}},
+			LogConfig:      container.LogConfig{Type: "json-file", Config: map[string]string{"max-size": "1m", "max-file": "1"}},
+			Runtime:        d.runtime,
+			Resources: container.Resources{
+				Memory: 64 << 20, MemorySwap: 64 << 20, PidsLimit: ptr(int64(64)), NanoCPUs: d.opts.NanoCPUs,
+			},
+		},
+	})
+	if cerrdefs.IsNotFound(err) {
+		return errRelayGone
+	}
+	if err != nil {
+		return &EngineError{Op: "create the relay container", Err: err}
+	}
+	in.relayID = relayRes.ID
+	in.warn(relayRes.Warnings)
+	if _, err := d.cli.ContainerStart(ctx, in.relayID, client.ContainerStartOptions{}); err != nil {
+		return &EngineError{Op: "start the relay container", Err: err}
+	}
+
+	env := []string{"PORT=" + strconv.Itoa(in.port), "DATA_DIR=/data", "HOME=/tmp"}
+	keys := make([]string, 0, len(spec.Env))
+	for k := range spec.Env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		env = append(env, k+"="+spec.Env[k])
+	}
+	srvRes, err := d.cli.ContainerCreate(ctx, client.ContainerCreateOptions{
+		Name: "coach-" + in.runID + "-server",
+		Config: &container.Config{
+			Image:  in.image,
+			Env:    env,
+			User:   d.opts.User,
+			Labels: labels,
+		},
+		HostConfig: &container.HostConfig{
+			NetworkMode:    container.NetworkMode("container:" + in.relayID),
+			ReadonlyRootfs: d.opts.ReadOnly,
+			Tmpfs:          map[string]string{"/tmp": "rw,nosuid,nodev,size=64m,mode=1777"},
+			CapDrop:        []string{"ALL"},
+			SecurityOpt:    secOpt,
+			// An init process forwards signals and reaps zombies, so a
+			// server that does not handle SIGTERM as PID 1 still stops.
+			Init:      ptr(true),
+			Mounts:    []mount.Mount{{Type: mount.TypeVolume, Source: in.volume, Target: "/data"}},
+			LogConfig: container.LogConfig{Type: "json-file", Config: map[string]string{"max-size": d.opts.LogMaxSize, "max-file": "1"}},
+			Runtime:   d.runtime,
+			Resources: container.Resources{
+				Memory:     d.opts.Memory,
+				MemorySwap: d.opts.Memory,
+				NanoCPUs:   d.opts.NanoCPUs,
+				PidsLimit:  ptr(d.opts.PidsLimit),
+				Ulimits: []*container.Ulimit{
+					{Name: "nofile", Soft: 1024, Hard: 1024},
+					{Name: "core", Soft: 0, Hard: 0},
+				},
+			},
+		},
+	})
+	if err != nil {
+		return &EngineError{Op: "create the server container", Err: err}
+	}
+	in.serverID = srvRes.ID
+	in.warn(srvRes.Warnings)
+	return in.waitSocket(ctx)
+}
+
+func (in *DockerInstance) warn(ws []string) {
+	for _, w := range ws {
+		fmt.Fprintf(in.progress, "warning: %s\n", w)
+	}
+}
+
+func (in *DockerInstance) initData(ctx context.Context, relayTag string, labels map[string]string) error {
+	d := in.d
+	res, err := d.cli.ContainerCreate(ctx, client.ContainerCreateOptions{
+		Config: &container.Config{Image: relayTag, Env: []string{"COACH_RELAY=init-data", "DATA_DIR=/data"}, User: "0:0", Labels: labels},
+		HostConfig: &container.HostConfig{
+			NetworkMode: "none", ReadonlyRootfs: true, CapDrop: []string{"ALL"}, SecurityOpt: []string{"no-new-privileges:true"},
+			Mounts: []mount.Mount{{Type: mount.TypeVolume, Source: in.volume, Target: "/data"}},
+		},
+	})
+	if cerrdefs.IsNotFound(err) {
+		return errRelayGone
+	}
+	if err != nil {
+		return &EngineError{Op: "prepare the data volume", Err: err}
+	}
+	defer func() {
+		cctx, cancel := cleanupCtx(ctx)
+		defer cancel()
+		_, _ = d.cli.ContainerRemove(cctx, res.ID, client.ContainerRemoveOptions{Force: true})
+	}()
+	if _, err := d.cli.ContainerStart(ctx, res.ID, client.ContainerStartOptions{}); err != nil {
+		return &EngineError{Op: "prepare the data volume", Err: err}
+	}
+	if code, err := d.waitExit(ctx, res.ID); err != nil || code != 0 {
+		return &EngineError{Op: "prepare the data volume", Err: errors.Join(err, fmt.Errorf("exit code %d: %s", code, d.containerOutput(ctx, res.ID, 5)))}
+	}
+	return nil
+}
+
+// waitSocket waits until the relay listens on its sockets.
+func (in *DockerInstance) waitSocket(ctx context.Context) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := os.Stat(filepath.Join(in.sockDir, relay.ProbeSocket)); err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			out := in.d.containerOutput(ctx, in.relayID, 10)
+			return &EngineError{Op: "start the relay", Err: fmt.Errorf("no socket in %s after 10s: %s", in.sockDir, out),
+				Advice: "when coach runs inside a container, sandbox socket_dir must be a host path mounted at the same path"}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// startServer starts the server container, follows its output from then
+// on, and waits until its port accepts connections.
+func (in *DockerInstance) startServer(ctx context.Context) error {
+	since := time.Now()
+	if _, err := in.d.cli.ContainerStart(ctx, in.serverID, client.ContainerStartOptions{}); err != nil {
+		return &EngineError{Op: "start the server container", Err: err}
+	}
+	in.followLogs(since)
+	return in.waitReady(ctx)
+}
+
+// followLogs copies the server's output into in.out until the container
+// stops. After a restart, since skips what the previous life wrote (it was
+// read already). Output keeps only the tail, so memory stays bounded
+// however much the server writes.
+func (in *DockerInstance) followLogs(since time.Time) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	in.stopLogs, in.logsDone = cancel, done
+	go func() {
+		defer close(done)
+		rc, err := in.d.cli.ContainerLogs(ctx, in.serverID, client.ContainerLogsOptions{
+			ShowStdout: true, ShowStderr: true, Follow: true,
+			Since: fmt.Sprintf("%d.%09d", since.Unix(), since.Nanosecond()),
+		})
+		if err != nil {
+			return
+		}
+		defer rc.Close()
+		_, _ = stdcopy.StdCopy(in.out, in.out, rc)
+	}()
+}
+
+// drainLogs waits a little for the follower to deliver what a stopped
+// container wrote last, for the verdict's output tail.
+func (in *DockerInstance) drainLogs() {
+	if in.logsDone == nil {
+		return
+	}
+	select {
+	case <-in.logsDone:
+	case <-time.After(2 * time.Second):
+	}
+}
+
+func (in *DockerInstance) mib() string {
+	return fmt.Sprintf("%d MiB", in.d.opts.Memory>>20)
+}
+
+// waitReady polls the relay's probe until the server accepts connections,
+// the container exits, or the start timeout passes.
+func (in *DockerInstance) waitReady(ctx context.Context) error {
+	probe := filepath.Join(in.sockDir, relay.ProbeSocket)
+	deadline := time.Now().Add(in.startTimeout)
+	var listening []int
+	for {
+		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		ok, ports, perr := relay.Probe(pctx, probe)
+		cancel()
+		if ok {
+			return nil
+		}
+		if perr == nil {
+			listening = ports
+		}
+		ins, err := in.d.cli.ContainerInspect(ctx, in.serverID, client.ContainerInspectOptions{})
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return &EngineError{Op: "inspect the server container", Err: err}
+		}
+		if st := ins.Container.State; st != nil && !st.Running {
+			in.drainLogs()
+			return in.exitedError(st)
+		}
+		if time.Now().After(deadline) {
+			return in.neverListened(listening)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+func (in *DockerInstance) exitedError(st *container.State) *StartError {
+	e := &StartError{ExitCode: st.ExitCode, OOMKilled: st.OOMKilled, Port: in.port, Output: in.out.Tail(20)}
+	switch {
+	case st.OOMKilled:
+		e.Reason = fmt.Sprintf("the server was killed before it accepted connections: it ran out of memory (limit %s)", in.mib())
+	default:
+		e.Reason = fmt.Sprintf("the server exited with code %d before it accepted connections on port %d", st.ExitCode, in.port)
+	}
+	return e
+}
+
+func (in *DockerInstance) neverListened(listening []int) *StartError {
+	e := &StartError{ExitCode: -1, Port: in.port, Output: in.out.Tail(20),
+		Reason: fmt.Sprintf("the server did not accept connections on port %d (its $PORT) within %s", in.port, in.startTimeout)}
+	var others []string
+	self := false
+	for _, p := range listening {
+		if p == in.port {
+			self = true
+			continue
+		}
+		others = append(others, strconv.Itoa(p))
+	}
+	switch {
+	case len(others) == 1:
+		e.Reason += fmt.Sprintf(": it is listening on port %s instead: read the port from the PORT environment variable", others[0])
+	case len(others) > 1:
+		e.Reason += fmt.Sprintf(": it is listening on ports %s instead: read the port from the PORT environment variable", strings.Join(others, ", "))
+	case self:
+		e.Reason += fmt.Sprintf(": something listens on port %d but does not accept connections on 127.0.0.1; listen on all interfaces (0.0.0.0)", in.port)
+	}
+	return e
+}
+
+// BaseURL is what the learner would type to reach their own server.
+func (in *DockerInstance) BaseURL() string { return "http://localhost:" + strconv.Itoa(in.port) }
+
+// Port is the server's PORT.
+func (in *DockerInstance) Port() int { return in.port }
+
+// Kind names the backend.
+func (in *DockerInstance) Kind() string { return "docker" }
+
+// DialContext connects to the server through the relay, whatever addr says.
+func (in *DockerInstance) DialContext(ctx context.Context, _, _ string) (net.Conn, error) {
+	var d net.Dialer
+	return d.DialContext(ctx, "unix", filepath.Join(in.sockDir, relay.HTTPSocket))
+}
+
+// LogMark is how much the server has written so far.
+func (in *DockerInstance) LogMark() int64 { return in.out.LogMark() }
+
+// LogsSince returns the server's output after mark, as far as it is kept.
+func (in *DockerInstance) LogsSince(mark int64) []byte { return in.out.LogsSince(mark) }
+
+// Output is the server's captured output.
+func (in *DockerInstance) Output() *Output { return in.out }
+
+// RunID is the coach.run label value of everything this instance created.
+func (in *DockerInstance) RunID() string { return in.runID }
+
+// ContainerID is the server container's ID.
+func (in *DockerInstance) ContainerID() string { return in.serverID }
+
+// Restart stops the server (SIGTERM, then SIGKILL after 5s) and starts it
+// again in the same namespace with the same data volume, then waits until
+// it accepts connections.
+func (in *DockerInstance) Restart(ctx context.Context) error {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.closed {
+		return errors.New("restart: the server was closed")
+	}
+	if _, err := in.d.cli.ContainerStop(ctx, in.serverID, client.ContainerStopOptions{Timeout: ptr(stopGrace)}); err != nil {
+		return &EngineError{Op: "stop the server", Err: err}
+	}
+	in.drainLogs()
+	in.stopLogs()
+	return in.startServer(ctx)
+}
+
+// Signal delivers sig to the server process (through the container's init).
+func (in *DockerInstance) Signal(ctx context.Context, sig syscall.Signal) error {
+	if _, err := in.d.cli.ContainerKill(ctx, in.serverID, client.ContainerKillOptions{Signal: strconv.Itoa(int(sig))}); err != nil {
+		if cerrdefs.IsConflict(err) {
+			return errors.New("signal: the server is not running")
+		}
+		return &EngineError{Op: "signal the server", Err: err}
+	}
+	return nil
+}
+
+// WaitExit waits up to timeout for the server to exit and reports its code;
+// exited is false when it still runs at the deadline.
+func (in *DockerInstance) WaitExit(ctx context.Context, timeout time.Duration) (code int, exited bool, err error) {
+	wctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	code, err = in.d.waitExit(wctx, in.serverID)
+	if err != nil {
+		if ctx.Err() == nil && wctx.Err() != nil {
+			return 0, false, nil
+		}
+		return 0, false, err
+	}
+	in.drainLogs()
+	return code, true, nil
+}
+
+// OOMKilled reports whether the server was killed for running out of memory.
+func (in *DockerInstance) OOMKilled(ctx context.Context) bool {
+	ins, err := in.d.cli.ContainerInspect(ctx, in.serverID, client.ContainerInspectOptions{})
+	return err == nil && ins.Container.State != nil && ins.Container.State.OOMKilled
+}
+
+// Close removes both containers, the data volume and the socket directory.
+// It works with a cancelled ctx (Ctrl-C) and may be called more than once.
+func (in *DockerInstance) Close(ctx context.Context) error {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.closed {
+		return nil
+	}
+	in.closed = true
+	cctx, cancel := cleanupCtx(ctx)
+	defer cancel()
+	var errs []error
+	for _, id := range []string{in.serverID, in.relayID} {
+		if id == "" {
+			continue
+		}
+		if _, err := in.d.cli.ContainerRemove(cctx, id, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); err != nil && !cerrdefs.IsNotFound(err) {
+			errs = append(errs, fmt.Errorf("remove container %s: %w", short(id), err))
+		}
+	}
+	if in.stopLogs != nil {
+		in.stopLogs()
+	}
+	if in.volume != "" {
+		if _, err := in.d.cli.VolumeRemove(cctx, in.volume, client.VolumeRemoveOptions{Force: true}); err != nil && !cerrdefs.IsNotFound(err) {
+			errs = append(errs, fmt.Errorf("remove volume %s: %w", in.volume, err))
+		}
+	}
+	if in.sockDir != "" {
+		if err := os.RemoveAll(in.sockDir); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	// Anything else labelled with this run (e.g. an init container whose
+	// removal failed) goes too.
+	rep, err := in.d.removeLabelled(cctx, LabelRun+"="+in.runID, func(map[string]string) bool { return true })
+	errs = append(errs, err)
+	for _, e := range rep.Errors {
+		errs = append(errs, errors.New(e))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return &EngineError{Op: "clean up the sandbox", Err: err}
+	}
+	return nil
+}

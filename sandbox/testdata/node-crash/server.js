@@ -1,0 +1,3 @@
+console.log("starting up");
+console.error("Error: cannot find config.json");
+process.exit(3);

@@ -1,0 +1,4 @@
+print("loading everything into memory", flush=True)
+hog = []
+while True:
+    hog.append(b"x" * (64 << 20))
