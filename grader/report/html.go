@@ -54,9 +54,9 @@ type htmlTest struct {
 
 type htmlSub struct {
 	ID, Status, StatusWord, Score, MaxScore, Tests, Time, Summary, Message string
-	ScoreValue                                                            float64
-	DurationMS                                                            int64
-	Failures                                                              []htmlFailure
+	ScoreValue                                                             float64
+	DurationMS                                                             int64
+	Failures                                                               []htmlFailure
 }
 
 type htmlFailure struct {
