@@ -32,7 +32,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func newTestDocker(t *testing.T, edit func(*DockerOptions)) (*Docker, *client.Client) {
+func newTestDocker(t testing.TB, edit func(*DockerOptions)) (*Docker, *client.Client) {
 	t.Helper()
 	cli := dockertest.Require(t)
 	o := DefaultDockerOptions()
@@ -54,14 +54,14 @@ func newTestDocker(t *testing.T, edit func(*DockerOptions)) (*Docker, *client.Cl
 	return d, cli
 }
 
-func workspace(t *testing.T, name string) *Workspace {
+func workspace(t testing.TB, name string) *Workspace {
 	t.Helper()
 	ws, err := Detect(filepath.Join("testdata", name))
 	require.NoError(t, err)
 	return ws
 }
 
-func testSpec(t *testing.T, name string) Spec {
+func testSpec(t testing.TB, name string) Spec {
 	return Spec{
 		Workspace:    workspace(t, name),
 		Port:         DefaultPort,
@@ -71,7 +71,7 @@ func testSpec(t *testing.T, name string) Spec {
 	}
 }
 
-func httpGet(t *testing.T, inst Instance, path string) (int, string) {
+func httpGet(t testing.TB, inst Instance, path string) (int, string) {
 	t.Helper()
 	hc := &http.Client{Transport: &http.Transport{DialContext: inst.DialContext}, Timeout: 10 * time.Second}
 	resp, err := hc.Get(inst.BaseURL() + path)
@@ -444,4 +444,65 @@ func TestDockerMissingImage(t *testing.T) {
 	t.Log(ee.Error())
 	assert.Contains(t, ee.Advice, "docker pull coach-test/no-such-image:1")
 	assert.Contains(t, ee.Advice, "sandbox.images.node")
+}
+
+// TestDockerCancelledStart is Ctrl-C while coach waits for the server: Start
+// returns promptly and leaves nothing behind (checked by newTestDocker).
+func TestDockerCancelledStart(t *testing.T) {
+	d, _ := newTestDocker(t, nil)
+	ctx, cancel := context.WithCancel(t.Context())
+	spec := testSpec(t, "node-wrongport")
+	spec.StartTimeout = time.Minute
+	time.AfterFunc(2*time.Second, cancel)
+	began := time.Now()
+	_, err := d.Start(ctx, spec)
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Less(t, time.Since(began), 10*time.Second)
+}
+
+func TestDockerCloseWithCancelledContext(t *testing.T) {
+	d, cli := newTestDocker(t, nil)
+	inst, err := d.Start(t.Context(), testSpec(t, "node-hello"))
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	require.NoError(t, inst.Close(ctx))
+	require.NoError(t, inst.Close(ctx), "Close twice is fine")
+	assert.Empty(t, dockertest.Leftovers(t, cli, LabelRun+"="+inst.(*DockerInstance).RunID()))
+	_, err = os.Stat(inst.(*DockerInstance).sockDir)
+	assert.ErrorIs(t, err, os.ErrNotExist)
+}
+
+// TestDockerRestartAfterExit restarts a server that was stopped by a signal,
+// as a graceful-shutdown exercise does.
+func TestDockerRestartAfterExit(t *testing.T) {
+	d, _ := newTestDocker(t, nil)
+	inst := start(t, d, testSpec(t, "go-hello"))
+	require.NoError(t, inst.Signal(t.Context(), 15))
+	_, exited, err := inst.WaitExit(t.Context(), 10*time.Second)
+	require.NoError(t, err)
+	require.True(t, exited)
+	require.NoError(t, inst.Restart(t.Context()))
+	code, body := httpGet(t, inst, "/")
+	assert.Equal(t, 200, code)
+	assert.Contains(t, body, "hello from go")
+}
+
+func BenchmarkDockerStartWarm(b *testing.B) {
+	d, _ := newTestDocker(b, func(o *DockerOptions) { o.Progress = io.Discard })
+	spec := testSpec(b, "go-hello")
+	spec.Progress = io.Discard
+	inst, err := d.Start(b.Context(), spec) // build once
+	require.NoError(b, err)
+	require.NoError(b, inst.Close(b.Context()))
+	b.ResetTimer()
+	for b.Loop() {
+		inst, err := d.Start(b.Context(), spec)
+		require.NoError(b, err)
+		code, _ := httpGet(b, inst, "/")
+		require.Equal(b, 200, code)
+		b.StopTimer()
+		require.NoError(b, inst.Close(b.Context()))
+		b.StartTimer()
+	}
 }

@@ -79,7 +79,7 @@ func initData(dir string) int {
 
 // Run listens on dir/http.sock and dir/probe.sock until ctx ends.
 func Run(ctx context.Context, dir string, port int) error {
-	target := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	target := strconv.Itoa(port)
 	httpLn, err := listen(filepath.Join(dir, HTTPSocket))
 	if err != nil {
 		return err
@@ -136,9 +136,9 @@ func serve(ln net.Listener, handle func(net.Conn)) {
 // that closes its write side still receives the whole response. A refused
 // dial closes the connection at once: the client sees a reset, as it would
 // against a closed port.
-func forward(c net.Conn, target string) {
+func forward(c net.Conn, port string) {
 	defer c.Close()
-	up, err := net.DialTimeout("tcp", target, 5*time.Second)
+	up, err := dialServer(port, 5*time.Second)
 	if err != nil {
 		return
 	}
@@ -157,13 +157,26 @@ func forward(c net.Conn, target string) {
 	<-done
 }
 
+// dialServer connects to the server's port on loopback: IPv4 first, then
+// IPv6, for a server that listens on ::1 only.
+func dialServer(port string, timeout time.Duration) (net.Conn, error) {
+	c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", port), timeout)
+	if err == nil {
+		return c, nil
+	}
+	if c6, err6 := net.DialTimeout("tcp", net.JoinHostPort("::1", port), timeout); err6 == nil {
+		return c6, nil
+	}
+	return nil, err
+}
+
 // probe answers one line: "ok" when the server's port accepts, otherwise
 // "refused listening=<ports>" with the TCP ports that are listening in this
 // namespace, so coach can tell "it listened on 3000, not 8080".
 func probe(c net.Conn, target string, port int) {
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
-	t, err := net.DialTimeout("tcp", target, time.Second)
+	t, err := dialServer(target, time.Second)
 	if err == nil {
 		t.Close()
 		fmt.Fprintln(c, "ok")
