@@ -201,7 +201,7 @@ func (d *Docker) removeOldRelays(ctx context.Context, keep string) {
 		return
 	}
 	for _, im := range is.Items {
-		if slices.Contains(im.RepoTags, keep) || time.Since(time.Unix(im.Created, 0)) < 24*time.Hour {
+		if slices.Contains(im.RepoTags, keep) || time.Since(time.Unix(im.Created, 0)) < time.Hour {
 			continue
 		}
 		_, _ = d.cli.ImageRemove(ctx, im.ID, client.ImageRemoveOptions{PruneChildren: true})

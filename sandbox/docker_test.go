@@ -506,3 +506,19 @@ func BenchmarkDockerStartWarm(b *testing.B) {
 		b.StartTimer()
 	}
 }
+
+func TestDockerRecipes(t *testing.T) {
+	d, _ := newTestDocker(t, nil)
+	t.Run("python requirements", func(t *testing.T) {
+		spec := testSpec(t, "python-reqs")
+		require.True(t, spec.Workspace.Deps)
+		inst := start(t, d, spec)
+		_, body := httpGet(t, inst, "/")
+		assert.Contains(t, body, "hello from python")
+	})
+	t.Run("custom build and run from coach.yaml", func(t *testing.T) {
+		inst := start(t, d, testSpec(t, "go-custom"))
+		_, body := httpGet(t, inst, "/")
+		assert.Contains(t, body, "hello from go")
+	})
+}

@@ -1,0 +1,14 @@
+package sandbox_test
+
+import (
+	"github.com/coachcli/coach/grader"
+	"github.com/coachcli/coach/sandbox"
+)
+
+// The Docker instance is everything the grader can drive: checked here, in
+// a test, so the sandbox package itself never imports the grader.
+var (
+	_ grader.Target    = (*sandbox.DockerInstance)(nil)
+	_ grader.Restarter = (*sandbox.DockerInstance)(nil)
+	_ grader.Signaler  = (*sandbox.DockerInstance)(nil)
+)
