@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -117,6 +118,10 @@ func relayExecutable() (string, []byte, error) {
 	}
 	advice := "the Docker sandbox runs coach's own executable as a tiny network relay, so coach must be " +
 		"a static Linux binary: build it with CGO_ENABLED=0 (or use --sandbox process)"
+	if runtime.GOOS != "linux" {
+		advice = "the Docker sandbox needs coach itself to run on Linux (its executable serves as the relay " +
+			"inside the container); on " + runtime.GOOS + " use --sandbox process, or run coach in a Linux container"
+	}
 	f, err := elf.Open(exe)
 	if err != nil {
 		return "", nil, &EngineError{Op: "use " + exe + " as the sandbox relay", Err: fmt.Errorf("not a Linux executable: %w", err), Advice: advice}

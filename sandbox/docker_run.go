@@ -48,8 +48,10 @@ type DockerInstance struct {
 	serverID string
 	volume   string
 
-	mu       sync.Mutex // serialises Restart and Close
-	closed   bool
+	mu     sync.Mutex // serialises Restart and Close
+	closed bool
+
+	logMu    sync.Mutex    // guards the follower fields: WaitExit reads them during a Restart
 	logsDone chan struct{} // closed when the current log follower ends
 	stopLogs context.CancelFunc
 }
@@ -78,6 +80,15 @@ func (d *Docker) Start(ctx context.Context, spec Spec) (_ Instance, err error) {
 	image, err := d.buildWorkspace(ctx, spec, w)
 	if err != nil {
 		return nil, err
+	}
+	if spec.Workspace.Runtime == Dockerfile {
+		// The engine would refuse to create the container; say why in the
+		// learner's terms.
+		if ins, err := d.cli.ImageInspect(ctx, image); err == nil && ins.Config != nil &&
+			len(ins.Config.Cmd) == 0 && len(ins.Config.Entrypoint) == 0 {
+			return nil, &StartError{ExitCode: -1, Port: spec.Port,
+				Reason: "your image has no command to run: add a CMD (e.g. CMD [\"node\", \"server.js\"]) to your Dockerfile"}
+		}
 	}
 
 	in := &DockerInstance{
@@ -297,7 +308,9 @@ func (in *DockerInstance) startServer(ctx context.Context) error {
 func (in *DockerInstance) followLogs(since time.Time) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
+	in.logMu.Lock()
 	in.stopLogs, in.logsDone = cancel, done
+	in.logMu.Unlock()
 	go func() {
 		defer close(done)
 		rc, err := in.d.cli.ContainerLogs(ctx, in.serverID, client.ContainerLogsOptions{
@@ -315,12 +328,23 @@ func (in *DockerInstance) followLogs(since time.Time) {
 // drainLogs waits a little for the follower to deliver what a stopped
 // container wrote last, for the verdict's output tail.
 func (in *DockerInstance) drainLogs() {
-	if in.logsDone == nil {
+	in.logMu.Lock()
+	done := in.logsDone
+	in.logMu.Unlock()
+	if done == nil {
 		return
 	}
 	select {
-	case <-in.logsDone:
+	case <-done:
 	case <-time.After(2 * time.Second):
+	}
+}
+
+func (in *DockerInstance) cancelLogs() {
+	in.logMu.Lock()
+	defer in.logMu.Unlock()
+	if in.stopLogs != nil {
+		in.stopLogs()
 	}
 }
 
@@ -443,7 +467,7 @@ func (in *DockerInstance) Restart(ctx context.Context) error {
 		return &EngineError{Op: "stop the server", Err: err}
 	}
 	in.drainLogs()
-	in.stopLogs()
+	in.cancelLogs()
 	return in.startServer(ctx)
 }
 
@@ -500,9 +524,7 @@ func (in *DockerInstance) Close(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("remove container %s: %w", short(id), err))
 		}
 	}
-	if in.stopLogs != nil {
-		in.stopLogs()
-	}
+	in.cancelLogs()
 	if in.volume != "" {
 		if _, err := in.d.cli.VolumeRemove(cctx, in.volume, client.VolumeRemoveOptions{Force: true}); err != nil && !cerrdefs.IsNotFound(err) {
 			errs = append(errs, fmt.Errorf("remove volume %s: %w", in.volume, err))

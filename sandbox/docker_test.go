@@ -522,3 +522,22 @@ func TestDockerRecipes(t *testing.T) {
 		assert.Contains(t, body, "hello from go")
 	})
 }
+
+func TestDockerfileWithoutCmd(t *testing.T) {
+	d, _ := newTestDocker(t, nil)
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("# "+dir+"\nFROM scratch\nENV X=1\n"), 0o644))
+	ws, err := Detect(dir)
+	require.NoError(t, err)
+	t.Cleanup(func() { removeWorkspaceImages(t, d, dir) })
+	_, err = d.Start(t.Context(), Spec{Workspace: ws})
+	var se *StartError
+	require.ErrorAs(t, err, &se)
+	assert.Contains(t, se.Reason, "add a CMD")
+}
+
+// removeWorkspaceImages removes the images built for a temporary workspace
+// (those of testdata workspaces stay, as a cache).
+func removeWorkspaceImages(t testing.TB, d *Docker, dir string) {
+	d.removeOtherImages(context.Background(), LabelWorkspace+"="+hashString(dir), "")
+}

@@ -1,15 +1,40 @@
 package sandbox
 
 import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"os"
 	"testing"
+	"time"
+
+	"github.com/moby/moby/client"
 
 	"github.com/coachcli/coach/sandbox/relay"
 )
 
 // TestMain lets this test binary serve as the Docker sandbox's relay: the
-// relay image is built from the running executable.
+// relay image is built from the running executable. Every build of the test
+// binary makes a new relay image, so it is removed at the end.
 func TestMain(m *testing.M) {
 	relay.MaybeRun()
-	os.Exit(m.Run())
+	code := m.Run()
+	removeOwnRelayImage()
+	os.Exit(code)
+}
+
+func removeOwnRelayImage() {
+	_, data, err := relayExecutable()
+	if err != nil {
+		return
+	}
+	cli, err := client.New(client.FromEnv)
+	if err != nil {
+		return
+	}
+	defer cli.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	sum := sha256.Sum256(data)
+	_, _ = cli.ImageRemove(ctx, "coach-relay:"+hex.EncodeToString(sum[:])[:16], client.ImageRemoveOptions{PruneChildren: true})
 }
