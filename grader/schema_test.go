@@ -1,6 +1,7 @@
 package grader
 
 import (
+	"flag"
 	"regexp"
 	"slices"
 	"sort"
@@ -79,3 +80,5 @@ func TestSchemaKeysMatchDecoders(t *testing.T) {
 		})
 	}
 }
+
+var updateLint = flag.Bool("update-lint", false, "rewrite testdata/lint/*/want.txt")

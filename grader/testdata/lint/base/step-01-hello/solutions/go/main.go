@@ -1,0 +1,3 @@
+package main
+
+// status 201
