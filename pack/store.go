@@ -34,13 +34,13 @@ const Builtin = "backend"
 // Entry is one installed catalogue.
 type Entry struct {
 	Name        string    `json:"name"`
-	Source      string    `json:"source"`           // https URL or local path it came from
-	Pin         string    `json:"pin,omitempty"`    // the sha256 the user required, if any
-	SHA256      string    `json:"sha256"`           // of the archive installed
-	Pack        string    `json:"pack"`             // the manifest's name
-	Version     string    `json:"version"`          //
-	Roadmap     string    `json:"roadmap"`          //
-	InstalledAt time.Time `json:"installed_at"`     //
+	Source      string    `json:"source"`        // https URL or local path it came from
+	Pin         string    `json:"pin,omitempty"` // the sha256 the user required, if any
+	SHA256      string    `json:"sha256"`        // of the archive installed
+	Pack        string    `json:"pack"`          // the manifest's name
+	Version     string    `json:"version"`       //
+	Roadmap     string    `json:"roadmap"`       //
+	InstalledAt time.Time `json:"installed_at"`  //
 	UpdatedAt   time.Time `json:"updated_at,omitzero"`
 }
 
