@@ -11,4 +11,10 @@ var (
 	_ grader.Target    = (*sandbox.DockerInstance)(nil)
 	_ grader.Restarter = (*sandbox.DockerInstance)(nil)
 	_ grader.Signaler  = (*sandbox.DockerInstance)(nil)
+
+	_ grader.ImageInspector = (*sandbox.DockerInstance)(nil)
+	_ grader.Target         = (*sandbox.ProcessInstance)(nil)
+	_ grader.Restarter      = (*sandbox.ProcessInstance)(nil)
+	_ grader.Signaler       = (*sandbox.ProcessInstance)(nil)
+	_ grader.Target         = (*sandbox.URLInstance)(nil)
 )

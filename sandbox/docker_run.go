@@ -39,6 +39,7 @@ type DockerInstance struct {
 	runID        string
 	port         int
 	image        string
+	workspace    *Workspace
 	sockDir      string
 	startTimeout time.Duration
 	out          *Output
@@ -96,6 +97,7 @@ func (d *Docker) Start(ctx context.Context, spec Spec) (_ Instance, err error) {
 		runID:        newRunID(),
 		port:         spec.Port,
 		image:        image,
+		workspace:    spec.Workspace,
 		startTimeout: spec.StartTimeout,
 		out:          NewOutput(spec.OutputCap),
 		progress:     w,
