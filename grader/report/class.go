@@ -182,7 +182,7 @@ func ClassCSV(w io.Writer, subs []Submission) error {
 		r := s.Result
 		c := tally(r)
 		msg := ""
-		if r.Message != "" {
+		if r.Message != "" && r.Status != grader.StatusPass {
 			msg = truncate(firstLine(r.Message), 200)
 		}
 		row := []string{csvText(s.ID), string(r.Status), points(r.Score), points(r.MaxScore),

@@ -168,7 +168,7 @@ func htmlSubmission(s Submission) htmlSub {
 		Score: points(r.Score), MaxScore: points(r.MaxScore), ScoreValue: r.Score,
 		Tests: fmt.Sprintf("%d/%d", c.passed, len(r.Tests)), Time: humanDuration(r.DurationMS), DurationMS: r.DurationMS,
 	}
-	if r.Message != "" {
+	if r.Message != "" && r.Status != grader.StatusPass {
 		h.Message = clean(r.Message)
 		h.Summary = truncate(firstLine(r.Message), 100)
 	}
