@@ -165,6 +165,7 @@ a locked-down Docker sandbox and checks it from the outside.`,
 		newDoctorCmd(g),
 		newCleanCmd(g),
 		newExerciseCmd(g),
+		newGradeCmd(g),
 	)
 	return root
 }
