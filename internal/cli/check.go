@@ -115,11 +115,11 @@ func parseSuite(ex *exercises.Exercise) (*grader.Suite, error) {
 
 func runCheck(ctx context.Context, o *checkOptions, cfg *config.Config) error {
 	io := o.g.io
-	cat, err := o.g.catalog()
+	cat, step, err := o.g.stepCatalog(o.step)
 	if err != nil {
 		return err
 	}
-	st, err := loadStep(cat, o.step)
+	st, err := loadStep(cat, step)
 	if err != nil {
 		return err
 	}

@@ -41,11 +41,11 @@ func newHintCmd(g *globalOptions) *cobra.Command {
 type hintState map[string]int
 
 func runHint(_ context.Context, o *hintOptions) error {
-	cat, err := o.g.catalog()
+	cat, step, err := o.g.stepCatalog(o.step)
 	if err != nil {
 		return err
 	}
-	ex, err := cat.Find(o.step)
+	ex, err := cat.Find(step)
 	if err != nil {
 		return err
 	}

@@ -153,7 +153,7 @@ a locked-down Docker sandbox and checks it from the outside.`,
 	root.PersistentFlags().StringVarP(&g.dir, "dir", "C", ".", "the workspace directory")
 	root.PersistentFlags().StringVar(&g.configFile, "config", "", "user config file (default $XDG_CONFIG_HOME/coach/config.yaml)")
 	root.PersistentFlags().StringVar(&g.color, "color", "", "colour output: auto, always or never (NO_COLOR is honoured)")
-	root.PersistentFlags().StringVar(&g.catalogDir, "catalog", "", "use the exercise catalogue in this folder instead of the built-in backend roadmap")
+	root.PersistentFlags().StringVar(&g.catalogDir, "catalog", "", "use this installed catalogue (coach catalog list) or catalogue folder instead of the built-in backend roadmap")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usagef("%v", err) })
 
 	root.AddCommand(
@@ -165,6 +165,8 @@ a locked-down Docker sandbox and checks it from the outside.`,
 		newDoctorCmd(g),
 		newCleanCmd(g),
 		newExerciseCmd(g),
+		newPackCmd(g),
+		newCatalogCmd(g),
 		newGradeCmd(g),
 	)
 	return root
@@ -215,14 +217,8 @@ func (g *globalOptions) colorOut(cfg *config.Config, tty bool) bool {
 	return tty
 }
 
-// catalog loads the catalogue named by --catalog, else the embedded
-// backend roadmap.
+// catalog loads the catalogue named by --catalog (an installed one or a
+// folder), else the embedded backend roadmap.
 func (g *globalOptions) catalog() (*exercises.Catalog, error) {
-	if g.catalogDir != "" {
-		if st, err := os.Stat(g.catalogDir); err != nil || !st.IsDir() {
-			return nil, usagef("--catalog %s is not a folder", g.catalogDir)
-		}
-		return exercises.Load(os.DirFS(g.catalogDir))
-	}
-	return exercises.Load(exercises.Backend())
+	return g.openCatalog(g.catalogDir)
 }

@@ -45,11 +45,11 @@ func newStartCmd(g *globalOptions) *cobra.Command {
 }
 
 func runStart(_ context.Context, o *startOptions) error {
-	cat, err := o.g.catalog()
+	cat, step, err := o.g.stepCatalog(o.step)
 	if err != nil {
 		return err
 	}
-	ex, err := cat.Find(o.step)
+	ex, err := cat.Find(step)
 	if err != nil {
 		return err
 	}

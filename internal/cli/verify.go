@@ -32,7 +32,7 @@ func newExerciseCmd(g *globalOptions) *cobra.Command {
 		Use:   "exercise",
 		Short: "Author and verify exercises (instructors)",
 	}
-	cmd.AddCommand(newVerifyCmd(g))
+	cmd.AddCommand(newVerifyCmd(g), newNewCmd(g), newLintCmd(g), newSchemaCmd(g))
 	return cmd
 }
 
