@@ -34,8 +34,24 @@ func coach(t *testing.T, dir string, args ...string) result {
 
 func coachCtx(ctx context.Context, t *testing.T, dir string, args ...string) result {
 	t.Helper()
+	return coachCtxEnv(ctx, t, dir, nil, args...)
+}
+
+// coachWith runs one command line with extra environment variables.
+func coachWith(t *testing.T, dir string, extra map[string]string, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	defer cancel()
+	return coachCtxEnv(ctx, t, dir, extra, args...)
+}
+
+func coachCtxEnv(ctx context.Context, t *testing.T, dir string, extra map[string]string, args ...string) result {
+	t.Helper()
 	var out, errOut bytes.Buffer
 	env := map[string]string{"COACH_CONFIG": filepath.Join(t.TempDir(), "none.yaml"), "NO_COLOR": "1"}
+	for k, v := range extra {
+		env[k] = v
+	}
 	io := &IOStreams{In: strings.NewReader(""), Out: &out, Err: &errOut, Getenv: func(k string) string { return env[k] }}
 	if dir != "" {
 		args = append([]string{"--dir", dir}, args...)
