@@ -53,6 +53,9 @@ type serverRequest struct {
 	// later step's solution that demands a Dockerfile is checked against
 	// earlier suites with it.
 	runtime string
+	// docker is a backend shared by many servers (coach grade), which
+	// prepares the relay image once; nil connects a new one for this server.
+	docker *sandbox.Docker
 }
 
 func start(ctx context.Context, g *globalOptions, cfg *config.Config, req serverRequest) (sandbox.Instance, closer, error) {
@@ -88,6 +91,10 @@ func start(ctx context.Context, g *globalOptions, cfg *config.Config, req server
 		inst, err := sandbox.NewProcess().Start(ctx, spec)
 		return inst, nil, err
 	case "docker":
+		if req.docker != nil {
+			inst, err := req.docker.Start(ctx, spec)
+			return inst, nil, err
+		}
 		d, err := sandbox.NewDocker(ctx, dockerOptions(cfg, g))
 		if err != nil {
 			return nil, nil, err

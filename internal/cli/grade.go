@@ -18,6 +18,7 @@ import (
 	"github.com/coachcli/coach/grader"
 	"github.com/coachcli/coach/grader/report"
 	"github.com/coachcli/coach/internal/config"
+	"github.com/coachcli/coach/sandbox"
 )
 
 type gradeOptions struct {
@@ -35,6 +36,7 @@ type gradeOptions struct {
 	github     string
 	exitZero   bool
 	port       int
+	docker     *sandbox.Docker // shared by every submission's sandbox
 }
 
 func newGradeCmd(g *globalOptions) *cobra.Command {
@@ -150,6 +152,17 @@ func runGrade(ctx context.Context, o *gradeOptions, cfg *config.Config) error {
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
 		return withCode(ExitUsage, fmt.Errorf("create --out: %w", err))
 	}
+	if kind == "docker" {
+		// One connection for the whole class: the relay image is prepared
+		// once, not once per submission, and an unreachable engine stops
+		// the run before any submission is blamed for it.
+		d, err := sandbox.NewDocker(ctx, dockerOptions(cfg, o.g))
+		if err != nil {
+			return withCode(ExitSandbox, err)
+		}
+		defer d.Close()
+		o.docker = d
+	}
 	fmt.Fprintf(io.Err, "coach: grading %s against %s (step %d) · seed %d · %d at a time\n",
 		plural(len(subs), "submission"), st.ex.ID, st.ex.Step, o.seed, o.jobs)
 
@@ -252,7 +265,7 @@ func (o *gradeOptions) gradeOne(ctx context.Context, cfg *config.Config, st *loa
 	g.io = &IOStreams{In: strings.NewReader(""), Out: io.Discard, Err: logf, Getenv: o.g.io.Getenv}
 
 	r, code := gradeWorkspace(ctx, &g, cfg, st, gradeRequest{
-		kind: kind, dir: s.Dir, port: o.port, seed: o.seed, budget: o.timeout,
+		kind: kind, dir: s.Dir, port: o.port, seed: o.seed, budget: o.timeout, docker: o.docker,
 	})
 	if ctx.Err() != nil {
 		return graded{}, false
@@ -275,7 +288,8 @@ type gradeRequest struct {
 	dir    string
 	port   int
 	seed   int64
-	budget time.Duration // 0: no budget of its own
+	budget time.Duration   // 0: no budget of its own
+	docker *sandbox.Docker // shared backend, or nil
 }
 
 func newResult(st *loadedStep, kind string, seed int64) *grader.Result {
@@ -307,7 +321,7 @@ func gradeWorkspace(ctx context.Context, g *globalOptions, cfg *config.Config, s
 		return r, code
 	}
 
-	inst, stop, err := startServer(sctx, g, cfg, serverRequest{ex: st.ex, kind: req.kind, dir: req.dir, port: req.port})
+	inst, stop, err := startServer(sctx, g, cfg, serverRequest{ex: st.ex, kind: req.kind, dir: req.dir, port: req.port, docker: req.docker})
 	if err != nil {
 		res.Status, res.Message = grader.StatusError, err.Error()
 		if outOfTime() {

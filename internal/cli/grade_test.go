@@ -22,7 +22,7 @@ import (
 )
 
 // coachEnv runs one command line with extra environment variables.
-func coachEnv(ctx context.Context, t *testing.T, env map[string]string, args ...string) result {
+func coachEnv(ctx context.Context, t testing.TB, env map[string]string, args ...string) result {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	all := map[string]string{"COACH_CONFIG": filepath.Join(t.TempDir(), "none.yaml"), "NO_COLOR": "1"}
@@ -132,7 +132,7 @@ const hiddenTest = "todos-create-location"
 // classCatalog copies steps 1-3 of the embedded catalogue, with one step-3
 // test hidden. Later steps are left out: grading step 3 needs only its own
 // suite, and content being written for later steps cannot break these tests.
-func classCatalog(t *testing.T) string {
+func classCatalog(t testing.TB) string {
 	t.Helper()
 	dir := t.TempDir()
 	roadmap, err := fs.ReadFile(exercises.Backend(), "roadmap.yaml")
@@ -470,7 +470,7 @@ func TestGradeInterruptKeepsFinishedResults(t *testing.T) {
 	assertNoProcessesUnder(t, "", "eve-hostile")
 }
 
-func readFile(t *testing.T, path string) string {
+func readFile(t testing.TB, path string) string {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	require.NoError(t, err)
@@ -484,7 +484,7 @@ func readJSON(t *testing.T, path string) map[string]any {
 	return m
 }
 
-func readCSV(t *testing.T, path string) [][]string {
+func readCSV(t testing.TB, path string) [][]string {
 	t.Helper()
 	rows, err := csv.NewReader(strings.NewReader(readFile(t, path))).ReadAll()
 	require.NoError(t, err)
