@@ -132,6 +132,13 @@ func (s *Store) Add(ctx context.Context, name, source, pin string) (*Entry, erro
 	} else if e != nil {
 		return nil, fmt.Errorf("a catalogue named %s is installed already (from %s): coach catalog update %s, or remove it first", name, e.Source, name)
 	}
+	if u, err := url.Parse(source); err != nil || u.Scheme == "" {
+		// A local file is remembered absolutely, so update works from
+		// any folder.
+		if abs, err := filepath.Abs(source); err == nil {
+			source = abs
+		}
+	}
 	e := &Entry{Name: name, Source: source, Pin: strings.ToLower(pin)}
 	if err := s.install(ctx, e); err != nil {
 		return nil, err

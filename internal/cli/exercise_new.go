@@ -118,7 +118,7 @@ func runNewExercise(_ context.Context, o *newExerciseOptions) error {
 			return fmt.Errorf("write %s: %w", name, err)
 		}
 	}
-	if err := writeFileAtomic(roadmapFile, updated); err != nil {
+	if err := replaceFile(roadmapFile, updated); err != nil {
 		return err
 	}
 	out := o.g.io.Out
@@ -134,6 +134,30 @@ Next:
   3. coach exercise lint %[3]s
   4. coach exercise verify %[3]s --step %[2]d
 `, dir, o.step, o.root)
+	return nil
+}
+
+// replaceFile writes through a temporary file and a rename, so a crash
+// never leaves half a roadmap.
+func replaceFile(file string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(file), ".coach-tmp-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", file, err)
+	}
+	defer os.Remove(tmp.Name())
+	_, err = tmp.Write(data)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), file)
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", file, err)
+	}
 	return nil
 }
 
