@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -18,12 +19,13 @@ import (
 	"github.com/coachcli/coach/grader"
 	"github.com/coachcli/coach/grader/report"
 	"github.com/coachcli/coach/internal/config"
+	"github.com/coachcli/coach/internal/progress"
 	"github.com/coachcli/coach/sandbox"
 )
 
 type checkOptions struct {
 	g          *globalOptions
-	step       string
+	step       string // "" = the workspace's current step
 	url        string
 	sandbox    string
 	format     string
@@ -33,28 +35,41 @@ type checkOptions struct {
 	only       []string
 	port       int
 	showHidden bool
+	previous   bool
+	// watching is set by coach watch, where the next step is a key away.
+	watching bool
+	now      func() time.Time
 }
 
 func newCheckCmd(g *globalOptions) *cobra.Command {
 	o := &checkOptions{g: g}
 	cmd := &cobra.Command{
-		Use:   "check <step>",
+		Use:   "check [step]",
 		Short: "Build your server, run it sandboxed and check it against a step's tests",
 		Long: `Builds the workspace (Node.js, Go, Python or your own Dockerfile), runs it in a
 Docker sandbox with no network, and checks it from the outside with the step's tests.
 
+Without a step it checks the current step (the one coach start or coach init chose).
 A step is named by its number (3), its name (step-3) or its id (todo-api).
+--previous then checks every earlier step too, current step first and stopping at the
+first failure, so you know at once when a change broke something that used to work.
+Every result is recorded in .coach/progress.json (see coach progress).
 
 Exit codes: 0 all passed, 1 tests failed, 2 usage or config error, 3 your code did
 not build or start, 4 sandbox error (Docker unreachable, ...), 130 interrupted.`,
-		Example: `  coach check step-1
+		Example: `  coach check                              # the current step
+  coach check --previous                   # ... and every earlier step
+  coach check step-1
   coach check 3 --sandbox process          # no Docker: runs on your machine, not isolated
   coach check 3 --url http://127.0.0.1:3000  # a server you already run
   coach check 3 --format json --output results.json
   coach check 3 --seed 42                  # replay the random data of a run`,
-		Args: cobra.ExactArgs(1),
+		Args:              cobra.MaximumNArgs(1),
+		ValidArgsFunction: completeSteps(g),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.step = args[0]
+			if len(args) == 1 {
+				o.step = args[0]
+			}
 			if !cmd.Flags().Changed("seed") {
 				o.seed = rand.Int64N(1_000_000)
 			}
@@ -75,6 +90,8 @@ not build or start, 4 sandbox error (Docker unreachable, ...), 130 interrupted.`
 	f.StringSliceVar(&o.only, "test", nil, "run only these test ids")
 	f.IntVar(&o.port, "port", 8080, "the PORT your server is given")
 	f.BoolVar(&o.showHidden, "show-hidden", false, "show hidden tests' details (instructors)")
+	f.BoolVar(&o.previous, "previous", false, "when the step passes, check every earlier step too (stops at the first failure)")
+	registerCheckCompletions(cmd)
 	return cmd
 }
 
@@ -115,71 +132,206 @@ func parseSuite(ex *exercises.Exercise) (*grader.Suite, error) {
 
 func runCheck(ctx context.Context, o *checkOptions, cfg *config.Config) error {
 	io := o.g.io
-	cat, step, err := o.g.stepCatalog(o.step)
+	cat, err := o.g.catalog()
 	if err != nil {
 		return err
 	}
-	st, err := loadStep(cat, step)
+	ex, err := resolveStep(o.g, cat, o.step, "check")
 	if err != nil {
 		return err
 	}
-	termOpts := report.TerminalOptions{Verbose: o.verbose, ShowHidden: o.showHidden}
+	st, err := loadStep(cat, ex.Name())
+	if err != nil {
+		return err
+	}
 	format := strings.ToLower(o.format)
 	if !contains(report.Formats, format) {
 		return usagef("unknown --format %q: want one of %s", o.format, strings.Join(report.Formats, ", "))
 	}
 	live := (format == "terminal" || format == "text") && o.output == ""
+	if o.previous && !live {
+		return usagef("--previous prints to the terminal: leave out --format and --output (one report per step would overwrite the last)")
+	}
+	if o.url != "" && o.previous {
+		return usagef("--previous needs a server coach builds: earlier steps start it afresh, which --url cannot")
+	}
+	passed, err := checkStep(ctx, o, cfg, st, "", false)
+	if err != nil || !passed {
+		return err
+	}
+	sty := learnerStyle{o.g.colorOut(cfg, io.OutIsTTY)}
+	if o.previous && ex.Step > 1 {
+		earlier := "step 1"
+		if ex.Step > 2 {
+			earlier = fmt.Sprintf("steps 1-%d", ex.Step-1)
+		}
+		fmt.Fprintf(io.Out, "\n%s\n", sty.bold("Checking "+earlier+" too, in order:"))
+		for _, prev := range cat.Exercises {
+			if prev.Step >= ex.Step {
+				break
+			}
+			pst, err := loadStep(cat, prev.Name())
+			if err != nil {
+				return err
+			}
+			// A step that demands a runtime (a Dockerfile) is checked with
+			// it against the earlier suites too, as verify does.
+			ok, err := checkStep(ctx, o, cfg, pst, ex.Runtime, true)
+			if err != nil {
+				fmt.Fprintf(io.Out, "\n%s %s\n", sty.red("✗"), sty.bold(fmt.Sprintf("%s no longer passes: a change for %s broke an earlier step", prev.Name(), ex.Name())))
+				return err
+			}
+			if !ok {
+				fmt.Fprintf(io.Out, "\n%s %s\n", sty.red("✗"), sty.bold(fmt.Sprintf("%s no longer passes: a change for %s broke an earlier step (details above)", prev.Name(), ex.Name())))
+				return withCode(ExitFailed, errSilent)
+			}
+		}
+	}
+	if live {
+		announcePass(o, cat, ex, sty)
+	}
+	return nil
+}
+
+// announcePass says the step passed and what comes next.
+func announcePass(o *checkOptions, cat *exercises.Catalog, ex *exercises.Exercise, sty learnerStyle) {
+	out := o.g.io.Out
+	what := ex.Name() + " passed"
+	if o.previous && ex.Step > 1 {
+		what += ", and every earlier step still passes"
+	}
+	fmt.Fprintf(out, "\n%s %s\n", sty.green("✓"), sty.bold(what+"!"))
+	next := cat.Next(ex)
+	switch {
+	case next == nil:
+		fmt.Fprintf(out, "That was the last step of %s: you finished the roadmap.\n", cat.Roadmap.Title)
+	case o.watching:
+		fmt.Fprintf(out, "Next: %s — %s: press n to start it\n", next.Name(), next.Title)
+	default:
+		fmt.Fprintf(out, "Next: %s — %s: coach start %s\n", next.Name(), next.Title, next.Name())
+	}
+}
+
+// checkStep builds, starts and checks one step and records the result. An
+// earlier step (coach check --previous) is quiet while it passes: one line,
+// and the whole report only when it fails.
+func checkStep(ctx context.Context, o *checkOptions, cfg *config.Config, st *loadedStep, runtime string, earlier bool) (bool, error) {
+	io := o.g.io
+	termOpts := report.TerminalOptions{Verbose: o.verbose, ShowHidden: o.showHidden}
+	format := strings.ToLower(o.format)
+	live := (format == "terminal" || format == "text") && o.output == ""
 	if live {
 		termOpts.Color = o.g.colorOut(cfg, io.OutIsTTY)
+	}
+	out := io.Out
+	var held bytes.Buffer
+	if earlier {
+		out = &held
 	}
 
 	res := &grader.Result{
 		Version: grader.ResultsVersion, Exercise: st.ex.ID, Step: st.ex.Step,
-		CoachVersion: Version(), Seed: o.seed, StartedAt: time.Now().UTC(),
+		CoachVersion: Version(), Seed: o.seed, StartedAt: time.Now().UTC(), MaxScore: st.ex.Points,
 	}
 	kind := cfg.String(config.KeySandbox)
 	if o.url != "" {
 		kind = "url"
 	}
 	res.Target = kind
-	if kind == "process" {
+	if kind == "process" && !earlier {
 		fmt.Fprintln(io.Err, "coach: --sandbox process runs your server on this machine, NOT isolated")
 	}
 
-	inst, stop, err := startServer(ctx, o.g, cfg, serverRequest{ex: st.ex, kind: kind, dir: o.g.dir, url: o.url, port: o.port})
+	// The sandbox's progress (image pulls, builds) becomes one spinner line
+	// on a terminal; the server's own lines come after it is gone.
+	spin := newSpinner(io.Err, io.ErrIsTTY, o.g.colorOut(cfg, io.ErrIsTTY))
+	if earlier {
+		spin.Status(fmt.Sprintf("checking %s (an earlier step)", st.ex.Name()))
+	} else {
+		spin.Status(fmt.Sprintf("preparing your server for %s", st.ex.Name()))
+	}
+	sg := *o.g
+	sio := *io
+	sio.Err = spin
+	sg.io = &sio
+	inst, stop, err := startServer(ctx, &sg, cfg, serverRequest{ex: st.ex, kind: kind, dir: o.g.dir, url: o.url, port: o.port, runtime: runtime})
 	if err != nil {
-		return reportStartFailure(o, cfg, res, st.ex, err)
+		spin.Stop()
+		return false, reportStartFailure(o, cfg, res, st.ex, err)
 	}
 	defer stop()
+	if !earlier {
+		spin.Stop()
+	} else {
+		spin.Status(fmt.Sprintf("checking %s (an earlier step): running its tests", st.ex.Name()))
+	}
 
 	if live {
-		report.Header(io.Out, res, termOpts)
+		report.Header(out, res, termOpts)
 	}
 	runOpts := grader.RunOptions{
 		Seed: o.seed, Env: st.ex.Env, Port: instancePort(inst, o.port), DefaultTestTimeout: st.ex.TestTimeout(),
 		Only: o.only, Transcript: o.verbose, ShowHidden: o.showHidden,
 	}
 	if live {
-		runOpts.OnTest = func(t grader.TestResult) { report.TestLine(io.Out, t, termOpts) }
+		runOpts.OnTest = func(t grader.TestResult) { report.TestLine(out, t, termOpts) }
 	}
 	got := grader.Run(ctx, st.suite, inst, runOpts)
+	spin.Stop()
 	got.Exercise, got.Step, got.CoachVersion, got.Target = res.Exercise, res.Step, res.CoachVersion, res.Target
 	if ctx.Err() != nil {
-		return withCode(ExitInterrupted, errors.New("interrupted"))
+		return false, withCode(ExitInterrupted, errors.New("interrupted"))
 	}
+	failure := ""
+	if !got.Passed() {
+		failure = progress.FailureTest
+	}
+	o.record(st.ex, got, failure)
 
 	if live {
-		report.Summary(io.Out, got, termOpts)
+		report.Summary(out, got, termOpts)
 	} else if err := writeReport(o, got, termOpts); err != nil {
-		return err
+		return false, err
+	}
+	if earlier {
+		if got.Passed() {
+			sty := learnerStyle{termOpts.Color}
+			fmt.Fprintf(io.Out, "  %s %s  %s %s\n", sty.green("✓"), st.ex.Name(), st.ex.Title,
+				sty.dim(fmt.Sprintf("(%s/%s)", scoreText(got.Score), scoreText(got.MaxScore))))
+		} else {
+			fmt.Fprintf(io.Out, "\n%s", held.String())
+		}
 	}
 	if got.Passed() {
-		if next := cat.Next(st.ex); next != nil && live {
-			fmt.Fprintf(io.Out, "\nNext: %s — %s (coach start %s)\n", next.Name(), next.Title, next.Name())
-		}
-		return nil
+		return true, nil
 	}
-	return withCode(ExitFailed, errSilent)
+	if earlier {
+		return false, nil
+	}
+	return false, withCode(ExitFailed, errSilent)
+}
+
+// record saves a step's result in the workspace's progress. A partial run
+// (--test) proves nothing about the step, and a --url check records only
+// in a folder that already keeps progress, never in wherever it ran.
+func (o *checkOptions) record(ex *exercises.Exercise, r *grader.Result, failure string) {
+	if len(o.only) > 0 || (o.url != "" && !progress.Exists(o.g.dir)) {
+		return
+	}
+	now := time.Now
+	if o.now != nil {
+		now = o.now
+	}
+	err := progress.Update(o.g.dir, func(st *progress.State) {
+		if st.Current == "" {
+			st.Current = ex.ID
+		}
+		st.Record(progress.Step{ID: ex.ID, Number: ex.Step, Status: string(r.Status), Failure: failure,
+			Score: r.Score, MaxScore: r.MaxScore, CheckedAt: now().UTC().Truncate(time.Second)})
+	})
+	if err != nil {
+		fmt.Fprintf(o.g.io.Err, "coach: your result was not recorded: %v\n", err)
+	}
 }
 
 func writeReport(o *checkOptions, r *grader.Result, termOpts report.TerminalOptions) error {
@@ -199,8 +351,9 @@ func writeReport(o *checkOptions, r *grader.Result, termOpts report.TerminalOpti
 }
 
 // reportStartFailure turns a build/start/sandbox failure into the run's
-// result (status error) so machine formats still get a file, and prints the
-// message with the step's first build hint for people.
+// result (status error) so machine formats still get a file, records a
+// build failure (so coach hint picks build hints), and explains the problem
+// with the step's first build hint.
 func reportStartFailure(o *checkOptions, cfg *config.Config, res *grader.Result, ex *exercises.Exercise, err error) error {
 	code := ExitCode(err)
 	if code == ExitUsage && !isUserError(err) {
@@ -213,11 +366,24 @@ func reportStartFailure(o *checkOptions, cfg *config.Config, res *grader.Result,
 			return werr
 		}
 	}
-	msg := err.Error()
-	if code == ExitLearnerCode && len(ex.Hints.Build) > 0 {
-		msg += "\n\nHint: " + ex.Hints.Build[0]
+	if code == ExitLearnerCode {
+		o.record(ex, res, progress.FailureBuild)
 	}
-	return withCode(code, errors.New(msg))
+	e := explainStart(err)
+	if e.headline == "" {
+		return withCode(code, err) // not a first-hour problem: the plain message
+	}
+	text := e.render(learnerStyle{o.g.colorOut(cfg, o.g.io.ErrIsTTY)})
+	// Advice already specific to the problem (the wrong port) beats the
+	// step's first, general build hint.
+	if code == ExitLearnerCode && len(ex.Hints.Build) > 0 && len(e.advice) == 0 {
+		text += "\nHint: " + ex.Hints.Build[0] + "\n"
+		if len(ex.Hints.Build) > 1 {
+			text += "(coach hint shows the next one)\n"
+		}
+	}
+	fmt.Fprint(o.g.io.Err, text)
+	return withCode(code, errSilent)
 }
 
 func isUserError(err error) bool {

@@ -66,7 +66,8 @@ func TestUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"check without step", []string{"check"}, "accepts 1 arg"},
+		{"check without step or current step", []string{"check"}, "no current step in this workspace"},
+		{"check two steps", []string{"check", "1", "2"}, "accepts at most 1 arg"},
 		{"unknown step", []string{"check", "step-99", "--url", "http://127.0.0.1:1"}, `no step "step-99"`},
 		{"unknown format", []string{"check", "1", "--format", "xml", "--url", "http://127.0.0.1:1"}, `unknown --format "xml"`},
 		{"unknown flag", []string{"check", "1", "--colour"}, "unknown flag"},

@@ -4,34 +4,51 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
+
+	"github.com/coachcli/coach/exercises"
+	"github.com/coachcli/coach/internal/progress"
 )
 
 type hintOptions struct {
 	g     *globalOptions
-	step  string
+	step  string // "" = the current step
 	build bool
+	test  bool
 	all   bool
 }
 
 func newHintCmd(g *globalOptions) *cobra.Command {
 	o := &hintOptions{g: g}
 	cmd := &cobra.Command{
-		Use:   "hint <step>",
+		Use:   "hint [step]",
 		Short: "Reveal the next hint for a step, gentle first",
-		Example: `  coach hint step-3
-  coach hint 3 --build   # hints for code that does not build or start
+		Long: `Reveals the next hint, one at a time, from gentle to specific. Without a step it is
+for the current step. When your last check failed because the code did not build or
+start, the hints are about that; otherwise they are about the failing tests.`,
+		Example: `  coach hint               # the current step, for what failed last
+  coach hint step-3
+  coach hint 3 --build     # hints for code that does not build or start
+  coach hint 3 --test      # hints for failing tests
   coach hint 3 --all`,
-		Args: cobra.ExactArgs(1),
+		Args:              cobra.MaximumNArgs(1),
+		ValidArgsFunction: completeSteps(g),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.step = args[0]
+			if len(args) == 1 {
+				o.step = args[0]
+			}
+			if o.build && o.test {
+				return usagef("--build and --test ask for different hints: choose one")
+			}
 			return runHint(cmd.Context(), o)
 		},
 	}
 	cmd.Flags().BoolVar(&o.build, "build", false, "hints for when your code does not build or start")
+	cmd.Flags().BoolVar(&o.test, "test", false, "hints for failing tests")
 	cmd.Flags().BoolVar(&o.all, "all", false, "show every hint")
 	return cmd
 }
@@ -40,62 +57,87 @@ func newHintCmd(g *globalOptions) *cobra.Command {
 // workspace's .coach folder.
 type hintState map[string]int
 
+// hintsFile keeps the count of hints shown per step and kind.
+func hintsFile(dir string) string { return filepath.Join(dir, progress.Dir, "hints.json") }
+
 func runHint(_ context.Context, o *hintOptions) error {
-	cat, step, err := o.g.stepCatalog(o.step)
+	cat, err := o.g.catalog()
 	if err != nil {
 		return err
 	}
-	ex, err := cat.Find(step)
+	ex, err := resolveStep(o.g, cat, o.step, "hint")
 	if err != nil {
 		return err
 	}
-	hints, kind := ex.Hints.Test, "test"
-	if o.build {
-		hints, kind = ex.Hints.Build, "build"
-	}
-	out := o.g.io.Out
+	kind := o.kind(ex)
 	if o.all {
+		hints, _ := hintList(ex, kind)
 		for i, h := range hints {
-			fmt.Fprintf(out, "Hint %d/%d: %s\n\n", i+1, len(hints), h)
+			fmt.Fprintf(o.g.io.Out, "Hint %d/%d: %s\n\n", i+1, len(hints), h)
 		}
 		return nil
 	}
-	file := filepath.Join(o.g.dir, ".coach", "hints.json")
+	revealHint(o.g.io.Out, o.g.dir, ex, kind)
+	return nil
+}
+
+// kind picks the hint list: the flag, else what failed at the step's last
+// check (coach check records it), else test hints.
+func (o *hintOptions) kind(ex *exercises.Exercise) string {
+	switch {
+	case o.build:
+		return progress.FailureBuild
+	case o.test:
+		return progress.FailureTest
+	}
+	return lastFailure(o.g.dir, ex)
+}
+
+func lastFailure(dir string, ex *exercises.Exercise) string {
+	if st, err := progress.Load(dir); err == nil {
+		if rec := st.Step(ex.ID); rec != nil && rec.Failure == progress.FailureBuild {
+			return progress.FailureBuild
+		}
+	}
+	return progress.FailureTest
+}
+
+func hintList(ex *exercises.Exercise, kind string) ([]string, string) {
+	if kind == progress.FailureBuild {
+		return ex.Hints.Build, "your code did not build or start"
+	}
+	return ex.Hints.Test, ""
+}
+
+// revealHint prints the next hint of a kind and counts it.
+func revealHint(out io.Writer, dir string, ex *exercises.Exercise, kind string) {
+	hints, about := hintList(ex, kind)
+	if len(hints) == 0 {
+		fmt.Fprintf(out, "%s has no hints of this kind.\n", ex.Name())
+		return
+	}
+	file := hintsFile(dir)
 	state := hintState{}
 	if data, err := os.ReadFile(file); err == nil {
 		_ = json.Unmarshal(data, &state) // a damaged file only resets the count
 	}
 	key := ex.ID + "/" + kind
-	n := state[key]
-	if n >= len(hints) {
-		n = len(hints) - 1
+	n := min(state[key], len(hints)-1)
+	if about != "" {
+		fmt.Fprintf(out, "Hint %d/%d for %s (%s): %s\n", n+1, len(hints), ex.Name(), about, hints[n])
+	} else {
+		fmt.Fprintf(out, "Hint %d/%d for %s: %s\n", n+1, len(hints), ex.Name(), hints[n])
 	}
-	fmt.Fprintf(out, "Hint %d/%d for %s: %s\n", n+1, len(hints), ex.Name(), hints[n])
 	if n+1 < len(hints) {
 		fmt.Fprintf(out, "\n(run `coach hint %s` again for a more specific one)\n", ex.Name())
 	}
 	state[key] = n + 1
 	if err := os.MkdirAll(filepath.Dir(file), 0o755); err == nil {
 		data, _ := json.MarshalIndent(state, "", "  ")
-		_ = writeFileAtomic(file, data)
+		_ = progress.WriteFileAtomic(file, append(data, '\n'))
 	}
-	return nil
 }
 
-// writeFileAtomic writes through a temporary file and a rename, so a crash
-// never leaves a half-written file.
-func writeFileAtomic(file string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(file), ".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", file, err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", file, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", file, err)
-	}
-	return os.Rename(tmp.Name(), file)
-}
+// writeFileAtomic is progress.WriteFileAtomic, for the commands that write
+// files of their own.
+func writeFileAtomic(file string, data []byte) error { return progress.WriteFileAtomic(file, data) }

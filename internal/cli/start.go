@@ -4,13 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/coachcli/coach/exercises"
 	"github.com/coachcli/coach/internal/config"
+	"github.com/coachcli/coach/internal/progress"
+	"github.com/coachcli/coach/sandbox"
 )
 
 // InstructionsFile is where `coach start` writes the current step's text.
@@ -18,55 +22,78 @@ const InstructionsFile = "STEP.md"
 
 type startOptions struct {
 	g    *globalOptions
-	step string
+	step string // "" = the current step
 	lang string
+	// langFlag is set when --lang was given: it asks for step 1's starter
+	// even in a folder that already has code (and so refuses to overwrite).
+	langFlag bool
+	color    bool
 }
 
 func newStartCmd(g *globalOptions) *cobra.Command {
 	o := &startOptions{g: g}
 	cmd := &cobra.Command{
-		Use:   "start <step>",
-		Short: "Start a step: write its instructions (and, for step 1, a starter) into the workspace",
+		Use:   "start [step]",
+		Short: "Start a step: show its instructions, save them to STEP.md and make it the current step",
+		Long: `Shows the step's instructions in the terminal, writes them to STEP.md in the workspace
+and makes it the current step, so coach check, coach watch and coach hint need no step.
+Without a step it shows the current step's instructions again.
+
+Step 1 also writes a runnable starter server in your language (--lang) into an empty
+folder; coach never overwrites a file.`,
 		Example: `  coach start step-1 --lang node
-  coach start 4`,
-		Args: cobra.ExactArgs(1),
+  coach start 4
+  coach start               # the current step's instructions again
+  coach start 4 | less      # plain Markdown when not a terminal`,
+		Args:              cobra.MaximumNArgs(1),
+		ValidArgsFunction: completeSteps(g),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.step = args[0]
+			if len(args) == 1 {
+				o.step = args[0]
+			}
+			o.langFlag = cmd.Flags().Changed("lang")
 			cfg, err := g.loadConfig(cmd, map[string]string{"lang": config.KeyLang})
 			if err != nil {
 				return err
 			}
 			o.lang = cfg.String(config.KeyLang)
+			o.color = g.colorOut(cfg, g.io.OutIsTTY)
 			return runStart(cmd.Context(), o)
 		},
 	}
 	cmd.Flags().StringVar(&o.lang, "lang", "", "your language for the starter: node, go or python")
+	registerLangCompletion(cmd)
 	return cmd
 }
 
 func runStart(_ context.Context, o *startOptions) error {
-	cat, step, err := o.g.stepCatalog(o.step)
+	cat, err := o.g.catalog()
 	if err != nil {
 		return err
 	}
-	ex, err := cat.Find(step)
+	ex, err := resolveStep(o.g, cat, o.step, "start")
 	if err != nil {
 		return err
+	}
+	state, err := progress.Load(o.g.dir)
+	if err != nil {
+		return withCode(ExitUsage, err)
+	}
+	lang := learnerLanguage(o.lang, state, o.g.dir)
+	if lang != "" && !contains(exercises.Languages, lang) {
+		return usagef("unknown --lang %q: want node, go or python", lang)
 	}
 	out := o.g.io.Out
 	if err := os.MkdirAll(o.g.dir, 0o755); err != nil {
 		return fmt.Errorf("create workspace: %w", err)
 	}
-	if ex.Step == 1 {
-		if o.lang == "" {
+	if ex.Step == 1 && (o.langFlag || !hasCode(o.g.dir)) {
+		if lang == "" {
 			return usagef("step 1 scaffolds a starter: choose a language with --lang node, --lang go or --lang python")
 		}
-		if !contains(exercises.Languages, o.lang) {
-			return usagef("unknown --lang %q: want node, go or python", o.lang)
-		}
-		written, err := exercises.CopyTree(ex.FS, exercises.StarterDir(o.lang), o.g.dir, false)
+		written, err := exercises.CopyTree(ex.FS, exercises.StarterDir(lang), o.g.dir, false)
 		if errors.Is(err, exercises.ErrExists) {
-			return usagef("%v; start in an empty directory or remove the file", err)
+			return usagef("%v; start in an empty directory or remove the file (coach start 1, without --lang, shows the instructions)", err)
 		}
 		if err != nil {
 			return err
@@ -74,12 +101,65 @@ func runStart(_ context.Context, o *startOptions) error {
 		for _, f := range written {
 			fmt.Fprintf(out, "  created %s\n", f)
 		}
+		if len(written) > 0 {
+			fmt.Fprintln(out)
+		}
 	}
+
+	text := instructions(ex, lang)
 	file := filepath.Join(o.g.dir, InstructionsFile)
-	if err := os.WriteFile(file, []byte(ex.README), 0o644); err != nil {
+	if err := os.WriteFile(file, []byte(text), 0o644); err != nil {
 		return fmt.Errorf("write instructions: %w", err)
 	}
-	fmt.Fprintf(out, "%s: %s\n\nThe instructions are in %s. When you are ready: coach check %s\n",
-		ex.Name(), ex.Title, file, ex.Name())
+	if err := progress.Update(o.g.dir, func(st *progress.State) {
+		st.Current = ex.ID
+		if lang != "" {
+			st.Language = lang
+		}
+	}); err != nil {
+		return fmt.Errorf("record the current step: %w", err)
+	}
+
+	if err := renderMarkdown(out, text, o.g.io.OutIsTTY, o.color, o.g.io.Getenv); err != nil {
+		return err
+	}
+	sty := learnerStyle{o.color}
+	fmt.Fprintf(out, "\n%s %s — %s\n", sty.cyan("▶"), sty.bold(ex.Name()), ex.Title)
+	fmt.Fprintf(out, "Saved to %s. When you are ready: coach check (or coach watch to check on every save); stuck? coach hint\n", file)
 	return nil
+}
+
+// instructions is the step's README, followed for later steps by the notes
+// on what to add in the learner's language.
+func instructions(ex *exercises.Exercise, lang string) string {
+	text := ensureNewline(ex.README)
+	if lang == "" || ex.Step == 1 {
+		return text
+	}
+	notes, err := fs.ReadFile(ex.FS, filepath.ToSlash(filepath.Join(exercises.StarterDir(lang), "NOTES.md")))
+	if err != nil {
+		return text
+	}
+	return text + "\n---\n\n" + ensureNewline(strings.TrimSpace(string(notes)))
+}
+
+// learnerLanguage is the learner's language: the flag or configuration,
+// else what progress recorded, else what the workspace is written in.
+func learnerLanguage(configured string, st *progress.State, dir string) string {
+	if configured != "" {
+		return configured
+	}
+	if st != nil && st.Language != "" {
+		return st.Language
+	}
+	if ws, err := sandbox.Detect(dir); err == nil && contains(exercises.Languages, string(ws.Runtime)) {
+		return string(ws.Runtime)
+	}
+	return ""
+}
+
+// hasCode reports whether dir already holds a workspace coach recognises.
+func hasCode(dir string) bool {
+	_, err := sandbox.Detect(dir)
+	return err == nil
 }
