@@ -132,11 +132,11 @@ func parseSuite(ex *exercises.Exercise) (*grader.Suite, error) {
 
 func runCheck(ctx context.Context, o *checkOptions, cfg *config.Config) error {
 	io := o.g.io
-	cat, err := o.g.catalog()
+	cat, step, err := o.g.stepCatalog(o.step)
 	if err != nil {
 		return err
 	}
-	ex, err := resolveStep(o.g, cat, o.step, "check")
+	ex, err := resolveStep(o.g, cat, step, "check")
 	if err != nil {
 		return err
 	}

@@ -61,11 +61,11 @@ type hintState map[string]int
 func hintsFile(dir string) string { return filepath.Join(dir, progress.Dir, "hints.json") }
 
 func runHint(_ context.Context, o *hintOptions) error {
-	cat, err := o.g.catalog()
+	cat, step, err := o.g.stepCatalog(o.step)
 	if err != nil {
 		return err
 	}
-	ex, err := resolveStep(o.g, cat, o.step, "hint")
+	ex, err := resolveStep(o.g, cat, step, "hint")
 	if err != nil {
 		return err
 	}

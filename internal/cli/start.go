@@ -67,11 +67,11 @@ folder; coach never overwrites a file.`,
 }
 
 func runStart(_ context.Context, o *startOptions) error {
-	cat, err := o.g.catalog()
+	cat, step, err := o.g.stepCatalog(o.step)
 	if err != nil {
 		return err
 	}
-	ex, err := resolveStep(o.g, cat, o.step, "start")
+	ex, err := resolveStep(o.g, cat, step, "start")
 	if err != nil {
 		return err
 	}
