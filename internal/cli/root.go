@@ -168,6 +168,11 @@ a locked-down Docker sandbox and checks it from the outside.`,
 		newPackCmd(g),
 		newCatalogCmd(g),
 		newGradeCmd(g),
+		newInitCmd(g),
+		newWatchCmd(g),
+		newProgressCmd(g),
+		newSolutionCmd(g),
+		newCompletionCmd(g),
 	)
 	return root
 }
