@@ -8,6 +8,8 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"sort"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -37,7 +39,11 @@ step's instructions, and makes step 1 the current step. It never overwrites a fi
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.dir = g.dir
 			if len(args) == 1 {
+				// Relative to --dir, as git -C does: "as if started there".
 				o.dir = args[0]
+				if !filepath.IsAbs(o.dir) {
+					o.dir = filepath.Join(g.dir, o.dir)
+				}
 			}
 			cfg, err := g.loadConfig(cmd, map[string]string{"lang": config.KeyLang})
 			if err != nil {
@@ -111,8 +117,9 @@ func runInit(_ context.Context, o *initOptions) error {
 		clash = append(clash, path.Join(progress.Dir, progress.FileName))
 	}
 	if len(clash) > 0 {
-		return usagef("%s already has %v: coach init never overwrites a file; init an empty folder, "+
-			"or use coach start to go on in this one", o.dir, clash)
+		sort.Strings(clash)
+		return usagef("%s already has %s: coach init never overwrites a file; init an empty folder, "+
+			"or use coach start to go on in this one", o.dir, strings.Join(clash, ", "))
 	}
 
 	if err := os.MkdirAll(o.dir, 0o755); err != nil {
@@ -141,15 +148,14 @@ func runInit(_ context.Context, o *initOptions) error {
 	for _, f := range written {
 		fmt.Fprintf(out, "  %s\n", f)
 	}
-	cd := ""
+	fmt.Fprintf(out, "\nYour first step is %s — %s. Next:\n", first.Name(), first.Title)
 	if abs, _ := filepath.Abs(o.dir); abs != "" {
 		if wd, _ := os.Getwd(); wd != abs {
-			cd = "cd " + o.dir + " && "
+			fmt.Fprintf(out, "  cd %s\n", o.dir)
 		}
 	}
-	fmt.Fprintf(out, "\nYour first step is %s — %s. Next:\n", first.Name(), first.Title)
-	fmt.Fprintf(out, "  %scoach start     # read the instructions (also in %s)\n", cd, InstructionsFile)
-	fmt.Fprintf(out, "  coach watch              # checks your server every time you save\n")
+	fmt.Fprintf(out, "  coach start   # read the instructions (also in %s)\n", InstructionsFile)
+	fmt.Fprintf(out, "  coach watch   # check your server every time you save\n")
 	return nil
 }
 
