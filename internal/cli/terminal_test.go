@@ -258,4 +258,3 @@ func TestTerminalWatchCtrlCRestoresTerminal(t *testing.T) {
 	assert.Equal(t, ExitInterrupted, p.exitCode(15*time.Second))
 	assert.True(t, p.canonical(), "the terminal is restored on Ctrl-C")
 }
-
