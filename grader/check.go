@@ -39,6 +39,9 @@ func (x *testRun) check(o *outgoing, resp *response, e *Expect) error {
 	if e.MaxDuration > 0 && resp.duration > e.MaxDuration {
 		return failAt(o, resp, "duration", "an answer within "+e.MaxDuration.String(), resp.duration.Round(time.Millisecond).String())
 	}
+	if e.MinDuration > 0 && resp.duration < e.MinDuration {
+		return failAt(o, resp, "duration", "an answer after at least "+e.MinDuration.String(), "an answer after "+resp.duration.Round(time.Millisecond).String())
+	}
 	for _, h := range e.Headers {
 		vals := resp.header.Values(h.Name)
 		s := subject{value: strings.Join(vals, ", "), present: len(vals) > 0, header: true}

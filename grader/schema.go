@@ -183,6 +183,7 @@ func (Expect) JSONSchema(r *exercises.Reflector) schema {
 		"schema":       described(schema{"type": []string{"object", "boolean"}}, "a JSON Schema (2020-12) the body must satisfy"),
 		"cookies":      mapOf(r.Ref(CookieCheck{}), nil),
 		"max_duration": r.Ref(Duration(0)),
+		"min_duration": r.Ref(Duration(0)),
 	})
 	s["minProperties"] = 1
 	return s

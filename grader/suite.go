@@ -602,6 +602,9 @@ type Expect struct {
 	Schema      *Schema
 	Cookies     []CookieCheck
 	MaxDuration time.Duration
+	// MinDuration is for "answers after N ms": a server that ignores the
+	// delay it was asked for answers too soon.
+	MinDuration time.Duration
 }
 
 // HeaderCheck matches one response header (name case-insensitive).
@@ -627,9 +630,10 @@ func (e *Expect) UnmarshalYAML(node *yaml.Node) error {
 		Schema      *Schema      `yaml:"schema"`
 		Cookies     cookieChecks `yaml:"cookies"`
 		MaxDuration *Duration    `yaml:"max_duration"`
+		MinDuration *Duration    `yaml:"min_duration"`
 	}
 	if node.Kind != yaml.MappingNode || len(node.Content) == 0 {
-		return exercises.Errorf(node, "expect is a map with at least one of status, headers, json, body, schema, cookies, max_duration")
+		return exercises.Errorf(node, "expect is a map with at least one of status, headers, json, body, schema, cookies, max_duration, min_duration")
 	}
 	if err := exercises.DecodeNode(node, &raw); err != nil {
 		return err
@@ -637,6 +641,12 @@ func (e *Expect) UnmarshalYAML(node *yaml.Node) error {
 	*e = Expect{Status: raw.Status, Headers: raw.Headers, JSON: raw.JSON, Body: raw.Body, Schema: raw.Schema, Cookies: raw.Cookies}
 	if raw.MaxDuration != nil {
 		e.MaxDuration = time.Duration(*raw.MaxDuration)
+	}
+	if raw.MinDuration != nil {
+		e.MinDuration = time.Duration(*raw.MinDuration)
+		if e.MaxDuration > 0 && e.MinDuration > e.MaxDuration {
+			return exercises.Errorf(node, "min_duration %s is over max_duration %s", e.MinDuration, e.MaxDuration)
+		}
 	}
 	return nil
 }
