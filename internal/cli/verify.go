@@ -7,6 +7,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -25,6 +26,7 @@ type verifyOptions struct {
 	repeat  int
 	sandbox string
 	noMut   bool
+	jobs    int
 }
 
 func newExerciseCmd(g *globalOptions) *cobra.Command {
@@ -69,6 +71,7 @@ it names.`,
 	f.IntVar(&o.repeat, "repeat", 1, "run everything this many times; verdicts must be identical")
 	f.String("sandbox", "docker", "docker or process")
 	f.BoolVar(&o.noMut, "no-mutants", false, "skip the mutants")
+	f.IntVarP(&o.jobs, "jobs", "j", 2, "how many workspaces to build and check at once")
 	return cmd
 }
 
@@ -181,57 +184,104 @@ func hasTest(s *grader.Suite, id string) bool {
 	return false
 }
 
+// verifyTask is one workspace to build — a reference solution or a mutant —
+// and the suites to run against it, one after the other. Tasks run in
+// parallel; the runs of one workspace never do, so no two runs build the
+// same workspace image at once.
+type verifyTask struct {
+	st     *loadedStep
+	lang   string
+	mutant *exercises.Mutant
+	suites []*loadedStep
+}
+
 func verifyRound(ctx context.Context, o *verifyOptions, cfg *config.Config, steps, selected []*loadedStep) ([]verdict, error) {
 	quiet := *o.g
 	quiet.io = &IOStreams{In: o.g.io.In, Out: io.Discard, Err: io.Discard, Getenv: o.g.io.Getenv}
-	progress := o.g.io.Err
-	var out []verdict
+	var progressMu sync.Mutex
+	progressf := func(format string, a ...any) {
+		progressMu.Lock()
+		defer progressMu.Unlock()
+		fmt.Fprintf(o.g.io.Err, format, a...)
+	}
+	var tasks []verifyTask
 	for _, st := range selected {
 		if o.sandbox == "process" && st.ex.Runtime == "dockerfile" {
-			fmt.Fprintf(progress, "  %s builds a Dockerfile: it needs --sandbox docker (skipped)\n", st.ex.Name())
+			progressf("  %s builds a Dockerfile: it needs --sandbox docker (skipped)\n", st.ex.Name())
 			continue
 		}
 		for _, lang := range st.ex.SolutionLanguages() {
-			if len(o.langs) > 0 && !contains(o.langs, lang) {
-				continue
+			if len(o.langs) == 0 || contains(o.langs, lang) {
+				tasks = append(tasks, verifyTask{st: st, lang: lang, suites: steps[:st.ex.Step]})
 			}
-			dir, err := materialize(st.ex, lang, nil)
-			if err != nil {
-				return nil, err
-			}
-			for _, suite := range steps[:st.ex.Step] {
-				v := runOne(ctx, &quiet, cfg, o.sandbox, suite, dir, st.ex.Runtime)
-				v.Step, v.Lang, v.Suite = st.ex.Step, lang, suite.ex.Step
-				fmt.Fprintf(progress, "  %s %s solution vs step %d suite: %s\n", st.ex.Name(), lang, suite.ex.Step, v.Status)
-				out = append(out, v)
-				if ctx.Err() != nil {
-					os.RemoveAll(dir)
-					return nil, withCode(ExitInterrupted, ctx.Err())
-				}
-			}
-			os.RemoveAll(dir)
 		}
 		if o.noMut {
 			continue
 		}
 		for i := range st.ex.Mutants {
 			m := &st.ex.Mutants[i]
-			if len(o.langs) > 0 && !contains(o.langs, m.Lang) {
-				continue
-			}
-			dir, err := materialize(st.ex, m.Lang, m)
-			if err != nil {
-				return nil, err
-			}
-			v := runOne(ctx, &quiet, cfg, o.sandbox, st, dir, st.ex.Runtime)
-			v.Step, v.Lang, v.Mutant, v.Suite = st.ex.Step, m.Lang, m.ID, st.ex.Step
-			fmt.Fprintf(progress, "  %s mutant %s (%s): %s %v\n", st.ex.Name(), m.ID, m.Lang, v.Status, v.Failed)
-			out = append(out, v)
-			os.RemoveAll(dir)
-			if ctx.Err() != nil {
-				return nil, withCode(ExitInterrupted, ctx.Err())
+			if len(o.langs) == 0 || contains(o.langs, m.Lang) {
+				tasks = append(tasks, verifyTask{st: st, lang: m.Lang, mutant: m, suites: []*loadedStep{st}})
 			}
 		}
+	}
+
+	results := make([][]verdict, len(tasks))
+	errs := make([]error, len(tasks))
+	sem := make(chan struct{}, max(o.jobs, 1))
+	var wg sync.WaitGroup
+	for i, tk := range tasks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+				defer func() { <-sem }()
+			case <-ctx.Done():
+				return
+			}
+			if ctx.Err() != nil {
+				return
+			}
+			results[i], errs[i] = runTask(ctx, &quiet, cfg, o.sandbox, tk, progressf)
+		}()
+	}
+	wg.Wait()
+	if ctx.Err() != nil {
+		return nil, withCode(ExitInterrupted, ctx.Err())
+	}
+	var out []verdict
+	for i := range tasks {
+		if errs[i] != nil {
+			return nil, errs[i]
+		}
+		out = append(out, results[i]...)
+	}
+	return out, nil
+}
+
+// runTask builds one workspace and runs its suites against it.
+func runTask(ctx context.Context, g *globalOptions, cfg *config.Config, kind string, tk verifyTask,
+	progressf func(string, ...any)) ([]verdict, error) {
+	dir, err := materialize(tk.st.ex, tk.lang, tk.mutant)
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	var out []verdict
+	for _, suite := range tk.suites {
+		if ctx.Err() != nil {
+			break
+		}
+		v := runOne(ctx, g, cfg, kind, suite, dir, tk.st.ex.Runtime)
+		v.Step, v.Lang, v.Suite = tk.st.ex.Step, tk.lang, suite.ex.Step
+		if tk.mutant != nil {
+			v.Mutant = tk.mutant.ID
+			progressf("  %s mutant %s (%s): %s %v\n", tk.st.ex.Name(), v.Mutant, tk.lang, v.Status, v.Failed)
+		} else {
+			progressf("  %s %s solution vs step %d suite: %s\n", tk.st.ex.Name(), tk.lang, suite.ex.Step, v.Status)
+		}
+		out = append(out, v)
 	}
 	return out, nil
 }
