@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"github.com/coachcli/coach/sandbox/dockertest"
 	"os"
 	"path/filepath"
 	"sort"
@@ -19,7 +20,7 @@ import (
 // --jobs 1 and --jobs 2, and reports both wall times, their ratio and
 // coach's peak RSS. Targets: jobs2/jobs1 ≤ 0.65, peak RSS ≤ 100 MB.
 func BenchmarkGradeStep3(b *testing.B) {
-	requireDocker(b)
+	dockertest.Require(b)
 	catalog := classCatalog(b)
 	dirs := step3Class(b, catalog, 24)
 
