@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -229,22 +230,25 @@ func TestProcessBackendVerdicts(t *testing.T) {
 	})
 }
 
-// TestVerifyCatalogueProcess proves the embedded suites with the process
-// backend: every reference solution passes steps 1..N and every mutant is
-// caught by the test it names.
+// TestVerifyCatalogueProcess proves the suites of steps 1-3 with the
+// process backend: every reference solution passes steps 1..N and every
+// mutant is caught by the test it names. (TestDockerVerifyCatalogue proves
+// the whole catalogue in the Docker sandbox.)
 func TestVerifyCatalogueProcess(t *testing.T) {
 	if testing.Short() {
-		t.Skip("runs every reference solution and mutant")
+		t.Skip("runs every reference solution and mutant of steps 1-3")
 	}
 	cat, err := exercises.Load(exercises.Backend())
 	require.NoError(t, err)
 	mutants := 0
-	for _, ex := range cat.Exercises {
+	for _, ex := range cat.Exercises[:3] {
 		mutants += len(ex.Mutants)
 	}
-	r := coach(t, "", "exercise", "verify", "--all", "--sandbox", "process")
+	r := coach(t, "", "exercise", "verify", "--step", "1,2,3", "--sandbox", "process")
 	require.Equal(t, ExitOK, r.code, r.out+r.err)
 	assert.Equal(t, mutants, strings.Count(r.out, "✓ caught"), r.out)
+	rows := regexp.MustCompile(`(?m)^step-[123]\s+✓\s+✓\s+✓\s*$`).FindAllString(r.out, -1)
+	assert.Len(t, rows, 3, "every language's solution passes steps 1..N:\n%s", r.out)
 	assert.NotContains(t, r.out, "✗")
 }
 

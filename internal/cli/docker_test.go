@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -202,6 +203,8 @@ func TestDockerVerifyCatalogue(t *testing.T) {
 	t.Logf("verify --all under docker: %s\n%s", time.Since(start).Round(time.Second), r.out)
 	require.Equal(t, ExitOK, r.code, r.out+r.err)
 	assert.Equal(t, mutants, strings.Count(r.out, "✓ caught"))
+	rows := regexp.MustCompile(`(?m)^step-\d+\s+✓\s+✓\s+✓\s*$`).FindAllString(r.out, -1)
+	assert.Len(t, rows, len(cat.Exercises), "every language's solution passes steps 1..N")
 	assert.NotContains(t, r.out, "✗")
 	assertNoLeftovers(t, os.Getpid())
 }
