@@ -27,6 +27,9 @@ type verifyOptions struct {
 	sandbox string
 	noMut   bool
 	jobs    int
+	// fullMutants runs a mutant's whole suite, not only the test that must
+	// catch it.
+	fullMutants bool
 }
 
 func newExerciseCmd(g *globalOptions) *cobra.Command {
@@ -72,6 +75,7 @@ it names.`,
 	f.String("sandbox", "docker", "docker or process")
 	f.BoolVar(&o.noMut, "no-mutants", false, "skip the mutants")
 	f.IntVarP(&o.jobs, "jobs", "j", 2, "how many workspaces to build and check at once")
+	f.BoolVar(&o.fullMutants, "full-mutants", false, "run each mutant's whole suite, not only the test that must catch it")
 	return cmd
 }
 
@@ -243,7 +247,7 @@ func verifyRound(ctx context.Context, o *verifyOptions, cfg *config.Config, step
 			if ctx.Err() != nil {
 				return
 			}
-			results[i], errs[i] = runTask(ctx, &quiet, cfg, o.sandbox, tk, progressf)
+			results[i], errs[i] = runTask(ctx, &quiet, cfg, o.sandbox, tk, o.fullMutants, progressf)
 		}()
 	}
 	wg.Wait()
@@ -262,7 +266,7 @@ func verifyRound(ctx context.Context, o *verifyOptions, cfg *config.Config, step
 
 // runTask builds one workspace and runs its suites against it.
 func runTask(ctx context.Context, g *globalOptions, cfg *config.Config, kind string, tk verifyTask,
-	progressf func(string, ...any)) ([]verdict, error) {
+	fullMutants bool, progressf func(string, ...any)) ([]verdict, error) {
 	dir, err := materialize(tk.st.ex, tk.lang, tk.mutant)
 	if err != nil {
 		return nil, err
@@ -273,7 +277,13 @@ func runTask(ctx context.Context, g *globalOptions, cfg *config.Config, kind str
 		if ctx.Err() != nil {
 			break
 		}
-		v := runOne(ctx, g, cfg, kind, suite, dir, tk.st.ex.Runtime)
+		// Tests are independent (own cookies, captures and data), so a
+		// mutant's verdict needs only the test that must catch it.
+		var only []string
+		if tk.mutant != nil && !fullMutants {
+			only = []string{tk.mutant.CaughtBy}
+		}
+		v := runOne(ctx, g, cfg, kind, suite, dir, tk.st.ex.Runtime, only)
 		v.Step, v.Lang, v.Suite = tk.st.ex.Step, tk.lang, suite.ex.Step
 		if tk.mutant != nil {
 			v.Mutant = tk.mutant.ID
@@ -307,7 +317,7 @@ func materialize(ex *exercises.Exercise, lang string, m *exercises.Mutant) (stri
 }
 
 // runOne starts the workspace in dir and runs one step's suite against it.
-func runOne(ctx context.Context, g *globalOptions, cfg *config.Config, kind string, st *loadedStep, dir, runtime string) verdict {
+func runOne(ctx context.Context, g *globalOptions, cfg *config.Config, kind string, st *loadedStep, dir, runtime string, only []string) verdict {
 	inst, stop, err := startServer(ctx, g, cfg, serverRequest{ex: st.ex, kind: kind, dir: dir, port: 8080, runtime: runtime})
 	if err != nil {
 		return verdict{Status: "error", Message: firstLine(err.Error())}
@@ -315,6 +325,7 @@ func runOne(ctx context.Context, g *globalOptions, cfg *config.Config, kind stri
 	defer stop()
 	r := grader.Run(ctx, st.suite, inst, grader.RunOptions{
 		Seed: 1, Env: st.ex.Env, Port: instancePort(inst, 8080), DefaultTestTimeout: st.ex.TestTimeout(), ShowHidden: true,
+		Only: only,
 	})
 	v := verdict{Status: string(r.Status), Message: r.Message}
 	for _, t := range r.Tests {
