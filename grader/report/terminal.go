@@ -130,14 +130,11 @@ func Summary(w io.Writer, r *grader.Result, o TerminalOptions) {
 		fmt.Fprintf(w, "%s %s\n", mark(st, grader.StatusFail),
 			plural(hiddenFailed, "hidden test failed", "hidden tests failed"))
 	}
-	if r.Message != "" {
+	// A run's message is the footer's tally in words unless the run itself
+	// failed (did not build or start): only then does it add anything.
+	if r.Message != "" && r.Status == grader.StatusError {
 		gap()
-		label := "Note:"
-		colour := st.dim
-		if r.Status == grader.StatusError {
-			label, colour = "Error:", st.red
-		}
-		fmt.Fprintf(w, "%s %s\n", colour(label), indentTail(clean(r.Message), "  "))
+		fmt.Fprintf(w, "%s %s\n", st.red("Error:"), indentTail(clean(r.Message), "  "))
 	}
 
 	c := tally(r)
