@@ -1,4 +1,4 @@
-"""Reference solution for steps 1-9 (hello server, routes and params, todo API,
+"""Reference solution for steps 1-11 (hello server, routes and params, todo API,
 middleware, rate limiter, sessions, JWT auth, role-based access control,
 persistence, HTTP caching, server-sent events).
 

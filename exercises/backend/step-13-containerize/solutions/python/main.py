@@ -1,6 +1,7 @@
-"""Reference solution for steps 1-9 (hello server, routes and params, todo API,
+"""Reference solution for steps 1-13 (hello server, routes and params, todo API,
 middleware, rate limiter, sessions, JWT auth, role-based access control,
-persistence, HTTP caching, server-sent events, graceful shutdown).
+persistence, HTTP caching, server-sent events, graceful shutdown), packaged
+as an image by the Dockerfile beside it.
 
 Standard library only: http.server with a small route table. The "middleware"
 of step 4 lives in Handler.handle_request, which wraps every route: request id,
