@@ -184,9 +184,13 @@ func (in *DockerInstance) createPod(ctx context.Context, spec Spec, relayTag str
 	}
 	in.relayID = relayRes.ID
 	in.warn(relayRes.Warnings)
-	if _, err := d.cli.ContainerStart(ctx, in.relayID, client.ContainerStartOptions{}); err != nil {
-		return &EngineError{Op: "start the relay container", Err: err}
-	}
+	// The engine checks that the relay runs only when the server starts, so
+	// the relay starts while the server container is created.
+	relayStarted := make(chan error, 1)
+	go func() {
+		_, err := d.cli.ContainerStart(ctx, in.relayID, client.ContainerStartOptions{})
+		relayStarted <- err
+	}()
 
 	env := []string{"PORT=" + strconv.Itoa(in.port), "DATA_DIR=/data", "HOME=/tmp"}
 	keys := make([]string, 0, len(spec.Env))
@@ -229,6 +233,12 @@ func (in *DockerInstance) createPod(ctx context.Context, spec Spec, relayTag str
 			},
 		},
 	})
+	if rerr := <-relayStarted; rerr != nil {
+		if err == nil {
+			in.serverID = srvRes.ID // for Close
+		}
+		return &EngineError{Op: "start the relay container", Err: rerr}
+	}
 	if err != nil {
 		return &EngineError{Op: "create the server container", Err: err}
 	}
@@ -384,10 +394,16 @@ func (in *DockerInstance) waitReady(ctx context.Context) error {
 		if time.Now().After(deadline) {
 			return in.neverListened(listening)
 		}
+		// Most servers listen within a few hundred milliseconds: poll
+		// often at first, then back off.
+		wait := 15 * time.Millisecond
+		if time.Until(deadline) < in.startTimeout-2*time.Second {
+			wait = 100 * time.Millisecond
+		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(50 * time.Millisecond):
+		case <-time.After(wait):
 		}
 	}
 }
@@ -517,15 +533,22 @@ func (in *DockerInstance) Close(ctx context.Context) error {
 	in.closed = true
 	cctx, cancel := cleanupCtx(ctx)
 	defer cancel()
-	var errs []error
-	for _, id := range []string{in.serverID, in.relayID} {
+	ids := []string{in.serverID, in.relayID}
+	errs := make([]error, len(ids))
+	var wg sync.WaitGroup
+	for i, id := range ids {
 		if id == "" {
 			continue
 		}
-		if _, err := in.d.cli.ContainerRemove(cctx, id, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); err != nil && !cerrdefs.IsNotFound(err) {
-			errs = append(errs, fmt.Errorf("remove container %s: %w", short(id), err))
-		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := in.d.cli.ContainerRemove(cctx, id, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); err != nil && !cerrdefs.IsNotFound(err) {
+				errs[i] = fmt.Errorf("remove container %s: %w", short(id), err)
+			}
+		}()
 	}
+	wg.Wait()
 	in.cancelLogs()
 	if in.volume != "" {
 		if _, err := in.d.cli.VolumeRemove(cctx, in.volume, client.VolumeRemoveOptions{Force: true}); err != nil && !cerrdefs.IsNotFound(err) {
