@@ -777,6 +777,7 @@ func (s *Schema) UnmarshalYAML(node *yaml.Node) error {
 	url := fmt.Sprintf("urn:coach:suite:schema:%d:%d", node.Line, node.Column)
 	c := jsonschema.NewCompiler()
 	c.DefaultDraft(jsonschema.Draft2020)
+	c.UseLoader(selfContained{})
 	if err := c.AddResource(url, val); err != nil {
 		return exercises.Errorf(node, "bad JSON Schema: %v", err)
 	}
@@ -784,6 +785,14 @@ func (s *Schema) UnmarshalYAML(node *yaml.Node) error {
 		return exercises.Errorf(node, "bad JSON Schema: %v", err)
 	}
 	return nil
+}
+
+// selfContained refuses every external $ref: a suite (perhaps from a
+// fetched pack) must not make coach read local files or the network.
+type selfContained struct{}
+
+func (selfContained) Load(url string) (any, error) {
+	return nil, fmt.Errorf("external $ref %s: a suite's JSON Schema must be self-contained", url)
 }
 
 // CookieCheck matches a cookie set by the response (Set-Cookie).

@@ -112,3 +112,12 @@ func TestParseSuiteErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestSchemaRefsStayInside(t *testing.T) {
+	for _, ref := range []string{"file:///etc/hostname", "http://127.0.0.1:1/s.json"} {
+		src := "tests:\n  - id: a\n    name: x\n    steps:\n      - request: {path: /}\n        expect: {schema: {$ref: '" + ref + "'}}\n"
+		_, err := ParseSuite("suite.yaml", []byte(src))
+		require.Error(t, err, ref)
+		assert.Contains(t, err.Error(), "self-contained")
+	}
+}
