@@ -12,10 +12,12 @@ LDFLAGS := -s -w -X github.com/coachcli/coach/internal/cli.version=$(VERSION)
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/coach
 
-# A Docker engine and the runtime images (built locally: no registry needed).
+# A Docker engine and the runtime images (built locally: no registry needed),
+# and Chromium, in which the class HTML report is checked (grader/report).
 setup:
 	bash scripts/docker-engine.sh
 	bash scripts/build-images.sh
+	command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 # The main job: prove the embedded catalogue (every reference solution passes
 # steps 1..N, every mutant is caught) in the Docker sandbox.
