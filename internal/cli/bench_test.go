@@ -73,10 +73,8 @@ func BenchmarkCheck(b *testing.B) {
 
 func checkOnce(b *testing.B, dir, sb string) {
 	b.Helper()
-	var out strings.Builder
-	env := map[string]string{"COACH_CONFIG": filepath.Join(b.TempDir(), "none.yaml"), "NO_COLOR": "1"}
-	io := &IOStreams{In: strings.NewReader(""), Out: &out, Err: &out, Getenv: func(k string) string { return env[k] }}
-	if code := Run(context.Background(), io, []string{"--dir", dir, "check", "3", "--sandbox", sb}); code != ExitOK {
-		b.Fatalf("check under %s exited %d:\n%s", sb, code, out.String())
+	r := coachCtxEnv(context.Background(), b, dir, nil, "check", "3", "--sandbox", sb)
+	if r.code != ExitOK {
+		b.Fatalf("check under %s exited %d:\n%s%s", sb, r.code, r.out, r.err)
 	}
 }

@@ -46,7 +46,7 @@ func coachWith(t *testing.T, dir string, extra map[string]string, args ...string
 	return coachCtxEnv(ctx, t, dir, extra, args...)
 }
 
-func coachCtxEnv(ctx context.Context, t *testing.T, dir string, extra map[string]string, args ...string) result {
+func coachCtxEnv(ctx context.Context, t testing.TB, dir string, extra map[string]string, args ...string) result {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	env := map[string]string{"COACH_CONFIG": filepath.Join(t.TempDir(), "none.yaml"), "NO_COLOR": "1"}

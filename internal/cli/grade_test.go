@@ -24,14 +24,7 @@ import (
 // coachEnv runs one command line with extra environment variables.
 func coachEnv(ctx context.Context, t testing.TB, env map[string]string, args ...string) result {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	all := map[string]string{"COACH_CONFIG": filepath.Join(t.TempDir(), "none.yaml"), "NO_COLOR": "1"}
-	for k, v := range env {
-		all[k] = v
-	}
-	io := &IOStreams{In: strings.NewReader(""), Out: &out, Err: &errOut, Getenv: func(k string) string { return all[k] }}
-	code := Run(ctx, io, args)
-	return result{code: code, out: out.String(), err: errOut.String()}
+	return coachCtxEnv(ctx, t, "", env, args...)
 }
 
 func TestGradeUsageErrors(t *testing.T) {
