@@ -167,6 +167,7 @@ func (in *DockerInstance) createPod(ctx context.Context, spec Spec, relayTag str
 			Runtime:   d.runtime,
 			Resources: container.Resources{
 				Memory: 64 << 20, MemorySwap: 64 << 20, PidsLimit: ptr(int64(64)), NanoCPUs: d.opts.NanoCPUs,
+				Ulimits: d.ulimits(ctx, wideNofile),
 			},
 		},
 	})
@@ -223,10 +224,7 @@ func (in *DockerInstance) createPod(ctx context.Context, spec Spec, relayTag str
 				MemorySwap: d.opts.Memory,
 				NanoCPUs:   d.opts.NanoCPUs,
 				PidsLimit:  ptr(d.opts.PidsLimit),
-				Ulimits: []*container.Ulimit{
-					{Name: "nofile", Soft: 1024, Hard: 1024},
-					{Name: "core", Soft: 0, Hard: 0},
-				},
+				Ulimits:    d.ulimits(ctx, serverNofile),
 			},
 		},
 	})
@@ -256,7 +254,8 @@ func (in *DockerInstance) initData(ctx context.Context, relayTag string, labels 
 		Config: &container.Config{Image: relayTag, Env: []string{"COACH_RELAY=init-data", "DATA_DIR=/data"}, User: "0:0", Labels: labels},
 		HostConfig: &container.HostConfig{
 			NetworkMode: "none", ReadonlyRootfs: true, CapDrop: []string{"ALL"}, SecurityOpt: []string{"no-new-privileges:true"},
-			Mounts: []mount.Mount{{Type: mount.TypeVolume, Source: in.volume, Target: "/data"}},
+			Mounts:    []mount.Mount{{Type: mount.TypeVolume, Source: in.volume, Target: "/data"}},
+			Resources: container.Resources{Ulimits: d.ulimits(ctx, serverNofile)},
 		},
 	})
 	if cerrdefs.IsNotFound(err) {
@@ -530,22 +529,7 @@ func (in *DockerInstance) Close(ctx context.Context) error {
 	if in.link != nil {
 		_ = in.link.Close()
 	}
-	ids := []string{in.serverID, in.relayID}
-	errs := make([]error, len(ids))
-	var wg sync.WaitGroup
-	for i, id := range ids {
-		if id == "" {
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if _, err := in.d.cli.ContainerRemove(cctx, id, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); err != nil && !cerrdefs.IsNotFound(err) {
-				errs[i] = fmt.Errorf("remove container %s: %w", short(id), err)
-			}
-		}()
-	}
-	wg.Wait()
+	errs := []error{in.d.removePod(cctx, in.relayID, in.serverID)}
 	in.cancelLogs()
 	if in.volume != "" {
 		if _, err := in.d.cli.VolumeRemove(cctx, in.volume, client.VolumeRemoveOptions{Force: true}); err != nil && !cerrdefs.IsNotFound(err) {
