@@ -562,6 +562,7 @@ type DoctorReport struct {
 	CgroupDriver   string
 	StorageDriver  string
 	Rootless       bool
+	Podman         bool // Podman's Docker-compatible API
 	RunscAvailable bool
 	Runtime        string // OCI runtime coach uses ("" = engine default)
 	// Relay is empty when coach has a relay for the engine, otherwise why
@@ -595,6 +596,7 @@ func (d *Docker) Doctor(ctx context.Context) DoctorReport {
 		CgroupDriver:  d.info.CgroupDriver,
 		StorageDriver: d.info.Driver,
 		Rootless:      d.rootless(),
+		Podman:        d.Podman(ctx),
 		Runtime:       d.runtime,
 		Warnings:      slices.Clone(d.warnings),
 	}

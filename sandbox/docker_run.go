@@ -14,7 +14,6 @@ import (
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
-	"github.com/moby/moby/api/pkg/stdcopy"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/mount"
 	"github.com/moby/moby/client"
@@ -319,15 +318,7 @@ func (in *DockerInstance) followLogs(since time.Time) {
 	in.logMu.Unlock()
 	go func() {
 		defer close(done)
-		rc, err := in.d.cli.ContainerLogs(ctx, in.serverID, client.ContainerLogsOptions{
-			ShowStdout: true, ShowStderr: true, Follow: true,
-			Since: fmt.Sprintf("%d.%09d", since.Unix(), since.Nanosecond()),
-		})
-		if err != nil {
-			return
-		}
-		defer rc.Close()
-		_, _ = stdcopy.StdCopy(in.out, in.out, rc)
+		in.d.followOutput(ctx, in.serverID, since, in.out)
 	}()
 }
 
@@ -406,6 +397,8 @@ func (in *DockerInstance) exitedError(st *container.State) *StartError {
 	switch {
 	case st.OOMKilled:
 		e.Reason = fmt.Sprintf("the server was killed before it accepted connections: it ran out of memory (limit %s)", in.mib())
+	case in.d.podmanUnreportedOOM(st):
+		e.Reason = fmt.Sprintf("the server was killed (SIGKILL, exit code 137) before it accepted connections: most likely it ran out of memory (limit %s); Podman does not report out-of-memory kills", in.mib())
 	default:
 		e.Reason = fmt.Sprintf("the server exited with code %d before it accepted connections on port %d", st.ExitCode, in.port)
 	}

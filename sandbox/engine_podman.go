@@ -1,13 +1,17 @@
 package sandbox
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"sync"
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
+	"github.com/moby/moby/api/pkg/stdcopy"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/system"
 	"github.com/moby/moby/client"
@@ -107,4 +111,119 @@ func (d *Docker) removeAtOnce(ctx context.Context, ids []string) error {
 	}
 	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// podmanUnreportedOOM reports whether st is most likely an out-of-memory
+// kill that the engine did not report: Podman 4.3 with conmon 2.1.6 never
+// sets OOMKilled (conmon writes its "oom" marker into its own working
+// directory, Podman looks for it in the container's bundle directory), so
+// there a SIGKILL (exit code 137) that coach did not send is one.
+func (d *Docker) podmanUnreportedOOM(st *container.State) bool {
+	return !st.OOMKilled && st.ExitCode == 137 && d.Podman(context.Background())
+}
+
+// followOutput copies a container's output written after since to w, until
+// the container stops or ctx ends.
+//
+// Docker's follow ends when the container stops. Podman 4.3's can end
+// early: when it sees the container as not running yet, right after a
+// start, it reads what was written so far and stops a quarter second later.
+// So on Podman the stream is opened again while the container runs, with
+// timestamps to resume where the last one ended, and read once more to its
+// end when the container has stopped.
+func (d *Docker) followOutput(ctx context.Context, id string, since time.Time, w io.Writer) {
+	if !d.Podman(ctx) {
+		rc, err := d.cli.ContainerLogs(ctx, id, client.ContainerLogsOptions{
+			ShowStdout: true, ShowStderr: true, Follow: true, Since: unixNano(since),
+		})
+		if err != nil {
+			return
+		}
+		defer rc.Close()
+		_, _ = stdcopy.StdCopy(w, w, rc)
+		return
+	}
+	r := resumer{w: w, since: since}
+	for follow := true; ctx.Err() == nil; {
+		rc, err := d.cli.ContainerLogs(ctx, id, client.ContainerLogsOptions{
+			ShowStdout: true, ShowStderr: true, Follow: follow, Timestamps: true, Since: unixNano(r.resumeAt()),
+		})
+		if err != nil {
+			return
+		}
+		r.copy(rc)
+		rc.Close()
+		if !follow {
+			return
+		}
+		ins, err := d.cli.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
+		if err != nil {
+			return
+		}
+		if st := ins.Container.State; st == nil || !st.Running {
+			follow = false // one last read, for what it wrote before it stopped
+			continue
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func unixNano(t time.Time) string { return fmt.Sprintf("%d.%09d", t.Unix(), t.Nanosecond()) }
+
+// resumer reads a multiplexed log stream with timestamps, writes the lines
+// without them, and knows where to start again so that nothing is written
+// twice. Podman's timestamps have whole seconds only: a stream is resumed
+// from the start of the last second seen, skipping the lines of that
+// second already written.
+type resumer struct {
+	w     io.Writer
+	since time.Time
+	last  time.Time // timestamp of the last line written
+	n     int       // lines written with that timestamp
+	skip  int       // lines with timestamp last to skip in the current stream
+}
+
+func (r *resumer) resumeAt() time.Time {
+	if r.last.IsZero() {
+		return r.since
+	}
+	r.skip = r.n
+	return r.last.Add(-time.Nanosecond)
+}
+
+func (r *resumer) copy(rc io.Reader) {
+	var hdr [8]byte
+	var frame []byte
+	for {
+		if _, err := io.ReadFull(rc, hdr[:]); err != nil {
+			return
+		}
+		size := int(binary.BigEndian.Uint32(hdr[4:]))
+		if cap(frame) < size {
+			frame = make([]byte, size)
+		}
+		frame = frame[:size]
+		if _, err := io.ReadFull(rc, frame); err != nil {
+			return
+		}
+		stamp, msg, ok := bytes.Cut(frame, []byte(" "))
+		ts, err := time.Parse(time.RFC3339Nano, string(stamp))
+		if !ok || err != nil {
+			_, _ = r.w.Write(frame)
+			continue
+		}
+		if ts.Equal(r.last) {
+			if r.skip > 0 {
+				r.skip--
+				continue
+			}
+			r.n++
+		} else {
+			r.last, r.n, r.skip = ts, 1, 0
+		}
+		_, _ = r.w.Write(msg)
+	}
 }
