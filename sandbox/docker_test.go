@@ -310,6 +310,10 @@ func TestDockerRestartKeepsData(t *testing.T) {
 	assert.Eventually(t, func() bool {
 		return strings.Count(string(inst.LogsSince(mark)), "listening on") == 1
 	}, 5*time.Second, 50*time.Millisecond, "output after the restart is followed, once")
+	// Later output too (Podman's follow could stop right after a start).
+	assert.Eventually(t, func() bool {
+		return strings.Count(string(inst.LogsSince(0)), "GET /count") == 3
+	}, 5*time.Second, 50*time.Millisecond, "every request is in the output, once")
 }
 
 func TestDockerSignal(t *testing.T) {
