@@ -301,6 +301,11 @@ func TestDockerRestartKeepsData(t *testing.T) {
 	assert.JSONEq(t, `{"count":1}`, body)
 	_, body = httpGet(t, inst, "/count")
 	assert.JSONEq(t, `{"count":2}`, body)
+	// The mark must come after the first life's output arrived (on Podman
+	// it can lag by a few hundred milliseconds after a start).
+	require.Eventually(t, func() bool {
+		return strings.Count(string(inst.LogsSince(0)), "GET /count") == 2
+	}, 5*time.Second, 50*time.Millisecond, "output before the restart is followed")
 	mark := inst.LogMark()
 	began := time.Now()
 	require.NoError(t, inst.Restart(t.Context()))
