@@ -94,6 +94,7 @@ func (p *Process) Start(ctx context.Context, spec Spec) (Instance, error) {
 	if len(runArgv) == 0 {
 		return nil, &EngineError{Op: fmt.Sprintf("the process sandbox cannot run a %s workspace", ws.Runtime)}
 	}
+	ws.announce(prog, buildArgv, runArgv)
 	if err := processCheckTools(buildArgv, runArgv); err != nil {
 		return nil, err
 	}
