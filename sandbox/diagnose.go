@@ -262,7 +262,7 @@ func buildHint(out string) string {
 var dbPorts = map[string]string{"5432": "PostgreSQL", "27017": "MongoDB", "3306": "MySQL/MariaDB", "6379": "Redis"}
 
 var (
-	refusedAddr = regexp.MustCompile("(?i)(?:ECONNREFUSED|Error 111 connecting to|Can't reach database server at)\\s+`?\\[?([\\w.:-]+?)\\]?`?:`?(5432|27017|3306|6379)\\b")
+	refusedAddr       = regexp.MustCompile("(?i)(?:ECONNREFUSED|Error 111 connecting to|Can't reach database server at)\\s+`?\\[?([\\w.:-]+?)\\]?`?:`?(5432|27017|3306|6379)\\b")
 	refusedAddrBefore = regexp.MustCompile(`(?im)(?:^|[\s"'(,@])\[?([\w.-]+|[\d:]+)\]?:(5432|27017|3306|6379)\b[^\n]*(?:refused|ECONNREFUSED|Errno 111)`)
 	portFailed        = regexp.MustCompile(`(?i)\bport (5432|27017|3306|6379) failed`)
 	noHost            = regexp.MustCompile(`(?:getaddrinfo (?:ENOTFOUND|EAI_AGAIN) ([\w.-]+)|lookup ([\w.-]+)(?: on \S+)?: (?:no such host|server misbehaving|.*i/o timeout|dial udp)|` +

@@ -562,7 +562,7 @@ func (ws *Workspace) fill() error {
 		}
 		if !exists(ws.Dir, ws.Entry) {
 			return &WorkspaceError{Dir: ws.Dir, Kind: WorkspaceNoStart, File: ws.Entry,
-				Msg: fmt.Sprintf("this step builds your own image, but %s has no %s", ws.Dir, ws.Entry),
+				Msg:  fmt.Sprintf("this step builds your own image, but %s has no %s", ws.Dir, ws.Entry),
 				Hint: "write a Dockerfile that builds and runs your server (see the step's README)"}
 		}
 	}
