@@ -513,9 +513,8 @@ func (ws *Workspace) fill() error {
 		}
 	case Go:
 		if !exists(ws.Dir, "go.mod") && ws.Build == "" {
-			name := strings.ToLower(regexp.MustCompile(`[^A-Za-z0-9._-]+`).ReplaceAllString(filepath.Base(ws.Dir), "-"))
 			return &BuildError{Runtime: string(Go), Err: fmt.Errorf("%s has Go code but no go.mod", ws.Dir),
-				Hint: fmt.Sprintf("run `go mod init %s` in %s (any module name works, e.g. example.com/server), then check again", name, ws.Dir)}
+				Hint: fmt.Sprintf("run `go mod init example.com/server` in %s (any module path works, often github.com/<you>/<project>), then check again", ws.Dir)}
 		}
 		if ws.Entry == "" && ws.Build == "" {
 			mains := goMains(ws.Dir)
