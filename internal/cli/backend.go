@@ -141,5 +141,6 @@ func dockerOptions(cfg *config.Config, g *globalOptions) sandbox.DockerOptions {
 	o.User = cfg.String(config.KeyUser)
 	o.ReadOnly = cfg.Bool(config.KeyReadOnly)
 	o.Progress = g.io.Err
+	o.Getenv = g.io.Getenv
 	return o
 }
