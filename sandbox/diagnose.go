@@ -2,6 +2,8 @@ package sandbox
 
 import (
 	"context"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -491,3 +493,40 @@ func (d *Docker) dockerfileFailure(ws *Workspace, bf *buildFailure) error {
 	}
 	return be
 }
+
+// DockerPlan is the one line the Docker backend prints before it builds
+// the workspace (Plan with the backend's own commands).
+func (ws *Workspace) DockerPlan() string {
+	return ws.Plan(buildArgv(ws), ws.RunCommand(binDir))
+}
+
+// CheckCAFile reads a CA bundle as the build will and counts the
+// certificates in it, so a wrong sandbox.ca_file shows before a build.
+func CheckCAFile(p string) (int, error) {
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return 0, fmt.Errorf("read %s: %w", p, err)
+	}
+	n := 0
+	for {
+		var b *pem.Block
+		b, data = pem.Decode(data)
+		if b == nil {
+			break
+		}
+		if b.Type != "CERTIFICATE" {
+			continue
+		}
+		if _, err := x509.ParseCertificate(b.Bytes); err != nil {
+			return n, fmt.Errorf("%s: certificate %d does not parse: %w", p, n+1, err)
+		}
+		n++
+	}
+	if n == 0 {
+		return 0, fmt.Errorf("%s holds no PEM certificate (-----BEGIN CERTIFICATE-----)", p)
+	}
+	return n, nil
+}
+
+// RedactURL hides a URL's password (proxy settings), for display.
+func RedactURL(s string) string { return redactURL(s) }

@@ -139,3 +139,26 @@ func projectLines(stderr, dir string) string {
 	s = projectStack.ReplaceAllString(s, "")
 	return projectTimes.ReplaceAllString(s, "$TIME")
 }
+
+// TestDoctorChecksTheWorkspace: in a workspace, coach doctor says what
+// check would build and run, checks sandbox.ca_file and shows the proxy
+// and registry settings the build gets.
+func TestDoctorChecksTheWorkspace(t *testing.T) {
+	dockertest.Require(t)
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"go.mod": "module example.com/server\n\ngo 1.22\n", "cmd/api/main.go": "package main\n\nfunc main() {}\n"})
+	notPEM := filepath.Join(t.TempDir(), "ca.pem")
+	require.NoError(t, os.WriteFile(notPEM, []byte("not a certificate\n"), 0o644))
+	r := coachWith(t, dir, map[string]string{"COACH_SANDBOX_CA_FILE": notPEM, "HTTPS_PROXY": "http://user:secret@127.0.0.1:3128"}, "doctor")
+	assert.Equal(t, ExitUsage, r.code, r.out+r.err)
+	assert.Contains(t, r.out, "workspace: ✓ "+dir+"\n  go (go.mod) · build: go build ./cmd/api")
+	assert.Contains(t, r.out, "ca file: ✗ "+notPEM+" holds no PEM certificate")
+	assert.Contains(t, r.out, "HTTPS_PROXY=http://user:xxxxx@127.0.0.1:3128")
+	assert.NotContains(t, r.out, "secret")
+	assert.Regexp(t, `go +golang:\S+ +. (present|missing).* ← your workspace's`, r.out)
+
+	r = coachWith(t, t.TempDir(), nil, "doctor")
+	assert.Equal(t, ExitOK, r.code, r.out+r.err)
+	assert.Contains(t, r.out, "workspace: · none in")
+	assert.Contains(t, r.out, "ca file: · none")
+}
