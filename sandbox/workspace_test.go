@@ -74,5 +74,3 @@ func findNote(notes []string, part string) string {
 	}
 	return ""
 }
-
-
