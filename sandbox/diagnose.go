@@ -51,10 +51,19 @@ func SaveLog(dir, name string, data []byte) string {
 // pages after it, so the tail alone often hides the cause.
 var errorLine = regexp.MustCompile(`(?i)(^npm (ERR!|error)|^gyp ERR!|^error\b|\berror[:\[ ]|^\S+\.(go|ts|js|py):\d+|^Traceback|^\s*File ".*", line \d+|SyntaxError|cannot find|undefined:|^ERROR:)`)
 
+// progressLine is build output that only says what is being fetched: left
+// out of excerpts (the log keeps it).
+var progressLine = regexp.MustCompile(`^(go: downloading |go: finding |go: extracting |npm (http|sill|verb|timing) |Collecting |  Downloading |Downloading )`)
+
 // Excerpt shows a long output as a learner should read it: from its first
 // error line (a few lines of it), then the last lines. Short output stays whole.
 func Excerpt(out string, first, last int) string {
-	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	var lines []string
+	for _, l := range strings.Split(strings.TrimRight(out, "\n"), "\n") {
+		if !progressLine.MatchString(l) {
+			lines = append(lines, l)
+		}
+	}
 	if len(lines) <= first+last {
 		return strings.Join(lines, "\n")
 	}
@@ -102,7 +111,10 @@ var (
 )
 
 // findNetFailure looks for a build's failure to reach a registry or proxy.
+// A failure whose lines never name the host (pip's retries) comes back with
+// host "".
 func findNetFailure(out string) *netFailure {
+	var hostless *netFailure
 	for _, line := range strings.Split(out, "\n") {
 		if !netWords.MatchString(line) {
 			continue
@@ -127,11 +139,26 @@ func findNetFailure(out string) *netFailure {
 			f.host = connectTo.FindStringSubmatch(line)[1]
 		}
 		if f.host == "" {
-			continue // a summary line (npm error code ECONNREFUSED): the next names the host
+			if hostless == nil && !strings.Contains(line, " code ") {
+				hostless = f
+			}
+			continue // a summary line (npm error code ECONNREFUSED): a later one may name the host
 		}
 		return f
 	}
-	return nil
+	return hostless
+}
+
+// defaultRegistry is the host a runtime's build downloads from.
+func (d *Docker) defaultRegistry(rt Runtime) string {
+	def := map[Runtime]string{Node: "registry.npmjs.org", Go: "proxy.golang.org", Python: "pypi.org"}[rt]
+	for _, k := range registryEnv[rt] {
+		v := strings.Split(d.opts.BuildEnv[k], ",")[0]
+		if u, err := url.Parse(v); err == nil && u.Host != "" {
+			return u.Host
+		}
+	}
+	return def
 }
 
 // registryEnv names, per runtime, the settings that point a build at a
@@ -152,7 +179,7 @@ func (d *Docker) classifyBuild(ws *Workspace, what string, code int, out, log st
 	if strings.Contains(out, "Exit handler never called") {
 		// npm's own bug, set off mostly by a failing network (a TLS proxy,
 		// a registry that drops connections): not the learner's code.
-		f := &netFailure{host: d.npmRegistry(), line: "npm error Exit handler never called!"}
+		f := &netFailure{host: d.defaultRegistry(Node), line: "npm error Exit handler never called!"}
 		e := d.netError(ws.Runtime, f, log)
 		if d.opts.CAFile == "" {
 			e.Advice = "behind a proxy that replaces TLS certificates, give coach its CA bundle: `sandbox.ca_file: /path/to/ca.pem` in coach.yaml\n" + e.Advice
@@ -167,6 +194,9 @@ func (d *Docker) classifyBuild(ws *Workspace, what string, code int, out, log st
 }
 
 func (d *Docker) netError(rt Runtime, f *netFailure, log string) *EngineError {
+	if f.host == "" {
+		f.host = d.defaultRegistry(rt)
+	}
 	e := &EngineError{Op: "the build could not reach " + f.host, Err: errors.New(f.line), Host: f.host, Log: log}
 	var advice []string
 	if f.tls {
@@ -193,16 +223,6 @@ func (d *Docker) netError(rt Runtime, f *netFailure, log string) *EngineError {
 	advice = append(advice, "this is not your code: the build downloads dependencies over the network (coach doctor checks the settings)")
 	e.Advice = strings.Join(advice, "\n")
 	return e
-}
-
-// npmRegistry is the host npm downloads from in the build.
-func (d *Docker) npmRegistry() string {
-	for _, k := range registryEnv[Node] {
-		if u, err := url.Parse(d.opts.BuildEnv[k]); err == nil && u.Host != "" {
-			return u.Host
-		}
-	}
-	return "registry.npmjs.org"
 }
 
 func firstNonEmpty(s ...string) string {
@@ -232,7 +252,7 @@ var (
 	pipNoDist = regexp.MustCompile(`No matching distribution found for (\S+)`)
 	goNoMod   = regexp.MustCompile(`no required module provides package (\S+)`)
 	npmLock   = regexp.MustCompile("`npm ci` can only install packages when your package.json and package-lock.json")
-	goNewer   = regexp.MustCompile(`go\.mod requires go >= (\S+) \(running go (\S+?);`)
+	goNewer   = regexp.MustCompile(`(?m)^go: (?:(\S+): module \S+ |go\.mod )requires go >= (\S+) \(running go (\S+?);`)
 )
 
 // buildHint recognises a few causes a beginner can fix at once.
@@ -251,9 +271,13 @@ func buildHint(out string) string {
 		return fmt.Sprintf("go.mod does not require the module of %s: run `go mod tidy` and commit go.mod and go.sum", goNoMod.FindStringSubmatch(out)[1])
 	case goNewer.MatchString(out):
 		m := goNewer.FindStringSubmatch(out)
-		have := strings.Join(strings.SplitN(m[2], ".", 3)[:2], ".")
+		have := strings.Join(strings.SplitN(m[3], ".", 3)[:2], ".")
+		if m[1] != "" {
+			return fmt.Sprintf("the dependency %s needs Go %s, but the sandbox's image has Go %s: require an older version of it "+
+				"(`go get %s@<older>`), or set sandbox.images.go in coach.yaml to an image with Go %s", m[1], m[2], m[3], strings.Split(m[1], "@")[0], m[2])
+		}
 		return fmt.Sprintf("go.mod asks for Go %s, but the sandbox's image has Go %s: lower the `go` line of go.mod (`go mod edit -go=%s`), "+
-			"or set sandbox.images.go in coach.yaml to an image with Go %s", m[1], m[2], have, m[1])
+			"or set sandbox.images.go in coach.yaml to an image with Go %s", m[2], m[3], have, m[2])
 	case strings.Contains(out, "missing go.sum entry"):
 		return "go.sum is missing entries: run `go mod tidy` and commit go.mod and go.sum"
 	}

@@ -384,8 +384,10 @@ var pythonEntryFiles = []string{"main.py", "app.py", "server.py", "run.py", "wsg
 	"src/main.py", "src/app.py", "src/server.py", "app/__main__.py", "src/app/__main__.py", "app/__init__.py"}
 
 var (
-	pyMainGuard  = regexp.MustCompile(`(?m)^if\s+__name__\s*==\s*['"]__main__['"]`)
-	pyServes     = regexp.MustCompile(`(?m)(\.run\(|serve_forever\(|uvicorn\.run\(|web\.run_app\(|\bserve\()`)
+	pyMainGuard = regexp.MustCompile(`(?m)^if\s+__name__\s*==\s*['"]__main__['"]`)
+	// pyServes is a call that runs a server, outside comments and strings
+	// (a docstring may well mention app.run()).
+	pyServes     = regexp.MustCompile("(?m)^[^#\n\"'`]*(\\.run\\(|serve_forever\\(|uvicorn\\.run\\(|web\\.run_app\\(|\\bserve\\()")
 	pyFlaskApp   = regexp.MustCompile(`(?m)^(\w+)\s*=\s*(Flask\(|create_app\()`)
 	pyFastAPIApp = regexp.MustCompile(`(?m)^(\w+)\s*=\s*FastAPI\(`)
 )
@@ -395,7 +397,7 @@ var (
 // instead (and no entry).
 func pythonEntry(dir string) (*pyEntry, string) {
 	var first *pyEntry
-	suggest := ""
+	suggest, found := "", ""
 	for _, f := range pythonEntryFiles {
 		data, err := os.ReadFile(filepath.Join(dir, f))
 		if err != nil {
@@ -415,6 +417,9 @@ func pythonEntry(dir string) (*pyEntry, string) {
 		}
 		mod := strings.TrimSuffix(strings.TrimPrefix(f, "src/"), ".py")
 		mod = strings.TrimSuffix(strings.ReplaceAll(mod, "/", "."), ".__init__")
+		if suggest == "" && (pyFlaskApp.MatchString(src) || pyFastAPIApp.MatchString(src)) {
+			found = f
+		}
 		if m := pyFlaskApp.FindStringSubmatch(src); m != nil && suggest == "" {
 			suggest = fmt.Sprintf("run: python3 -m flask --app %s:%s run --host 0.0.0.0 --port $PORT", mod, m[1])
 			if strings.HasPrefix(f, "src/") {
@@ -431,7 +436,7 @@ func pythonEntry(dir string) (*pyEntry, string) {
 		}
 	}
 	if suggest != "" {
-		return nil, suggest
+		return nil, found + "\x00" + suggest
 	}
 	return first, ""
 }
@@ -549,8 +554,9 @@ func (ws *Workspace) fill() error {
 		case e != nil:
 			ws.Entry = e.file
 		case suggest != "":
-			return noStart("", "put this line in coach.yaml (it is how Flask and FastAPI apps are started):\n  "+suggest,
-				"coach found your app, but no code that starts a server (no `if __name__ == \"__main__\":` block)")
+			file, line, _ := strings.Cut(suggest, "\x00")
+			return noStart(file, "put this line in coach.yaml (it is how Flask and FastAPI apps are started):\n  "+line,
+				"coach found your app in %s, but no code that starts a server (no `if __name__ == \"__main__\":` block)", file)
 		default:
 			return noStart("", "create main.py or app.py that starts the server, or set `entry:` or `run:` in coach.yaml",
 				"coach found none of %s", strings.Join(pythonEntryFiles, ", "))
