@@ -30,21 +30,28 @@ const (
 	ServerLogName = "server.log"
 )
 
-// SaveLog writes data to LogDir/name in the workspace dir and returns the
-// path to show (relative to dir), or "" when it could not be written: a
-// log is a convenience, never a reason to fail.
-func SaveLog(dir, name string, data []byte) string {
-	if dir == "" {
+// WorkspaceLogDir is where a workspace's logs are kept.
+func WorkspaceLogDir(dir string) string { return filepath.Join(dir, filepath.FromSlash(LogDir)) }
+
+// SaveLog writes data to name in logDir and returns the path to show
+// (relative to the workspace for its own log folder), or "" when there is
+// no logDir or the file could not be written: a log is a convenience,
+// never a reason to fail.
+func SaveLog(logDir, name string, data []byte) string {
+	if logDir == "" {
 		return ""
 	}
-	p := filepath.Join(dir, LogDir, name)
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+	p := filepath.Join(logDir, name)
+	if err := os.MkdirAll(logDir, 0o755); err != nil {
 		return ""
 	}
 	if err := os.WriteFile(p, data, 0o644); err != nil {
 		return ""
 	}
-	return filepath.ToSlash(filepath.Join(LogDir, name))
+	if strings.HasSuffix(filepath.ToSlash(logDir), LogDir) {
+		return LogDir + "/" + name
+	}
+	return p
 }
 
 // errorLine is the start of a build's real error: npm and node-gyp print
@@ -344,9 +351,9 @@ func hostPort(host, port string) string {
 }
 
 // Diagnose completes a start failure with what coach recognises in the
-// server's output and keeps the whole output in the workspace's server
-// log. It returns err, so callers can wrap a return with it.
-func Diagnose(ws *Workspace, err error) error {
+// server's output and keeps the whole output in logDir's server log. It
+// returns err, so callers can wrap a return with it.
+func Diagnose(logDir string, err error) error {
 	var se *StartError
 	if !errors.As(err, &se) {
 		return err
@@ -358,8 +365,8 @@ func Diagnose(ws *Workspace, err error) error {
 	if se.Hint == "" {
 		se.Hint = diagnoseServer(string(full))
 	}
-	if ws != nil && se.Log == "" && len(full) > 0 {
-		se.Log = SaveLog(ws.Dir, ServerLogName, full)
+	if se.Log == "" && len(full) > 0 {
+		se.Log = SaveLog(logDir, ServerLogName, full)
 	}
 	return err
 }
@@ -367,6 +374,12 @@ func Diagnose(ws *Workspace, err error) error {
 // buildSilence is how long a build may print nothing before coach says
 // what is still running, so a slow download does not look like a hang.
 var buildSilence = 30 * time.Second
+
+// buildLog is where a build tells its progress and keeps its output.
+type buildLog struct {
+	progress io.Writer
+	dir      string // "" keeps no log
+}
 
 // buildCut is a build that stopped before its container exited (timeout,
 // Ctrl-C), with the output it had printed.
@@ -492,8 +505,8 @@ var (
 
 // dockerfileFailure tells a Dockerfile's own failure (exit 3) from a base
 // image the engine could not pull (exit 4, or 3 for a name that does not exist).
-func (d *Docker) dockerfileFailure(ws *Workspace, bf *buildFailure) error {
-	log := SaveLog(ws.Dir, BuildLogName, []byte(bf.full+bf.msg+"\n"))
+func (d *Docker) dockerfileFailure(logDir string, bf *buildFailure) error {
+	log := SaveLog(logDir, BuildLogName, []byte(bf.full+bf.msg+"\n"))
 	if pullNetwork.MatchString(bf.msg) {
 		host := ""
 		if m := urlIn.FindString(bf.msg); m != "" {

@@ -1,10 +1,14 @@
 package sandbox
 
 import (
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestDiagnoseServer(t *testing.T) {
@@ -112,4 +116,36 @@ func TestBuildHint(t *testing.T) {
 		assert.Contains(t, got, tt.want)
 	}
 	assert.Equal(t, "go: real error", Excerpt(strings.Repeat("go: downloading x v1\n", 50)+"go: real error\n", 3, 5), "download progress is left out")
+}
+
+// .env files left out only by .gitignore are copied (the server reads them
+// on the learner's machine); .dockerignore is obeyed; other left-out files
+// a server may read are named.
+func TestWorkspaceTarEnvFiles(t *testing.T) {
+	tests := []struct {
+		name, ignoreFile, rules string
+		copied                  bool
+		note                    string
+	}{
+		{"gitignore", ".gitignore", ".env\nconfig.json\n*.log\n.eslintrc.json\n", true, "copied .env into the sandbox although .gitignore lists it"},
+		{"dockerignore", ".dockerignore", ".env\nconfig.json\n", false, "left out .env, config.json (in .dockerignore)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for name, body := range map[string]string{tt.ignoreFile: tt.rules, ".env": "A=1\n", ".env.example": "A=\n", "config.json": "{}",
+				"debug.log": "x", ".eslintrc.json": "{}", "server.js": ""} {
+				require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644))
+			}
+			data, notes, err := workspaceTar(dir, 0)
+			require.NoError(t, err)
+			names := tarNames(t, data)
+			assert.Equal(t, tt.copied, slices.Contains(names, ".env"), "%v", names)
+			assert.Contains(t, names, ".env.example")
+			joined := strings.Join(notes, "\n")
+			assert.Contains(t, joined, tt.note)
+			assert.NotContains(t, joined, "debug.log", "logs are left out on purpose")
+			assert.NotContains(t, joined, ".eslintrc", "tool settings are not what a server reads")
+		})
+	}
 }

@@ -325,9 +325,9 @@ func (d *Docker) buildWorkspace(ctx context.Context, spec Spec, w io.Writer) (st
 		defer cancel()
 	}
 	if ws.Runtime == Dockerfile {
-		err = d.buildDockerfile(bctx, ws, data, tag, wsLabel, w)
+		err = d.buildDockerfile(bctx, ws, data, tag, wsLabel, w, spec.LogDir)
 	} else {
-		err = d.buildRecipe(bctx, ws, data, baseID, tag, wsLabel, w)
+		err = d.buildRecipe(bctx, ws, data, baseID, tag, wsLabel, buildLog{w, spec.LogDir})
 	}
 	if err != nil {
 		if ctx.Err() == nil && bctx.Err() != nil {
@@ -341,7 +341,7 @@ func (d *Docker) buildWorkspace(ctx context.Context, spec Spec, w io.Writer) (st
 	return tag, nil
 }
 
-func (d *Docker) buildDockerfile(ctx context.Context, ws *Workspace, data []byte, tag, wsLabel string, w io.Writer) error {
+func (d *Docker) buildDockerfile(ctx context.Context, ws *Workspace, data []byte, tag, wsLabel string, w io.Writer, logDir string) error {
 	args := map[string]*string{}
 	for k, v := range map[string]string{"HTTP_PROXY": d.opts.HTTPProxy, "HTTPS_PROXY": d.opts.HTTPSProxy, "NO_PROXY": d.opts.NoProxy} {
 		if v != "" {
@@ -356,7 +356,7 @@ func (d *Docker) buildDockerfile(ctx context.Context, ws *Workspace, data []byte
 	}, w)
 	var bf *buildFailure
 	if errors.As(err, &bf) {
-		return d.dockerfileFailure(ws, bf)
+		return d.dockerfileFailure(logDir, bf)
 	}
 	if err != nil {
 		return &EngineError{Op: "build your Dockerfile", Err: err}
@@ -366,7 +366,7 @@ func (d *Docker) buildDockerfile(ctx context.Context, ws *Workspace, data []byte
 
 // buildRecipe builds in a container of the runtime image with the network
 // on, then commits it as the run image.
-func (d *Docker) buildRecipe(ctx context.Context, ws *Workspace, data []byte, baseID, tag, wsLabel string, w io.Writer) error {
+func (d *Docker) buildRecipe(ctx context.Context, ws *Workspace, data []byte, baseID, tag, wsLabel string, bl buildLog) error {
 	var ca []byte
 	if d.opts.CAFile != "" {
 		var err error
@@ -438,8 +438,8 @@ func (d *Docker) buildRecipe(ctx context.Context, ws *Workspace, data []byte, ba
 	if len(argv) > 0 {
 		what = "`" + displayCommand(argv) + "`"
 	}
-	code, out, err := d.followBuild(ctx, created.ID, what, w)
-	log := SaveLog(ws.Dir, BuildLogName, out)
+	code, out, err := d.followBuild(ctx, created.ID, what, bl.progress)
+	log := SaveLog(bl.dir, BuildLogName, out)
 	if err != nil {
 		return &buildCut{out: string(out), log: log, err: err}
 	}

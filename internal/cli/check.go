@@ -280,7 +280,7 @@ func checkStep(ctx context.Context, o *checkOptions, cfg *config.Config, st *loa
 	got := grader.Run(ctx, st.suite, inst, runOpts)
 	spin.Stop()
 	if kind != "url" {
-		sandbox.SaveLog(o.g.dir, sandbox.ServerLogName, inst.LogsSince(0))
+		sandbox.SaveLog(sandbox.WorkspaceLogDir(o.g.dir), sandbox.ServerLogName, inst.LogsSince(0))
 	}
 	got.Exercise, got.Step, got.CoachVersion, got.Target = res.Exercise, res.Step, res.CoachVersion, res.Target
 	if ctx.Err() != nil {
