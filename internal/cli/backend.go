@@ -88,7 +88,8 @@ func start(ctx context.Context, g *globalOptions, cfg *config.Config, req server
 	spec.LogDir = sandbox.WorkspaceLogDir(ws.Dir)
 	switch kind {
 	case "process":
-		spec.Port = 0 // a free port, so a server the learner runs on 8080 does not collide
+		// Port 0 (not set anywhere) is a free port, so a server the learner
+		// runs on 8080 does not collide.
 		inst, err := sandbox.NewProcess().Start(ctx, spec)
 		return inst, nil, sandbox.Diagnose(spec.LogDir, err)
 	case "docker":
