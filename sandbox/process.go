@@ -211,7 +211,9 @@ func processBuild(ctx context.Context, spec Spec, argv []string, prog io.Writer)
 	default:
 		return &EngineError{Op: "run the build " + processArgvString(argv), Err: err}
 	}
-	return &BuildError{Runtime: string(spec.Workspace.Runtime), Output: out.Tail(buildTailLines), Err: err}
+	all := out.LogsSince(0)
+	return &BuildError{Runtime: string(spec.Workspace.Runtime), Output: Excerpt(string(all), 12, buildTailLines-12), Err: err,
+		Log: SaveLog(spec.LogDir, BuildLogName, all)}
 }
 
 // processEnv is the host environment with the exercise's variables on top,

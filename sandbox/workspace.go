@@ -572,7 +572,8 @@ func (ws *Workspace) fill() error {
 		}
 	}
 	if ws.Entry != "" && ws.Runtime != Go && ws.Run == "" && !exists(ws.Dir, ws.Entry) {
-		return noStart(ws.Source, "", "%s names %s, which does not exist in %s", ws.Source, ws.Entry, ws.Dir)
+		return noStart(ws.Source, "check the file name in "+ws.Source+", or create "+ws.Entry,
+			"%s names %s, which does not exist in %s", ws.Source, ws.Entry, ws.Dir)
 	}
 	return nil
 }
