@@ -32,7 +32,7 @@ type projectShape struct {
 const dbServer = `const net = require('node:net');
 const http = require('node:http');
 const db = net.connect(5432, '127.0.0.1');
-db.on('error', (err) => { console.error(err); process.exit(1); });
+db.on('error', (err) => { console.error('database: ' + err.message); process.exit(1); });
 db.on('connect', () => http.createServer((req, res) => res.end('<h1>Hello Backend World!</h1>')).listen(process.env.PORT));
 `
 
