@@ -311,6 +311,11 @@ var (
 const noDatabase = "the sandbox has no network and no database server: keep the data in SQLite or in files under $DATA_DIR " +
 	"(coach gives your server that writable folder), or in memory when the step allows it"
 
+// ExplainOutput says in one line what a server's output shows it tried and
+// cannot have in the sandbox (a database, another host), "" when nothing:
+// for output printed during the tests as well as at start.
+func ExplainOutput(out string) string { return diagnoseServer(out) }
+
 // diagnoseServer says, in one line, what the server's output shows it
 // tried and could not have in the sandbox: a database, another host.
 func diagnoseServer(out string) string {

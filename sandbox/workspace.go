@@ -298,6 +298,24 @@ func lineCol(data []byte, off int64) (int, int) {
 	return line, col
 }
 
+// moduleAbove is the nearest parent folder of dir holding a go.mod, "" for none.
+func moduleAbove(dir string) string {
+	for p := filepath.Dir(dir); p != dir; dir, p = p, filepath.Dir(p) {
+		if exists(p, "go.mod") {
+			return p
+		}
+	}
+	return ""
+}
+
+func mustRel(base, p string) string {
+	rel, err := filepath.Rel(base, p)
+	if err != nil {
+		return p
+	}
+	return filepath.ToSlash(rel)
+}
+
 // goMains lists the packages under dir whose files say `package main`, as
 // `go build` arguments ("." or "./cmd/api"), the module root first.
 func goMains(dir string) []string {
@@ -518,6 +536,11 @@ func (ws *Workspace) fill() error {
 		}
 	case Go:
 		if !exists(ws.Dir, "go.mod") && ws.Build == "" {
+			if root := moduleAbove(ws.Dir); root != "" {
+				return &WorkspaceError{Dir: ws.Dir, Kind: WorkspaceNoStart, File: filepath.Join(root, "go.mod"),
+					Msg:  fmt.Sprintf("%s is a folder inside the Go module at %s", ws.Dir, root),
+					Hint: fmt.Sprintf("run coach in the module's folder: coach check -C %s (put `entry: ./%s` in its coach.yaml if the server is here)", root, mustRel(root, ws.Dir))}
+			}
 			return &BuildError{Runtime: string(Go), Err: fmt.Errorf("%s has Go code but no go.mod", ws.Dir),
 				Hint: fmt.Sprintf("run `go mod init example.com/server` in %s (any module path works, often github.com/<you>/<project>), then check again", ws.Dir)}
 		}

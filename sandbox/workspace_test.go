@@ -74,3 +74,18 @@ func findNote(notes []string, part string) string {
 	}
 	return ""
 }
+
+// Go code in a folder of a module is not "a module without go.mod".
+func TestDetectFolderInsideModule(t *testing.T) {
+	root := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(root, "go.mod"), []byte("module m\n"), 0o644))
+	sub := filepath.Join(root, "cmd", "api")
+	require.NoError(t, os.MkdirAll(sub, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(sub, "main.go"), []byte("package main\n\nfunc main() {}\n"), 0o644))
+	_, err := Detect(sub)
+	var we *WorkspaceError
+	require.ErrorAs(t, err, &we)
+	assert.Equal(t, WorkspaceNoStart, we.Kind)
+	assert.Contains(t, we.Hint, "coach check -C "+root)
+	assert.Contains(t, we.Hint, "`entry: ./cmd/api`")
+}

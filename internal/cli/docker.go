@@ -88,6 +88,7 @@ func runDoctor(ctx context.Context, o *doctorOptions, cfg *config.Config) error 
 func doctorWorkspace(o *doctorOptions, cfg *config.Config) (sandbox.Runtime, error) {
 	out := o.g.io.Out
 	var rt sandbox.Runtime
+	var bad error
 	ws, err := sandbox.Detect(o.g.dir)
 	var we *sandbox.WorkspaceError
 	switch {
@@ -109,7 +110,6 @@ func doctorWorkspace(o *doctorOptions, cfg *config.Config) (sandbox.Runtime, err
 			fmt.Fprintf(out, "  %s\n", a)
 		}
 	}
-	var bad error
 	if ca := cfg.String(config.KeyCAFile); ca == "" {
 		fmt.Fprintln(out, "ca file: · none (sandbox.ca_file: needed only behind a proxy that replaces TLS certificates)")
 	} else if n, err := sandbox.CheckCAFile(ca); err != nil {

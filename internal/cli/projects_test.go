@@ -162,3 +162,15 @@ func TestDoctorChecksTheWorkspace(t *testing.T) {
 	assert.Contains(t, r.out, "workspace: · none in")
 	assert.Contains(t, r.out, "ca file: · none")
 }
+
+// A workspace coach check could not build is shown as such; doctor itself
+// checks coach's setup, so it still passes (coach check says the rest).
+func TestDoctorBrokenWorkspace(t *testing.T) {
+	dockertest.Require(t)
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"Pipfile": "[packages]\nflask = \"*\"\n", "app.py": "print('hi')\n"})
+	r := coachWith(t, dir, nil, "doctor")
+	assert.Equal(t, ExitOK, r.code, r.out+r.err)
+	assert.Contains(t, r.out, "workspace: ✗ coach can't install your dependencies\n  Pipfile is not supported")
+	assert.Contains(t, r.out, "  export them once: `pipenv requirements > requirements.txt`")
+}
