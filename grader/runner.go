@@ -32,6 +32,9 @@ type run struct {
 	vars      map[string]any
 	transport *http.Transport
 	client    *http.Client
+	// down is set once the server is seen stopped, until it runs again.
+	down             *serverDown
+	stoppedOnPurpose bool // a test signalled it
 }
 
 // Run executes s against t. Tests run one after another in file order;
@@ -57,13 +60,19 @@ func Run(ctx context.Context, s *Suite, t Target, opts RunOptions) *Result {
 		res.Status, res.Message = StatusError, err.Error()
 		return res
 	}
+	res.Startup = logTail(t.LogsSince(0), 20)
+	names := map[string]string{}
 	for _, p := range picked {
 		res.MaxScore += p.test.Points
+		names[p.test.ID] = p.test.Name
 		var tr TestResult
 		if ctx.Err() != nil {
 			tr = TestResult{ID: p.test.ID, Name: p.test.Name, Status: StatusError, Message: "check interrupted"}
 		} else {
+			mark := t.LogMark()
 			tr = ru.runTest(ctx, p.test)
+			ru.observeServer(ctx, p.test, mark, &tr)
+			ru.blameServer(&tr)
 		}
 		tr.TaskID, tr.MaxScore, tr.Hidden = p.pos, p.test.Points, p.test.Hidden
 		if tr.Status == StatusPass {
@@ -78,6 +87,7 @@ func Run(ctx context.Context, s *Suite, t Target, opts RunOptions) *Result {
 			opts.OnTest(tr)
 		}
 	}
+	resolveSetups(res.Tests, names)
 	res.Status, res.Message = verdict(res.Tests)
 	return res
 }
@@ -179,6 +189,8 @@ type testRun struct {
 	async   map[string]chan asyncResult
 	streams map[string]*stream
 	exchs   []Exchange
+	plan    requestPlan
+	sent    []sentRequest
 	stepIdx int
 	note    string // reported as the message of a passed test
 }
@@ -195,7 +207,7 @@ func (ru *run) runTest(ctx context.Context, t *Test) TestResult {
 	tctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	jar, _ := cookiejar.New(nil)
-	x := &testRun{run: ru, test: t, jar: jar, data: ru.baseData(), mark: ru.target.LogMark(), async: map[string]chan asyncResult{}, streams: map[string]*stream{}}
+	x := &testRun{run: ru, test: t, jar: jar, data: ru.baseData(), mark: ru.target.LogMark(), async: map[string]chan asyncResult{}, streams: map[string]*stream{}, plan: planRequests(t)}
 	defer x.closeStreams()
 	for k, v := range ru.vars {
 		x.data[k] = v
@@ -243,8 +255,13 @@ func (x *testRun) fail(ctx, tctx context.Context, timeout time.Duration, err err
 		tr.Status, tr.Message = StatusError, fmt.Sprintf("step %d: %v", x.stepIdx, err)
 		return
 	}
-	tail := logTail(x.target.LogsSince(x.mark), 20)
+	out := x.target.LogsSince(x.mark)
+	tail := logTail(out, 20)
 	tr.Failure.LogTail, tr.Output = tail, tail
+	x.describe(tr.Failure, out)
+	if tr.Failure.Setup {
+		tr.Message = setupMessage(tr.Failure)
+	}
 }
 
 // logTail returns the last n lines of out.
@@ -269,8 +286,12 @@ func (c *checkFailure) Error() string { return c.message() }
 
 // message is the one-line summary, e.g. "expected status 201, got 200".
 func (c *checkFailure) message() string {
-	if c.f.Check == "status" {
+	switch c.f.Check {
+	case "status":
 		return fmt.Sprintf("expected status %s, got %s", c.f.Expected, c.f.Actual)
+	case "response":
+		// "GET /hang: no response within 10s" says it all.
+		return fmt.Sprintf("%s: %s", strings.TrimPrefix(c.f.Expected, "an HTTP response to "), c.f.Actual)
 	}
 	return fmt.Sprintf("%s: expected %s, got %s", c.f.Check, oneLine(c.f.Expected), oneLine(c.f.Actual))
 }

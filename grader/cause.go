@@ -1,0 +1,353 @@
+package grader
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// This file gives a failure its context: which of the test's requests it
+// was, whether that request only prepared the test, what the server printed
+// meanwhile, what happened to the server, and a key shared by failures with
+// one cause. A learner should read one problem once, not fourteen times.
+
+// sentRequest is a request the test sent, for the timeline and for the
+// "requests before it" of a failure.
+type sentRequest struct {
+	num   int    // 1-based among the test's requests
+	mark  int64  // server output written before it was sent
+	label string // e.g. "GET /todos/7 → 404 Not Found"
+	curl  string
+}
+
+// requestPlan numbers the requests of a test and finds where the part the
+// test is about begins.
+type requestPlan struct {
+	num     map[int]int // step index (0-based) → request number
+	total   int
+	subject int // the first request the test is about
+}
+
+func planRequests(t *Test) requestPlan {
+	p := requestPlan{num: map[int]int{}}
+	byStep := map[*Step]int{}
+	method, route := nameRoute(t.Name)
+	for i, s := range t.Steps {
+		switch s.kind {
+		case "request", "burst":
+			p.total++
+			p.num[i], byStep[s] = p.total, p.total
+			if p.subject == 0 && route != "" && requestRoute(s) == method+" "+route {
+				p.subject = p.total
+			}
+		case "await":
+			p.num[i] = byStep[s.awaited]
+		}
+	}
+	if p.subject == 0 {
+		// A name that does not start with a route: the test is about its
+		// last request.
+		p.subject = p.total
+	}
+	return p
+}
+
+// stepRequest is the request a step sends or awaits.
+func stepRequest(s *Step) *Request {
+	switch {
+	case s.Request != nil:
+		return s.Request
+	case s.Burst != nil:
+		return s.Burst.Request
+	case s.awaited != nil:
+		return s.awaited.Request
+	}
+	return nil
+}
+
+// requestRoute is "METHOD /pattern" with every template or {param} as *.
+func requestRoute(s *Step) string {
+	r := stepRequest(s)
+	if r == nil || r.Path == nil {
+		return ""
+	}
+	return strings.ToUpper(r.Method) + " " + routePattern(r.Path.String())
+}
+
+var (
+	routeParam  = regexp.MustCompile(`\{\{[^}]*\}\}|\{[^}/]*\}|<[^>/]*>|:[A-Za-z_]+`)
+	nameRouteRe = regexp.MustCompile(`^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) (/\S*)`)
+)
+
+func routePattern(path string) string {
+	path, _, _ = strings.Cut(path, "?")
+	return routeParam.ReplaceAllString(path, "*")
+}
+
+// nameRoute reads the route a test's name starts with, as in "GET
+// /todos/{id} returns the stored todo".
+func nameRoute(name string) (method, route string) {
+	m := nameRouteRe.FindStringSubmatch(name)
+	if m == nil {
+		return "", ""
+	}
+	return m[1], routePattern(m[2])
+}
+
+// noteSent records a request the test sent and its outcome.
+func (x *testRun) noteSent(num int, mark int64, o *outgoing, resp *response, err error) {
+	label := o.method + " " + pathOf(o.url)
+	switch {
+	case err != nil:
+		label += " → no answer"
+	case resp != nil:
+		label += " → " + statusText(resp.status)
+		if t := http.StatusText(resp.status); t != "" {
+			label = o.method + " " + pathOf(o.url) + fmt.Sprintf(" → %d %s", resp.status, t)
+		}
+	}
+	x.sent = append(x.sent, sentRequest{num: num, mark: mark, label: label, curl: o.curl()})
+}
+
+// describe fills the parts of f that need the whole test: where it failed,
+// the requests before, the setup verdict, the timeline and the cause key.
+func (x *testRun) describe(f *Failure, out []byte) {
+	step := x.test.Steps[x.stepIdx-1]
+	f.Steps, f.Kind = len(x.test.Steps), step.kind
+	f.Request, f.Requests = x.plan.num[x.stepIdx-1], x.plan.total
+	route := requestRoute(step)
+	if f.Request > 0 {
+		for _, s := range x.sent {
+			if s.num < f.Request {
+				f.Before = append(f.Before, s.curl)
+			}
+		}
+		if f.Request < x.plan.subject {
+			f.Setup, f.Subject = true, x.failingLabel(step)
+		}
+	}
+	if h, ok := x.target.(OutputHider); ok {
+		f.OutputHidden = h.OutputHidden()
+	}
+	f.Timeline = x.timeline(out)
+	f.Cause = causeKey(f, route)
+}
+
+// failingLabel is "METHOD /path" of the step's request as sent.
+func (x *testRun) failingLabel(step *Step) string {
+	r := stepRequest(step)
+	if r == nil {
+		return ""
+	}
+	for i := len(x.sent) - 1; i >= 0; i-- {
+		if x.sent[i].num == x.plan.num[x.stepIdx-1] {
+			label, _, _ := strings.Cut(x.sent[i].label, " → ")
+			return label
+		}
+	}
+	return strings.ToUpper(r.Method) + " " + r.Path.String()
+}
+
+// timelineLines bounds the merged log: the end, where the failure is.
+const timelineLines = 30
+
+// timeline merges the requests sent and the server's output during the
+// test in order. Output arrives a little after the answer it belongs to,
+// so a line is put after the request that was in flight when it was
+// written. It is empty when the server printed nothing.
+func (x *testRun) timeline(out []byte) string {
+	if len(out) == 0 || len(x.sent) == 0 {
+		return ""
+	}
+	var lines []string
+	server := func(b []byte) {
+		for _, l := range strings.Split(strings.TrimRight(string(b), "\n"), "\n") {
+			lines = append(lines, "[your server] "+l)
+		}
+	}
+	// Offsets in out are relative to x.mark; output dropped by the cap
+	// shifts them, which only misplaces lines of a flood.
+	pos := int64(0)
+	for _, s := range x.sent {
+		at := min(max(s.mark-x.mark, pos), int64(len(out)))
+		if at > pos {
+			server(out[pos:at])
+		}
+		pos = at
+		lines = append(lines, "[coach]       "+s.label)
+	}
+	if pos < int64(len(out)) {
+		server(out[pos:])
+	}
+	if len(lines) > timelineLines {
+		lines = append([]string{fmt.Sprintf("… %d earlier lines not shown", len(lines)-timelineLines)}, lines[len(lines)-timelineLines:]...)
+	}
+	return strings.Join(lines, "\n")
+}
+
+var quotedText = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
+
+// causeKey groups failures a learner would fix with one change: the same
+// check of the same route failing the same way (random titles aside), or a
+// field missing wherever it is checked.
+func causeKey(f *Failure, route string) string {
+	exp := quotedText.ReplaceAllString(f.Expected, `"…"`)
+	act := quotedText.ReplaceAllString(f.Actual, `"…"`)
+	check := f.Check
+	if i := strings.LastIndex(check, ": "); i >= 0 && strings.HasPrefix(check, "request ") {
+		check = check[i+2:] // "request 3 of 20: status" of a burst
+	}
+	if act == "missing" && (strings.HasPrefix(check, "json ") || strings.HasPrefix(check, "header ")) {
+		return check + " missing"
+	}
+	return route + " · " + check + " · " + exp + " · " + act
+}
+
+// setupMessage is the headline of a failure in a request that only
+// prepared the test.
+func setupMessage(f *Failure) string {
+	what := fmt.Sprintf("setup request %d of %d (%s)", f.Request, f.Requests, f.Subject)
+	var msg string
+	if f.Check == "status" {
+		msg = fmt.Sprintf("%s answered %s, expected %s", what, f.Actual, f.Expected)
+	} else {
+		msg = what + " failed: " + (&checkFailure{f: *f}).message()
+	}
+	if f.FixFirst != "" {
+		msg += " — fix " + f.FixFirst + " first"
+	} else {
+		msg += " — the test stopped before what it checks"
+	}
+	return msg
+}
+
+// resolveSetups points each setup failure at the failed test that checks
+// its request itself, and writes the setup headline.
+func resolveSetups(tests []TestResult, names map[string]string) {
+	for i := range tests {
+		f := tests[i].Failure
+		if f == nil || !f.Setup || f.Server != "" {
+			continue
+		}
+		method, path, _ := strings.Cut(f.Subject, " ")
+		want := method + " " + routePattern(path)
+		for _, o := range tests {
+			if o.ID == tests[i].ID || o.Status != StatusFail || o.Hidden {
+				continue
+			}
+			if m, r := nameRoute(names[o.ID]); r != "" && m+" "+r == want {
+				f.FixFirst = o.ID
+				break
+			}
+		}
+		if f.FixFirst != "" {
+			// One cause: the failure of the test that is about it.
+			if lead := findTest(tests, f.FixFirst); lead != nil && lead.Failure != nil {
+				f.Cause = lead.Failure.Cause
+			}
+		}
+		tests[i].Message = setupMessage(f)
+	}
+}
+
+func findTest(tests []TestResult, id string) *TestResult {
+	for i := range tests {
+		if tests[i].ID == id {
+			return &tests[i]
+		}
+	}
+	return nil
+}
+
+// serverDown is what the run learnt when the server stopped running.
+type serverDown struct {
+	during   string // the test it stopped in
+	text     string // "exited with code 1", "was killed: out of memory (limit 512 MiB)"
+	tail     string // its last output during that test
+	reported bool   // a failure already showed tail
+}
+
+// stateWait bounds how long a failure waits for a dying server to be seen
+// as stopped: a refused connection can come before the exit is reaped.
+const stateWait = time.Second
+
+// observeServer asks the target, after a test, whether the server still
+// runs. A test that sends signals stops it on purpose; a later restart
+// brings it back.
+func (ru *run) observeServer(ctx context.Context, t *Test, mark int64, tr *TestResult) {
+	sr, ok := ru.target.(StateReporter)
+	if !ok || ctx.Err() != nil {
+		return
+	}
+	st, err := sr.ServerState(ctx)
+	// A failed request may be the first sign of a crash the backend has
+	// not noticed yet.
+	deadline := time.Now().Add(stateWait)
+	for err == nil && st.Running && tr.Failure != nil && tr.Failure.Check == "response" && time.Now().Before(deadline) {
+		if sleep(ctx, 50*time.Millisecond) != nil {
+			return
+		}
+		st, err = sr.ServerState(ctx)
+	}
+	if err != nil {
+		return
+	}
+	switch {
+	case st.Running:
+		ru.down, ru.stoppedOnPurpose = nil, false
+		return
+	case ru.down != nil || ru.stoppedOnPurpose:
+	case sendsSignal(t):
+		ru.stoppedOnPurpose = true
+	default:
+		ru.down = &serverDown{during: t.ID, text: stateText(st), tail: logTail(ru.target.LogsSince(mark), 20)}
+	}
+}
+
+func sendsSignal(t *Test) bool {
+	for _, s := range t.Steps {
+		if s.kind == "signal" {
+			return true
+		}
+	}
+	return false
+}
+
+func stateText(st ServerState) string {
+	switch {
+	case st.OOMKilled && st.MemoryLimit > 0:
+		return fmt.Sprintf("was killed: out of memory (limit %s)", mib(int(st.MemoryLimit)))
+	case st.OOMKilled:
+		return "was killed: out of memory"
+	case st.ExitCode > 128:
+		return "was killed (exit code " + exitText(st.ExitCode) + ")"
+	}
+	return fmt.Sprintf("exited with code %d", st.ExitCode)
+}
+
+// blameServer rewrites a failure that a stopped server explains: the
+// first says what happened, with the server's last output; the later ones
+// share its cause, so a report shows them as one problem.
+func (ru *run) blameServer(tr *TestResult) {
+	d := ru.down
+	if d == nil || tr.Failure == nil {
+		return
+	}
+	f := tr.Failure
+	f.Cause = "server stopped"
+	if d.during == tr.ID {
+		f.Server = fmt.Sprintf("your server %s during test %s", d.text, d.during)
+	} else {
+		f.Server = fmt.Sprintf("your server is not running: it %s during test %s", d.text, d.during)
+	}
+	if !d.reported && d.during != tr.ID && f.LogTail == "" {
+		// The crash happened in a test that passed: its output is the
+		// one that explains this failure.
+		f.LogTail, tr.Output = d.tail, d.tail
+	}
+	d.reported = true
+	tr.Message = f.Server
+}
