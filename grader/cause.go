@@ -20,6 +20,7 @@ type sentRequest struct {
 	num   int    // 1-based among the test's requests
 	mark  int64  // server output written before it was sent
 	label string // e.g. "GET /todos/7 → 404 Not Found"
+	route string // e.g. "GET /todos/7?x=1", as a server's log names it
 	curl  string
 }
 
@@ -109,7 +110,7 @@ func (x *testRun) noteSent(num int, mark int64, o *outgoing, resp *response, err
 			label = o.method + " " + pathOf(o.url) + fmt.Sprintf(" → %d %s", resp.status, t)
 		}
 	}
-	x.sent = append(x.sent, sentRequest{num: num, mark: mark, label: label, curl: o.curl()})
+	x.sent = append(x.sent, sentRequest{num: num, mark: mark, label: label, route: o.method + " " + pathOf(o.url), curl: o.curl()})
 }
 
 // describe fills the parts of f that need the whole test: where it failed,
@@ -151,36 +152,65 @@ func (x *testRun) failingLabel(step *Step) string {
 	return strings.ToUpper(r.Method) + " " + r.Path.String()
 }
 
+// A server's output arrives a little after the answer it belongs to (a
+// log line written after the response, a container's log stream): before
+// a failure reads it, the output may settle for a moment.
+const (
+	settleQuiet = 60 * time.Millisecond
+	settleMax   = 300 * time.Millisecond
+)
+
+// settleLogs waits until the server's output has not grown for
+// settleQuiet, or settleMax has passed.
+func (x *testRun) settleLogs(ctx context.Context) {
+	if h, ok := x.target.(OutputHider); ok && h.OutputHidden() {
+		return
+	}
+	deadline := time.Now().Add(settleMax)
+	last, quietSince := x.target.LogMark(), time.Now()
+	for time.Now().Before(deadline) && time.Since(quietSince) < settleQuiet {
+		if sleep(ctx, 15*time.Millisecond) != nil {
+			return
+		}
+		if m := x.target.LogMark(); m != last {
+			last, quietSince = m, time.Now()
+		}
+	}
+}
+
 // timelineLines bounds the merged log: the end, where the failure is.
 const timelineLines = 30
 
 // timeline merges the requests sent and the server's output during the
-// test in order. Output arrives a little after the answer it belongs to,
-// so a line is put after the request that was in flight when it was
-// written. It is empty when the server printed nothing.
+// test in order. A line goes under the request in flight when it was
+// written, unless it names another request of the test ("GET /setup 200"
+// arriving a moment late): output comes a little after the answer it
+// belongs to. It is empty when the server printed nothing.
 func (x *testRun) timeline(out []byte) string {
 	if len(out) == 0 || len(x.sent) == 0 {
 		return ""
 	}
-	var lines []string
-	server := func(b []byte) {
-		for _, l := range strings.Split(strings.TrimRight(string(b), "\n"), "\n") {
-			lines = append(lines, "[your server] "+l)
+	// Each line by the offset it starts at, relative to x.mark. Output
+	// dropped by the cap shifts offsets, which only misplaces a flood.
+	under := make([][]string, len(x.sent)+1) // 0: before the first request
+	off := int64(0)
+	for _, l := range strings.SplitAfter(string(out), "\n") {
+		start := x.mark + off
+		off += int64(len(l))
+		l = strings.TrimRight(l, "\r\n")
+		if l == "" {
+			continue
 		}
+		i := 0
+		for i < len(x.sent) && x.sent[i].mark <= start {
+			i++
+		}
+		under[x.owner(l, i)] = append(under[x.owner(l, i)], "[your server] "+l)
 	}
-	// Offsets in out are relative to x.mark; output dropped by the cap
-	// shifts them, which only misplaces lines of a flood.
-	pos := int64(0)
-	for _, s := range x.sent {
-		at := min(max(s.mark-x.mark, pos), int64(len(out)))
-		if at > pos {
-			server(out[pos:at])
-		}
-		pos = at
+	lines := under[0]
+	for i, s := range x.sent {
 		lines = append(lines, "[coach]       "+s.label)
-	}
-	if pos < int64(len(out)) {
-		server(out[pos:])
+		lines = append(lines, under[i+1]...)
 	}
 	if len(lines) > timelineLines {
 		lines = append([]string{fmt.Sprintf("… %d earlier lines not shown", len(lines)-timelineLines)}, lines[len(lines)-timelineLines:]...)
@@ -188,7 +218,51 @@ func (x *testRun) timeline(out []byte) string {
 	return strings.Join(lines, "\n")
 }
 
-var quotedText = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
+// owner is where a server line belongs: under request i (1-based; 0 is
+// before any), the one in flight when it was written, unless the line
+// names an earlier request and not that one.
+func (x *testRun) owner(line string, i int) int {
+	if i == 0 || mentions(line, x.sent[i-1].route) {
+		return i
+	}
+	for j := i - 1; j >= 1; j-- {
+		if mentions(line, x.sent[j-1].route) {
+			return j
+		}
+	}
+	if routeLike.MatchString(line) {
+		// A request line of none of this test's requests: a late line of
+		// the test before.
+		return 0
+	}
+	return i
+}
+
+var routeLike = regexp.MustCompile(`\b(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) /`)
+
+// mentions reports whether a log line names route ("GET /todos/7"), with
+// or without its query, as access logs write it.
+func mentions(line, route string) bool {
+	for _, r := range []string{route, strings.SplitN(route, "?", 2)[0]} {
+		for at := 0; ; {
+			k := strings.Index(line[at:], r)
+			if k < 0 {
+				break
+			}
+			end := at + k + len(r)
+			if end == len(line) || strings.ContainsRune(" \"'?\t", rune(line[end])) {
+				return true
+			}
+			at = end
+		}
+	}
+	return false
+}
+
+var (
+	quotedText = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
+	jsonField  = regexp.MustCompile(`[A-Za-z0-9_-]+$`)
+)
 
 // causeKey groups failures a learner would fix with one change: the same
 // check of the same route failing the same way (random titles aside), or a
@@ -200,7 +274,11 @@ func causeKey(f *Failure, route string) string {
 	if i := strings.LastIndex(check, ": "); i >= 0 && strings.HasPrefix(check, "request ") {
 		check = check[i+2:] // "request 3 of 20: status" of a burst
 	}
-	if act == "missing" && (strings.HasPrefix(check, "json ") || strings.HasPrefix(check, "header ")) {
+	if act == "missing" && strings.HasPrefix(check, "json ") {
+		// "$.completed" and "$.data[0].completed": one field missing.
+		return "json field " + jsonField.FindString(check) + " missing"
+	}
+	if act == "missing" && strings.HasPrefix(check, "header ") {
 		return check + " missing"
 	}
 	return route + " · " + check + " · " + exp + " · " + act

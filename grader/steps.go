@@ -184,7 +184,8 @@ func (x *testRun) burst(ctx context.Context, b *Burst) error {
 		x.record(outs[i], resps[i], errs[i])
 	}
 	x.sent = append(x.sent, sentRequest{num: x.plan.num[x.stepIdx-1], mark: mark,
-		label: fmt.Sprintf("%d × %s %s at once", b.Count, outs[0].method, pathOf(outs[0].url)), curl: outs[0].curl()})
+		label: fmt.Sprintf("%d × %s %s at once", b.Count, outs[0].method, pathOf(outs[0].url)),
+		route: outs[0].method + " " + pathOf(outs[0].url), curl: outs[0].curl()})
 	for i, err := range errs {
 		if err != nil {
 			return burstFailure(i, b.Count, transportFailure(outs[i], err))

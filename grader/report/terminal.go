@@ -129,7 +129,11 @@ func Summary(w io.Writer, r *grader.Result, o TerminalOptions) {
 		if len(g) > 1 {
 			fmt.Fprintf(w, "\n  %s\n", st.bold(fmt.Sprintf("The same problem fails %s:", plural(len(g)-1, "more test", "more tests"))))
 			for _, o := range g[1:] {
-				fmt.Fprintf(w, "    %s %s  %s\n", mark(st, o.Status), clean(o.ID), st.dim(clean(o.Name)))
+				where := ""
+				if o.Failure != nil && o.Failure.Setup {
+					where = " · at " + failurePlace(o.Failure)
+				}
+				fmt.Fprintf(w, "    %s %s  %s\n", mark(st, o.Status), clean(o.ID), st.dim(clean(o.Name)+where))
 			}
 		}
 	}
