@@ -205,7 +205,9 @@ func (x *testRun) timeline(out []byte) string {
 		for i < len(x.sent) && x.sent[i].mark <= start {
 			i++
 		}
-		under[x.owner(l, i)] = append(under[x.owner(l, i)], "[your server] "+l)
+		if o := x.owner(l, i); o >= 0 {
+			under[o] = append(under[o], "[your server] "+l)
+		}
 	}
 	lines := under[0]
 	for i, s := range x.sent {
@@ -220,9 +222,10 @@ func (x *testRun) timeline(out []byte) string {
 
 // owner is where a server line belongs: under request i (1-based; 0 is
 // before any), the one in flight when it was written, unless the line
-// names an earlier request and not that one.
+// names an earlier request and not that one. -1 is a line about a request
+// of no kind this test sent: a late line of an earlier test, left out.
 func (x *testRun) owner(line string, i int) int {
-	if i == 0 || mentions(line, x.sent[i-1].route) {
+	if i > 0 && mentions(line, x.sent[i-1].route) {
 		return i
 	}
 	for j := i - 1; j >= 1; j-- {
@@ -231,9 +234,7 @@ func (x *testRun) owner(line string, i int) int {
 		}
 	}
 	if routeLike.MatchString(line) {
-		// A request line of none of this test's requests: a late line of
-		// the test before.
-		return 0
+		return -1
 	}
 	return i
 }
@@ -364,7 +365,7 @@ func (ru *run) observeServer(ctx context.Context, t *Test, mark int64, tr *TestR
 	// A failed request may be the first sign of a crash the backend has
 	// not noticed yet.
 	deadline := time.Now().Add(stateWait)
-	for err == nil && st.Running && tr.Failure != nil && tr.Failure.Check == "response" && time.Now().Before(deadline) {
+	for err == nil && st.Running && connectionLost(tr.Failure) && time.Now().Before(deadline) {
 		if sleep(ctx, 50*time.Millisecond) != nil {
 			return
 		}
@@ -383,6 +384,20 @@ func (ru *run) observeServer(ctx context.Context, t *Test, mark int64, tr *TestR
 	default:
 		ru.down = &serverDown{during: t.ID, text: stateText(st), tail: logTail(ru.target.LogsSince(mark), 20)}
 	}
+}
+
+// connectionLost is a failure a crash would cause: a refused, reset or
+// closed connection (not a slow answer, which a crash does not explain).
+func connectionLost(f *Failure) bool {
+	if f == nil || f.Check != "response" {
+		return false
+	}
+	for _, s := range []string{"connection refused", "closed the connection", "connection was reset"} {
+		if strings.Contains(f.Actual, s) {
+			return true
+		}
+	}
+	return false
 }
 
 func sendsSignal(t *Test) bool {
@@ -420,6 +435,9 @@ func (ru *run) blameServer(tr *TestResult) {
 		f.Server = fmt.Sprintf("your server %s during test %s", d.text, d.during)
 	} else {
 		f.Server = fmt.Sprintf("your server is not running: it %s during test %s", d.text, d.during)
+	}
+	if connectionLost(f) {
+		f.Actual = "no answer: " + f.Server
 	}
 	if !d.reported && d.during != tr.ID && f.LogTail == "" {
 		// The crash happened in a test that passed: its output is the

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/coachcli/coach/grader"
 	"github.com/coachcli/coach/sandbox"
+	"github.com/coachcli/coach/sandbox/dockertest"
 )
 
 // These tests run suites against real servers (httptest, or the learner's
@@ -377,4 +379,59 @@ func TestGoldenMissingField(t *testing.T) {
 	assert.GreaterOrEqual(t, failed, 3)
 	assert.Equal(t, []string{"✗ POST /todos answers 201 with the created todo (todos-create)"}, blocks, "failures of one missing field are one problem")
 	assert.Contains(t, out, fmt.Sprintf("The same problem fails %d more tests:", failed-1))
+}
+
+// TestGoldenOOMKilled: a server the kernel kills for memory in the middle
+// of a run, in the Docker sandbox (the only backend with a memory limit).
+func TestGoldenOOMKilled(t *testing.T) {
+	cli := dockertest.Require(t)
+	o := sandbox.DefaultDockerOptions()
+	o.Memory = 128 << 20
+	if _, err := os.Stat("/etc/ssl/certs/ca-certificates.crt"); err == nil {
+		o.CAFile = "/etc/ssl/certs/ca-certificates.crt"
+	}
+	d, err := sandbox.NewDocker(t.Context(), o)
+	require.NoError(t, err)
+	t.Cleanup(func() { d.Close() })
+	t.Cleanup(func() {
+		assert.Empty(t, dockertest.Leftovers(t, cli, sandbox.LabelPID+"="+strconv.Itoa(os.Getpid())), "objects left behind")
+	})
+	ws := pythonWorkspace(t, `import os
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+served = 0
+hoard = []
+
+class H(BaseHTTPRequestHandler):
+    def log_message(self, *a):
+        pass
+
+    def do_GET(self):
+        global served
+        served += 1
+        print(f"request {served}: GET {self.path}", flush=True)
+        if served == 3:
+            print("caching every todo in memory", flush=True)
+            while True:
+                hoard.append(bytearray(16 << 20))
+        body = b"<h1>Hello Backend World!</h1>" if self.path == "/" else b'{"status":"ok"}'
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html" if self.path == "/" else "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+print("listening", flush=True)
+HTTPServer(("0.0.0.0", int(os.environ["PORT"])), H).serve_forever()
+`)
+	inst, err := d.Start(t.Context(), sandbox.Spec{Workspace: ws, Port: sandbox.DefaultPort, StartTimeout: 30 * time.Second, BuildTimeout: 5 * time.Minute})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = inst.Close(context.Background()) })
+	r, out := runAndRender(t, catalogueSuite(t, "step-01-hello-server"), inst, "docker")
+	golden(t, "failure_oom_killed", []byte(out))
+	assert.Equal(t, "your server was killed: out of memory (limit 128 MiB) during test health-ok", testByID(t, r, "health-ok").Message)
+	for _, tr := range r.Tests[3:] {
+		assert.Equal(t, "your server is not running: it was killed: out of memory (limit 128 MiB) during test health-ok", tr.Message, tr.ID)
+	}
+	assert.Contains(t, out, "caching every todo in memory")
 }

@@ -130,7 +130,7 @@ func Summary(w io.Writer, r *grader.Result, o TerminalOptions) {
 			fmt.Fprintf(w, "\n  %s\n", st.bold(fmt.Sprintf("The same problem fails %s:", plural(len(g)-1, "more test", "more tests"))))
 			for _, o := range g[1:] {
 				where := ""
-				if o.Failure != nil && o.Failure.Setup {
+				if o.Failure != nil && o.Failure.Setup && o.Failure.Server == "" {
 					where = " · at " + failurePlace(o.Failure)
 				}
 				fmt.Fprintf(w, "    %s %s  %s\n", mark(st, o.Status), clean(o.ID), st.dim(clean(o.Name)+where))
