@@ -1,0 +1,142 @@
+package cli
+
+import (
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/coachcli/coach/sandbox"
+)
+
+// Golden output of what a learner reads when a check cannot pass as it is
+// (issue 13): nothing at --url, a missing package, a partial run. Each
+// test asserts the headline and the message besides its golden file.
+
+var portInText = regexp.MustCompile(`(localhost|127\.0\.0\.1):\d+`)
+
+// normaliseRun is normalise plus the ports and temporary paths of a run.
+func normaliseRun(s, dir string) string {
+	s = portInText.ReplaceAllString(normalise(s, dir), "$1:PORT")
+	s = regexp.MustCompile(`port \d+`).ReplaceAllString(s, "port N")
+	return regexp.MustCompile(`PORT=\d+`).ReplaceAllString(s, "PORT=N")
+}
+
+// closedPort is a loopback port nothing listens on.
+func closedPort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	require.NoError(t, err)
+	port := l.Addr().(*net.TCPAddr).Port
+	require.NoError(t, l.Close())
+	return port
+}
+
+func TestGoldenURLNothingListening(t *testing.T) {
+	dir := t.TempDir()
+	require.Equal(t, ExitOK, learner(t, dir, "init", "--lang", "python").code)
+	port := closedPort(t)
+	url := "http://127.0.0.1:" + strconv.Itoa(port)
+	// The exercise's start timeout is longer than this context: were it
+	// waited, the run would end interrupted (130), not with exit 3.
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	r := coachCtx(ctx, t, dir, "--catalog", learnerCatalog(t), "check", "--url", url)
+	require.Equal(t, ExitLearnerCode, r.code, r.out+r.err)
+	assert.Contains(t, r.err, "PORT="+strconv.Itoa(port)+" python3 main.py", "the command starts it on the URL's port")
+	got := normaliseRun(r.err, dir)
+	assertGolden(t, "url-nothing-listening.golden", got)
+	assert.Contains(t, got, "✗ Nothing is listening on 127.0.0.1:PORT")
+	assert.Contains(t, got, "PORT=N python3 main.py", "the learner's own language")
+	assert.NotContains(t, got, "npm start")
+}
+
+func TestGoldenCannotFindModule(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "package.json"), []byte(`{"name": "todo", "scripts": {"start": "node server.js"}}`+"\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "server.js"), []byte("const express = require('express');\nexpress().listen(process.env.PORT);\n"), 0o644))
+	r := learner(t, dir, "check", "1", "--sandbox", "process")
+	require.Equal(t, ExitLearnerCode, r.code, r.out+r.err)
+	got := normaliseRun(r.err, dir)
+	got = regexp.MustCompile(`(?m)^.*(node:internal|Node\.js v|at |requireStack|code:|\{|\}|\]).*\n`).ReplaceAllString(got, "")
+	assertGolden(t, "cannot-find-module.golden", got)
+	assert.Contains(t, got, "✗ Your server needs the package express, which is not installed")
+	assert.Contains(t, got, "npm install express")
+	assert.NotContains(t, got, "Hint:", "specific advice replaces the step's general build hint")
+}
+
+func TestGoldenPartialRun(t *testing.T) {
+	dir := t.TempDir()
+	require.Equal(t, ExitOK, learner(t, dir, "init", "--lang", "python").code)
+	copySolution(t, "step-01-ping", dir)
+	r := learner(t, dir, "check", "--sandbox", "process", "--test", "ping")
+	require.Equal(t, ExitOK, r.code, r.out+r.err)
+	got := normaliseRun(r.out, dir)
+	assertGolden(t, "partial-test.golden", got)
+	assert.Contains(t, got, "Partial run: step-1 not marked as passed (--test ran only ping; coach check step-1 runs them all).")
+	assert.NotContains(t, got, "step-1 passed!")
+	assert.NotContains(t, got, "Next:")
+	data, err := os.ReadFile(filepath.Join(dir, ".coach", "progress.json"))
+	require.NoError(t, err)
+	assert.NotContains(t, string(data), `"pass"`, "a partial run is not recorded as a pass")
+}
+
+func TestGoldenReproduceRepeatsRunFlags(t *testing.T) {
+	dir := t.TempDir()
+	require.Equal(t, ExitOK, learner(t, dir, "init", "--lang", "python").code)
+	r := learner(t, dir, "check", "--sandbox", "process", "--seed", "5", "--test", "ping,not-found")
+	require.Equal(t, ExitFailed, r.code, r.out+r.err)
+	assert.Contains(t, r.out, "Reproduce with: coach check step-1 --seed 5 --sandbox process --test ping,not-found\n")
+	assert.Equal(t, 1, strings.Count(r.out, "--sandbox process"))
+}
+
+func TestVersionFlag(t *testing.T) {
+	a, b := coach(t, "", "--version"), coach(t, "", "version")
+	require.Equal(t, ExitOK, a.code, a.err)
+	assert.Regexp(t, `^coach \S+ \(go\S+, \w+/\w+\)\n$`, a.out)
+	assert.Equal(t, b.out, a.out, "coach --version says what coach version does")
+}
+
+func TestStartHints(t *testing.T) {
+	nodeSyntax := "/app/server.js:3\n  app.get('/', (req, res) => {\n  ^^^\n\nSyntaxError: Unexpected identifier 'app'\n    at wrapSafe (node:internal/modules/cjs/loader:1469:18)"
+	pySyntax := "  File \"/app/main.py\", line 12\n    def do_GET(self)\n                    ^\nSyntaxError: expected ':'"
+	tests := []struct {
+		name     string
+		err      error
+		sc       startContext
+		headline string
+		advice   string
+	}{
+		{"node syntax error", &sandbox.StartError{ExitCode: 1, Port: 8080, Output: nodeSyntax}, startContext{},
+			"Your code has a syntax error at server.js:3: Unexpected identifier 'app'", ""},
+		{"python syntax error", &sandbox.StartError{ExitCode: 1, Port: 8080, Output: pySyntax}, startContext{},
+			"Your code has a syntax error at main.py:12: expected ':'", ""},
+		{"python module", &sandbox.StartError{ExitCode: 1, Port: 8080, Output: "ModuleNotFoundError: No module named 'flask'"}, startContext{},
+			"Your server needs the Python package flask, which is not installed", "requirements.txt"},
+		{"port in use on this machine", &sandbox.StartError{ExitCode: 1, Port: 8080, Output: "Error: listen EADDRINUSE: address already in use :::8080"}, startContext{process: true},
+			"Port 8080 is already in use", "maybe your own server"},
+		{"port opened twice in the sandbox", &sandbox.StartError{ExitCode: 1, Port: 8080, Output: "OSError: [Errno 98] Address already in use"}, startContext{},
+			"Your server tried to listen on port 8080 twice", "call listen once"},
+		{"nothing on $PORT", &sandbox.StartError{ExitCode: -1, Port: 8080, Reason: "the server did not accept connections on port 8080 (its $PORT) within 20s"}, startContext{},
+			"Your server did not listen on port 8080 (its $PORT)", "PORT environment variable"},
+		{"build error starts with its first error", &sandbox.BuildError{Runtime: "go", Output: "# example\n./main.go:3:15: undefined: undefinedThing\nnote: more"}, startContext{},
+			"Your code did not build: ./main.go:3:15: undefined: undefinedThing", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := explainStartIn(tt.err, tt.sc)
+			assert.Equal(t, tt.headline, e.headline)
+			if tt.advice != "" {
+				assert.Contains(t, strings.Join(e.advice, "\n"), tt.advice)
+			}
+		})
+	}
+}
