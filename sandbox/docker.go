@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -64,10 +63,10 @@ type DockerOptions struct {
 	LogMaxSize string
 	// MaxContextBytes caps the workspace sent to the engine.
 	MaxContextBytes int64
-	// SocketDir is where the per-run socket directories are made. When
-	// coach itself runs in a container it must be a host path mounted at
-	// the same path, since bind mounts name host paths. Default os.TempDir().
-	SocketDir string
+	// RelayArch overrides the architecture of the relay (GOARCH spelling)
+	// the engine gets; empty means the engine's own. Tests use it to run
+	// the arm64 relay under emulation.
+	RelayArch string
 	// StaleAfter is the age after which another coach's run counts as
 	// abandoned even when its process seems alive. Default 2h.
 	StaleAfter time.Duration
@@ -148,9 +147,6 @@ func (o DockerOptions) withDefaults() DockerOptions {
 	}
 	if o.MaxContextBytes <= 0 {
 		o.MaxContextBytes = def.MaxContextBytes
-	}
-	if o.SocketDir == "" {
-		o.SocketDir = os.TempDir()
 	}
 	if o.StaleAfter <= 0 {
 		o.StaleAfter = def.StaleAfter
@@ -379,9 +375,6 @@ func (d *Docker) removeLabelled(ctx context.Context, key string, match func(map[
 			continue
 		}
 		rep.Containers = append(rep.Containers, containerName(c.Names, c.ID))
-		if id := c.Labels[LabelRun]; id != "" && c.Labels[LabelHost] == hostname() && !strings.ContainsAny(id, `/\.`) {
-			_ = os.RemoveAll(filepath.Join(d.opts.SocketDir, "coach-"+id))
-		}
 	}
 	vs, err := d.cli.VolumeList(ctx, client.VolumeListOptions{Filters: f})
 	if err != nil {
@@ -525,11 +518,14 @@ type DoctorReport struct {
 	Rootless       bool
 	RunscAvailable bool
 	Runtime        string // OCI runtime coach uses ("" = engine default)
-	// Relay is empty when coach's executable can serve as the relay,
-	// otherwise why not.
-	Relay    string
-	Warnings []string
-	Images   []ImageStatus
+	// Relay is empty when coach has a relay for the engine, otherwise why
+	// not; RelayFrom says where it comes from ("embedded" or coach's own
+	// executable) and RelayArch for which architecture.
+	Relay     string
+	RelayFrom string
+	RelayArch string
+	Warnings  []string
+	Images    []ImageStatus
 }
 
 // ImageStatus says whether a runtime's image is present locally.
@@ -554,8 +550,11 @@ func (d *Docker) Doctor(ctx context.Context) DoctorReport {
 		Warnings:      slices.Clone(d.warnings),
 	}
 	_, r.RunscAvailable = d.info.Runtimes["runsc"]
-	if _, _, err := relayExecutable(); err != nil {
+	if src, err := relayFor(d.info.OSType, d.relayArch()); err != nil {
 		r.Relay = err.Error()
+	} else {
+		r.RelayFrom = src.From
+		r.RelayArch = src.Arch
 	}
 	for _, rt := range []Runtime{Node, Go, Python} {
 		img := d.opts.Images[rt]
