@@ -336,6 +336,7 @@ func checkStep(ctx context.Context, o *checkOptions, cfg *config.Config, st *loa
 		failure = progress.FailureTest
 	}
 	o.record(st.ex, got, failure)
+	saveFailed(o.g.dir, st.ex, got)
 
 	if live {
 		report.Summary(out, got, termOpts)

@@ -140,3 +140,15 @@ func TestStartHints(t *testing.T) {
 		})
 	}
 }
+
+func TestGoldenHintFollowsFailures(t *testing.T) {
+	dir := t.TempDir()
+	require.Equal(t, ExitOK, learner(t, dir, "init", "--lang", "python").code)
+	require.Equal(t, ExitFailed, learner(t, dir, "check", "--sandbox", "process").code)
+	first, second := learner(t, dir, "hint"), learner(t, dir, "hint")
+	require.Equal(t, ExitOK, first.code, first.err)
+	assertGolden(t, "hint-after-failure.golden", first.out+"---\n"+second.out)
+	assert.True(t, strings.HasPrefix(first.out, "Hint for ping (GET /ping answers pong), which failed in your last check:"), first.out)
+	assert.Contains(t, first.out, "again for the step's general hints")
+	assert.True(t, strings.HasPrefix(second.out, "Hint 1/2 for step-1:"), second.out)
+}

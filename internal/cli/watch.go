@@ -176,7 +176,7 @@ func runWatch(ctx context.Context, o *watchOptions, cfg *config.Config) error {
 					return withCode(ExitInterrupted, errSilent)
 				case 'h', 'H':
 					fmt.Fprintln(out)
-					revealHint(out, g.dir, ex, lastFailure(g.dir, ex))
+					revealHint(out, g.dir, ex, lastFailure(g.dir, ex), "press h again")
 				case 'r', 'R', '\r', '\n':
 					if running {
 						cancel()
