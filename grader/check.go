@@ -323,7 +323,7 @@ func (x *testRun) capture(o *outgoing, resp *response, caps []Capture) (map[stri
 			}
 			m := c.Regex.FindStringSubmatch(text)
 			if m == nil {
-				return nil, failAt(o, resp, check, fmt.Sprintf("%s to match /%s/", where, c.Regex), show(clip(text, 200)))
+				return nil, failAt(o, resp, check, regexExpectation(where, c.Regex), show(clip(text, 200)))
 			}
 			out[c.Name] = m[1]
 		}

@@ -249,7 +249,7 @@ func TestCookies(t *testing.T) {
 		{name: "capture header missing", steps: "- request: {path: /health}\n  expect: {status: 200}\n  capture: {loc: {header: Location}}", status: StatusFail,
 			check: "capture loc", exp: "a Location header", act: "missing"},
 		{name: "capture regex missing", steps: "- request: {path: /health}\n  expect: {status: 200}\n  capture: {tok: {regex: \"token=(\\\\w+)\", from: \"header:X-Token\"}}", status: StatusFail,
-			check: "capture tok", exp: "header X-Token to match", act: `""`},
+			check: "capture tok", exp: "header X-Token matching /token=(\\w+)/ (for example token=abc)", act: `""`},
 	})
 }
 

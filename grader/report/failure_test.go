@@ -435,3 +435,20 @@ HTTPServer(("0.0.0.0", int(os.environ["PORT"])), H).serve_forever()
 	}
 	assert.Contains(t, out, "caching every todo in memory")
 }
+
+// TestGoldenRegexInWords: a regex expectation comes with an example.
+func TestGoldenRegexInWords(t *testing.T) {
+	tgt := serve(t, func(m *memTarget) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Location", "/todo?id=1")
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusCreated)
+			fmt.Fprint(w, `{"id":1,"title":"x","completed":false}`)
+		})
+	})
+	r, out := runAndRender(t, catalogueSuite(t, "step-03-todo-api"), tgt, "docker", "todos-create-location")
+	golden(t, "failure_regex", []byte(out))
+	f := testByID(t, r, "todos-create-location").Failure
+	require.NotNil(t, f)
+	assert.Equal(t, "a string matching /^(https?://[^/]+)?/todos/[^/?#]+$/ (for example /todos/abc)", f.Expected)
+}
