@@ -22,6 +22,8 @@ type TerminalOptions struct {
 	// RunFlags are the flags that changed the run (--sandbox process,
 	// --url ..., --port N, --test ...), repeated in "Reproduce with".
 	RunFlags []string
+	// Focus is the failure Compact shows in full (0-based, by problem).
+	Focus int
 }
 
 // How much learner output a failure block shows: enough to see a stack
@@ -154,8 +156,16 @@ func Summary(w io.Writer, r *grader.Result, o TerminalOptions) {
 		fmt.Fprintf(w, "%s %s\n", st.red("Error:"), indentTail(clean(r.Message), "  "))
 	}
 
-	c := tally(r)
 	gap()
+	footerLine(w, r, st)
+	if !r.Passed() {
+		fmt.Fprintf(w, "Reproduce with: %s\n", st.bold(reproduce(r, o.RunFlags...)))
+	}
+}
+
+// footerLine is the tally: counts, score and time.
+func footerLine(w io.Writer, r *grader.Result, st style) {
+	c := tally(r)
 	parts := []string{
 		colourIf(c.passed > 0, st.green, fmt.Sprintf("%d passed", c.passed)),
 		colourIf(c.failed > 0, st.red, fmt.Sprintf("%d failed", c.failed)),
@@ -166,9 +176,78 @@ func Summary(w io.Writer, r *grader.Result, o TerminalOptions) {
 	parts = append(parts, colourIf(c.skipped > 0, st.yellow, fmt.Sprintf("%d skipped", c.skipped)))
 	fmt.Fprintf(w, "%s %s\n", strings.Join(parts, ", "),
 		st.dim(fmt.Sprintf("· score %s/%s · %s", points(r.Score), points(r.MaxScore), humanDuration(r.DurationMS))))
-	if !r.Passed() {
-		fmt.Fprintf(w, "Reproduce with: %s\n", st.bold(reproduce(r, o.RunFlags...)))
+}
+
+// Compact's bounds: its one failure in full and the list of the others
+// must fit a 40-row terminal together.
+var compactLimits = blockLimits{logs: 5, excerpt: 2}
+
+const compactOthers = 4
+
+// Compact is the report for a screen that must hold all of it (coach
+// watch): the tally first, then one problem in full (o.Focus) and every
+// other one on a line, so nothing important scrolls away.
+func Compact(w io.Writer, r *grader.Result, o TerminalOptions) error {
+	if r == nil {
+		return fmt.Errorf("write compact report: nil result")
 	}
+	sw := &stickyWriter{w: w}
+	st := style{o.Color}
+	var head strings.Builder
+	Header(&head, r, o)
+	fmt.Fprint(sw, strings.TrimSuffix(head.String(), "\n"))
+	footerLine(sw, r, st)
+	if r.Message != "" && r.Status == grader.StatusError && len(r.Tests) == 0 {
+		fmt.Fprintf(sw, "\n%s %s\n", st.red("Error:"), indentTail(clean(r.Message), "  "))
+	}
+	groups := groupFailures(visibleFailures(r, o))
+	if len(groups) > 0 {
+		focus := ((o.Focus % len(groups)) + len(groups)) % len(groups)
+		g := groups[focus]
+		t := g[0]
+		label := "Problem"
+		if len(groups) > 1 {
+			label = fmt.Sprintf("Problem %d of %d", focus+1, len(groups))
+		}
+		fmt.Fprintf(sw, "\n%s %s %s %s\n", mark(st, t.Status), st.dim(label+":"), st.bold(clean(t.Name)), st.dim("("+clean(t.ID)+")"))
+		fmt.Fprintln(sw, indent(failureBlockN(t, st, compactLimits), "  "))
+		if len(g) > 1 {
+			fmt.Fprintf(sw, "  %s\n", st.bold(fmt.Sprintf("The same problem fails %s.", plural(len(g)-1, "more test", "more tests"))))
+		}
+		if len(groups) > 1 {
+			fmt.Fprintf(sw, "\n%s\n", st.bold("Other problems:"))
+			listed := 0
+			for i := range groups {
+				og := groups[(focus+1+i)%len(groups)] // the next ones first
+				if i == len(groups)-1 {
+					break // that is the focused one again
+				}
+				if listed == compactOthers && len(groups)-1-listed > 1 {
+					fmt.Fprintf(sw, "  %s\n", st.dim(fmt.Sprintf("… %d more (f shows them one by one)", len(groups)-1-listed)))
+					break
+				}
+				listed++
+				ot := og[0]
+				more := ""
+				if len(og) > 1 {
+					more = fmt.Sprintf(" (+%d)", len(og)-1)
+				}
+				fmt.Fprintf(sw, "  %s %s%s  %s\n", mark(st, ot.Status), clean(ot.ID), more, st.dim(truncate(oneLine(clean(ot.Message)), 90)))
+			}
+		}
+	}
+	if !r.Passed() {
+		fmt.Fprintf(sw, "Reproduce with: %s\n", st.bold(reproduce(r, o.RunFlags...)))
+	}
+	if sw.err != nil {
+		return fmt.Errorf("write compact report: %w", sw.err)
+	}
+	return nil
+}
+
+// Problems counts what Compact can show in full, one at a time.
+func Problems(r *grader.Result, o TerminalOptions) int {
+	return len(groupFailures(visibleFailures(r, o)))
 }
 
 // visibleFailures are the failed and errored tests whose details may be
@@ -246,6 +325,15 @@ func containsPrefix(l []string, p string) bool {
 // writers reuse it uncoloured, so every format explains a failure the same
 // way.
 func failureBlock(t grader.TestResult, st style) string {
+	return failureBlockN(t, st, blockLimits{logs: logTailLines, excerpt: excerptLines})
+}
+
+// blockLimits bound the longest parts of a failure block, in lines.
+type blockLimits struct{ logs, excerpt int }
+
+// failureBlockN is failureBlock within limits.
+func failureBlockN(t grader.TestResult, st style, lim blockLimits) string {
+	logLines := lim.logs
 	var b strings.Builder
 	section := func(label, body string) {
 		body = strings.TrimRight(body, "\n")
@@ -278,7 +366,7 @@ func failureBlock(t grader.TestResult, st style) string {
 		if f.Diff != "" {
 			section("Diff (- expected, + actual):", colourDiff(clean(f.Diff), st))
 		}
-		excerpt, more := firstLines(clean(f.Excerpt), excerptLines)
+		excerpt, more := firstLines(clean(f.Excerpt), lim.excerpt)
 		if more > 0 {
 			excerpt += "\n" + st.dim(fmt.Sprintf("… %s more", plural(more, "line", "lines")))
 		}
@@ -293,9 +381,13 @@ func failureBlock(t grader.TestResult, st style) string {
 	}
 	switch logs = clean(logs); {
 	case t.Failure != nil && t.Failure.Timeline != "" && strings.TrimSpace(logs) != "":
-		section("Requests and your server's output, in order:", clean(t.Failure.Timeline))
+		tail, dropped := lastLines(clean(t.Failure.Timeline), logLines)
+		if dropped > 0 {
+			tail = st.dim(fmt.Sprintf("… %s not shown", plural(dropped, "earlier line", "earlier lines"))) + "\n" + tail
+		}
+		section("Requests and your server's output, in order:", tail)
 	case strings.TrimSpace(logs) != "":
-		tail, dropped := lastLines(logs, logTailLines)
+		tail, dropped := lastLines(logs, logLines)
 		if dropped > 0 {
 			tail = st.dim(fmt.Sprintf("… %s not shown", plural(dropped, "earlier line", "earlier lines"))) + "\n" + tail
 		}

@@ -36,8 +36,12 @@ type checkOptions struct {
 	port       int
 	showHidden bool
 	previous   bool
-	// watching is set by coach watch, where the next step is a key away.
+	// watching is set by coach watch, where the next step is a key away
+	// and the report must fit the screen: the compact report, kept in
+	// last (with its options) to page through its problems.
 	watching bool
+	last     *grader.Result
+	lastOpts report.TerminalOptions
 	now      func() time.Time
 }
 
@@ -309,20 +313,34 @@ func checkStep(ctx context.Context, o *checkOptions, cfg *config.Config, st *loa
 		return false, reportStartFailure(o, cfg, res, st.ex, err)
 	}
 	defer stop()
-	if !earlier {
-		spin.Stop()
-	} else {
+	// coach watch keeps the spinner to count the tests done: its report
+	// comes at the end, in one screen.
+	compact := live && o.watching && !earlier
+	switch {
+	case earlier:
 		spin.Status(fmt.Sprintf("checking %s (an earlier step): running its tests", st.ex.Name()))
+	case !compact:
+		spin.Stop()
 	}
-
-	if live {
+	if live && !compact {
 		report.Header(out, res, termOpts)
 	}
 	runOpts := grader.RunOptions{
 		Seed: o.seed, Env: st.ex.Env, Port: instancePort(inst, o.port), DefaultTestTimeout: st.ex.TestTimeout(),
 		Only: o.only, Transcript: o.verbose, ShowHidden: o.showHidden,
 	}
-	if live {
+	switch {
+	case compact:
+		total, done := len(st.suite.Tests), 0
+		if len(o.only) > 0 {
+			total = len(o.only)
+		}
+		spin.Status(fmt.Sprintf("checking %s: 0 of %d tests", st.ex.Name(), total))
+		runOpts.OnTest = func(grader.TestResult) {
+			done++
+			spin.Status(fmt.Sprintf("checking %s: %d of %d tests", st.ex.Name(), done, total))
+		}
+	case live:
 		runOpts.OnTest = func(t grader.TestResult) { report.TestLine(out, t, termOpts) }
 	}
 	got := grader.Run(ctx, st.suite, inst, runOpts)
@@ -338,10 +356,16 @@ func checkStep(ctx context.Context, o *checkOptions, cfg *config.Config, st *loa
 	o.record(st.ex, got, failure)
 	saveFailed(o.g.dir, st.ex, got)
 
-	if live {
+	switch {
+	case compact:
+		o.last, o.lastOpts = got, termOpts
+		_ = report.Compact(out, got, termOpts)
+	case live:
 		report.Summary(out, got, termOpts)
-	} else if err := writeReport(o, got, termOpts); err != nil {
-		return false, err
+	default:
+		if err := writeReport(o, got, termOpts); err != nil {
+			return false, err
+		}
 	}
 	if earlier {
 		if got.Passed() {
