@@ -40,6 +40,11 @@ func explainStartIn(err error, sc startContext) explanation {
 		if h := startHint(se, sc); h.headline != "" {
 			e.headline, e.advice = h.headline, append(h.advice, e.advice...)
 		}
+		if m := otherPort.FindStringSubmatch(se.Reason); m != nil && !sc.process {
+			// The process sandbox picks a free port itself, so --port is
+			// a way out only in Docker.
+			e.advice = append(e.advice, "", "To check your server as it is, give it the port it listens on: coach check --port "+m[1])
+		}
 	}
 	var be *sandbox.BuildError
 	if errors.As(err, &be) {
@@ -49,6 +54,9 @@ func explainStartIn(err error, sc startContext) explanation {
 	}
 	return e
 }
+
+// otherPort finds the one port a server listens on instead of its $PORT.
+var otherPort = regexp.MustCompile(`listening on port (\d+) instead`)
 
 // explainURL: nothing answered at --url, which coach cannot start itself.
 func explainURL(se *sandbox.StartError, sc startContext) explanation {

@@ -130,6 +130,9 @@ func TestStartHints(t *testing.T) {
 			"Your server tried to listen on port 8080 twice", "call listen once"},
 		{"nothing on $PORT", &sandbox.StartError{ExitCode: -1, Port: 8080, Reason: "the server did not accept connections on port 8080 (its $PORT) within 20s"}, startContext{},
 			"Your server did not listen on port 8080 (its $PORT)", "PORT environment variable"},
+		{"wrong port: --port checks it as it is", &sandbox.StartError{ExitCode: -1, Port: 8080,
+			Reason: "the server did not accept connections on port 8080 (its $PORT) within 20s: it is listening on port 3000 instead: read the port from the PORT environment variable"},
+			startContext{}, "Your server is listening on the wrong port: coach gave it PORT=8080", "coach check --port 3000"},
 		{"build error starts with its first error", &sandbox.BuildError{Runtime: "go", Output: "# example\n./main.go:3:15: undefined: undefinedThing\nnote: more"}, startContext{},
 			"Your code did not build: ./main.go:3:15: undefined: undefinedThing", ""},
 	}
