@@ -72,6 +72,9 @@ type DockerOptions struct {
 	StaleAfter time.Duration
 	// Progress receives progress lines and warnings; nil discards them.
 	Progress io.Writer
+	// Getenv reads the environment that chooses the engine (DOCKER_HOST,
+	// DOCKER_CONTEXT, DOCKER_CONFIG); nil means os.Getenv.
+	Getenv func(string) string
 }
 
 // buildEnvNames are passed from the host environment to builds.
@@ -158,6 +161,7 @@ func (o DockerOptions) withDefaults() DockerOptions {
 // them in network-less containers.
 type Docker struct {
 	cli      *client.Client
+	endpoint Endpoint
 	opts     DockerOptions
 	info     system.Info
 	warnings []string
@@ -169,20 +173,25 @@ type Docker struct {
 	sweepOnce sync.Once
 }
 
-// dockerAdvice is what to do when the engine cannot be reached.
-func dockerAdvice() string {
+// dockerAdvice is what to do when the engine at ep cannot be reached.
+func dockerAdvice(ep Endpoint) string {
 	var b strings.Builder
 	b.WriteString("coach runs your server in Docker. Is Docker installed and running?\n")
-	switch runtime.GOOS {
-	case "linux":
-		b.WriteString("  start it with `sudo systemctl start docker` (and add yourself to the docker group)\n")
+	switch ep.Source {
+	case "DOCKER_HOST":
+		fmt.Fprintf(&b, "  DOCKER_HOST is set to %s: check that it points to a running engine (or unset it)\n", ep.Host)
+	case "default":
+		switch runtime.GOOS {
+		case "linux":
+			b.WriteString("  start it with `sudo systemctl start docker` (and add yourself to the docker group);\n" +
+				"  for Podman: `systemctl --user start podman.socket` and set DOCKER_HOST to its socket\n")
+		default:
+			b.WriteString("  start Docker Desktop (or Colima, OrbStack, Rancher Desktop, Podman Desktop) and wait until it runs\n")
+		}
+		b.WriteString("  if your engine listens elsewhere, choose it with `docker context use NAME` or DOCKER_HOST\n")
 	default:
-		b.WriteString("  start Docker Desktop and wait until it says it is running\n")
-	}
-	if h := os.Getenv("DOCKER_HOST"); h != "" {
-		fmt.Fprintf(&b, "  DOCKER_HOST is set to %s: check that it points to a running engine\n", h)
-	} else {
-		b.WriteString("  if your engine listens elsewhere, set DOCKER_HOST\n")
+		fmt.Fprintf(&b, "  coach follows docker context %q (%s), which points to %s: start that engine,\n"+
+			"  or choose another with `docker context use NAME` (see `docker context ls`)\n", ep.Context, ep.Source, ep.Host)
 	}
 	b.WriteString("  or run without isolation: --sandbox process")
 	return b.String()
@@ -192,22 +201,26 @@ func dockerAdvice() string {
 // negotiated down to the engine's) and checks what it supports.
 func NewDocker(ctx context.Context, o DockerOptions) (*Docker, error) {
 	o = o.withDefaults()
-	cli, err := client.New(client.FromEnv)
+	ep, err := ResolveEndpoint(o.Getenv)
 	if err != nil {
-		return nil, &EngineError{Op: "connect to Docker", Err: err, Advice: dockerAdvice()}
+		return nil, err
+	}
+	cli, err := ep.client()
+	if err != nil {
+		return nil, &EngineError{Op: "connect to Docker at " + ep.String(), Err: err, Advice: dockerAdvice(ep)}
 	}
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if _, err := cli.Ping(pctx, client.PingOptions{NegotiateAPIVersion: true}); err != nil {
 		cli.Close()
-		return nil, &EngineError{Op: "connect to Docker", Err: err, Advice: dockerAdvice()}
+		return nil, &EngineError{Op: "connect to Docker at " + ep.String(), Err: err, Advice: dockerAdvice(ep)}
 	}
 	info, err := cli.Info(pctx, client.InfoOptions{})
 	if err != nil {
 		cli.Close()
-		return nil, &EngineError{Op: "ask Docker about itself", Err: err, Advice: dockerAdvice()}
+		return nil, &EngineError{Op: "ask Docker about itself", Err: err, Advice: dockerAdvice(ep)}
 	}
-	d := &Docker{cli: cli, opts: o, info: info.Info}
+	d := &Docker{cli: cli, endpoint: ep, opts: o, info: info.Info}
 	d.checkInfo()
 	for _, w := range d.warnings {
 		fmt.Fprintf(progress(o.Progress), "warning: %s\n", w)
@@ -508,6 +521,9 @@ func (d *Docker) sweep(ctx context.Context) {
 
 // DoctorReport is what `coach doctor` prints about the engine.
 type DoctorReport struct {
+	Endpoint       Endpoint
+	EngineOSType   string // "linux" (or "windows": no relay for it)
+	Architecture   string // the engine's, as it reports it
 	EngineVersion  string
 	APIVersion     string // negotiated
 	OS             string
@@ -538,6 +554,9 @@ type ImageStatus struct {
 // Doctor reports on the engine and the images coach needs.
 func (d *Docker) Doctor(ctx context.Context) DoctorReport {
 	r := DoctorReport{
+		Endpoint:      d.endpoint,
+		EngineOSType:  d.info.OSType,
+		Architecture:  d.info.Architecture,
 		EngineVersion: d.info.ServerVersion,
 		APIVersion:    d.cli.ClientVersion(),
 		OS:            d.info.OperatingSystem,

@@ -115,6 +115,15 @@ func (d *Docker) relayArch() string {
 	return d.info.Architecture
 }
 
+// relayPlatform is the platform to ask for when the relay is not of the
+// engine's own architecture (emulated); nil otherwise.
+func (d *Docker) relayPlatform() *ocispec.Platform {
+	if a := goArch(d.relayArch()); a != goArch(d.info.Architecture) {
+		return &ocispec.Platform{OS: "linux", Architecture: a}
+	}
+	return nil
+}
+
 // relayTagFor names the relay image of a binary: one per relay build.
 func relayTagFor(data []byte) string {
 	sum := sha256.Sum256(data)

@@ -145,7 +145,8 @@ func (in *DockerInstance) createPod(ctx context.Context, spec Spec, relayTag str
 
 	secOpt := []string{"no-new-privileges:true"}
 	relayRes, err := d.cli.ContainerCreate(ctx, client.ContainerCreateOptions{
-		Name: "coach-" + in.runID + "-relay",
+		Name:     "coach-" + in.runID + "-relay",
+		Platform: d.relayPlatform(),
 		Config: &container.Config{
 			Image:  relayTag,
 			Env:    []string{relay.EnvMode + "=1", "PORT=" + strconv.Itoa(in.port)},
