@@ -230,7 +230,9 @@ func (o *checkOptions) runFlags(kind string) []string {
 	} else if kind == "process" {
 		f = append(f, "--sandbox process")
 	}
-	if o.port != 0 && o.port != sandbox.DefaultPort && o.url == "" {
+	// 8080 is the default in docker; the process sandbox otherwise picks
+	// a free port.
+	if o.port != 0 && o.url == "" && (o.port != sandbox.DefaultPort || kind == "process") {
 		f = append(f, fmt.Sprintf("--port %d", o.port))
 	}
 	if len(o.only) > 0 {

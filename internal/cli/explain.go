@@ -40,9 +40,7 @@ func explainStartIn(err error, sc startContext) explanation {
 		if h := startHint(se, sc); h.headline != "" {
 			e.headline, e.advice = h.headline, append(h.advice, e.advice...)
 		}
-		if m := otherPort.FindStringSubmatch(se.Reason); m != nil && !sc.process {
-			// The process sandbox picks a free port itself, so --port is
-			// a way out only in Docker.
+		if m := otherPort.FindStringSubmatch(se.Reason); m != nil {
 			e.advice = append(e.advice, "", "To check your server as it is, give it the port it listens on: coach check --port "+m[1])
 		}
 	}
