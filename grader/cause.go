@@ -351,7 +351,7 @@ type serverDown struct {
 
 // stateWait bounds how long a failure waits for a dying server to be seen
 // as stopped: a refused connection can come before the exit is reaped.
-const stateWait = time.Second
+const stateWait = 500 * time.Millisecond
 
 // observeServer asks the target, after a test, whether the server still
 // runs. A test that sends signals stops it on purpose; a later restart

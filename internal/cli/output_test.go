@@ -217,3 +217,23 @@ func screenRows(s string, cols int) int {
 	}
 	return n
 }
+
+func TestFitTables(t *testing.T) {
+	md := "Intro\n\n| test | must come back |\n|---|---|\n| `root-hello` | status `200`, the body contains `<h1>Hello Backend World!</h1>` |\n\nAfter\n"
+	assert.Equal(t, md, fitTables(md, 120), "a table that fits stays a table")
+	assert.Equal(t, "Intro\n\n- **test**: `root-hello`; **must come back**: status `200`, the body contains `<h1>Hello Backend World!</h1>`\n\nAfter\n",
+		fitTables(md, 60), "a table wider than the terminal becomes a list, every word kept")
+}
+
+// TestStartFitsTheTerminal: coach start on a 100-column terminal shows
+// every word of step 1's table of checks.
+func TestStartFitsTheTerminal(t *testing.T) {
+	dir := t.TempDir()
+	p := startPTY(t, dir, ttyEnv(t, "NO_COLOR=1"), "start", "1", "--lang", "python")
+	require.NoError(t, pty.Setsize(p.ptmx, &pty.Winsize{Rows: 50, Cols: 100}))
+	require.Equal(t, ExitOK, p.exitCode(60*time.Second), p.output())
+	out := strings.Join(strings.Fields(sgr.ReplaceAllString(p.output(), "")), " ")
+	for _, w := range []string{"curl -i localhost:8080/api/kettle/42", "status 404 each time (any body)", "(charset suffix fine)"} {
+		assert.Contains(t, out, w)
+	}
+}
