@@ -272,8 +272,8 @@ func causeKey(f *Failure, route string) string {
 	exp := quotedText.ReplaceAllString(f.Expected, `"…"`)
 	act := quotedText.ReplaceAllString(f.Actual, `"…"`)
 	check := f.Check
-	if i := strings.LastIndex(check, ": "); i >= 0 && strings.HasPrefix(check, "request ") {
-		check = check[i+2:] // "request 3 of 20: status" of a burst
+	if _, c, ok := strings.Cut(check, " to the burst: "); ok {
+		check = c // "answer 3 of 20 to the burst: status"
 	}
 	if act == "missing" && strings.HasPrefix(check, "json ") {
 		// "$.completed" and "$.data[0].completed": one field missing.

@@ -267,7 +267,7 @@ func TestBurst(t *testing.T) {
 		{name: "expect on every response", status: StatusFail, steps: `- burst:
     count: 4
     request: {path: /limited}
-    expect: {status: 201}`, check: "request 1 of 4: status", exp: "201", act: "(OK)|(Too Many Requests)"},
+    expect: {status: 201}`, check: "answer 1 of 4 to the burst: status", exp: "201", act: "(OK)|(Too Many Requests)"},
 		{name: "concurrent with index and captures", status: StatusPass, steps: `- parallel:
     count: 8
     request: {path: "/barrier?n=8&key=a&i={{ .i }}"}

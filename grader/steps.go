@@ -222,7 +222,7 @@ func (x *testRun) burstChecks(b *Burst, outs []*outgoing, resps []*response) err
 // burstFailure names which of the requests failed.
 func burstFailure(i, n int, err error) error {
 	if cf, ok := err.(*checkFailure); ok {
-		cf.f.Check = fmt.Sprintf("request %d of %d: %s", i+1, n, cf.f.Check)
+		cf.f.Check = fmt.Sprintf("answer %d of %d to the burst: %s", i+1, n, cf.f.Check)
 	}
 	return err
 }
