@@ -353,6 +353,23 @@ type serverDown struct {
 // as stopped: a refused connection can come before the exit is reaped.
 const stateWait = 500 * time.Millisecond
 
+// awaitCrash is called when a request lost its connection: it gives a
+// server that is dying the moment to be seen stopped, so the failure
+// reads its final output (a backend drains it once the server is gone).
+func (x *testRun) awaitCrash(ctx context.Context, f *Failure) {
+	sr, ok := x.target.(StateReporter)
+	if !ok || !connectionLost(f) {
+		return
+	}
+	deadline := time.Now().Add(stateWait)
+	for {
+		st, err := sr.ServerState(ctx)
+		if err != nil || !st.Running || !time.Now().Before(deadline) || sleep(ctx, 50*time.Millisecond) != nil {
+			return
+		}
+	}
+}
+
 // observeServer asks the target, after a test, whether the server still
 // runs. A test that sends signals stops it on purpose; a later restart
 // brings it back.
@@ -362,15 +379,6 @@ func (ru *run) observeServer(ctx context.Context, t *Test, mark int64, tr *TestR
 		return
 	}
 	st, err := sr.ServerState(ctx)
-	// A failed request may be the first sign of a crash the backend has
-	// not noticed yet.
-	deadline := time.Now().Add(stateWait)
-	for err == nil && st.Running && connectionLost(tr.Failure) && time.Now().Before(deadline) {
-		if sleep(ctx, 50*time.Millisecond) != nil {
-			return
-		}
-		st, err = sr.ServerState(ctx)
-	}
 	if err != nil {
 		return
 	}

@@ -255,6 +255,7 @@ func (x *testRun) fail(ctx, tctx context.Context, timeout time.Duration, err err
 		tr.Status, tr.Message = StatusError, fmt.Sprintf("step %d: %v", x.stepIdx, err)
 		return
 	}
+	x.awaitCrash(ctx, tr.Failure)
 	x.settleLogs(ctx)
 	out := x.target.LogsSince(x.mark)
 	tail := logTail(out, 20)
