@@ -156,8 +156,9 @@ func (x *testRun) failingLabel(step *Step) string {
 // log line written after the response, a container's log stream): before
 // a failure reads it, the output may settle for a moment.
 const (
-	settleQuiet = 60 * time.Millisecond
-	settleMax   = 300 * time.Millisecond
+	settleQuiet = 25 * time.Millisecond
+	settleMax   = 250 * time.Millisecond
+	settlePoll  = 5 * time.Millisecond
 )
 
 // settleLogs waits until the server's output has not grown for
@@ -169,7 +170,7 @@ func (x *testRun) settleLogs(ctx context.Context) {
 	deadline := time.Now().Add(settleMax)
 	last, quietSince := x.target.LogMark(), time.Now()
 	for time.Now().Before(deadline) && time.Since(quietSince) < settleQuiet {
-		if sleep(ctx, 15*time.Millisecond) != nil {
+		if sleep(ctx, settlePoll) != nil {
 			return
 		}
 		if m := x.target.LogMark(); m != last {

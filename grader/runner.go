@@ -34,7 +34,8 @@ type run struct {
 	client    *http.Client
 	// down is set once the server is seen stopped, until it runs again.
 	down             *serverDown
-	stoppedOnPurpose bool // a test signalled it
+	stoppedOnPurpose bool            // a test signalled it
+	causes           map[string]bool // of the failures so far
 }
 
 // Run executes s against t. Tests run one after another in file order;
@@ -49,7 +50,7 @@ func Run(ctx context.Context, s *Suite, t Target, opts RunOptions) *Result {
 		res.Status, res.Message = StatusError, err.Error()
 		return res
 	}
-	ru := &run{target: t, opts: opts, r: newRenderer(opts.Seed), transport: newTransport(t)}
+	ru := &run{target: t, opts: opts, r: newRenderer(opts.Seed), transport: newTransport(t), causes: map[string]bool{}}
 	defer ru.transport.CloseIdleConnections()
 	ru.client = &http.Client{
 		Transport: ru.transport,
@@ -256,7 +257,12 @@ func (x *testRun) fail(ctx, tctx context.Context, timeout time.Duration, err err
 		return
 	}
 	x.awaitCrash(ctx, tr.Failure)
-	x.settleLogs(ctx)
+	// Only the first failure of a cause is shown in full: the others need
+	// not wait for late output.
+	if cause := causeKey(tr.Failure, requestRoute(x.test.Steps[x.stepIdx-1])); !x.causes[cause] {
+		x.causes[cause] = true
+		x.settleLogs(ctx)
+	}
 	out := x.target.LogsSince(x.mark)
 	tail := logTail(out, 20)
 	tr.Failure.LogTail, tr.Output = tail, tail
