@@ -32,10 +32,11 @@ import (
 const recipeVersion = "coach-recipe-1"
 
 // appDir is where the workspace lives in the image; binDir holds a
-// compiled server.
+// compiled server, serverBin (Linux paths, whatever coach runs on).
 const (
-	appDir = "/app"
-	binDir = "/app/.coach"
+	appDir    = "/app"
+	binDir    = "/app/.coach"
+	serverBin = binDir + "/server"
 )
 
 // streamMessage is one line of the engine's JSON progress stream (build and
@@ -307,7 +308,7 @@ func buildArgv(ws *Workspace) []string {
 		return []string{"python3", "-m", "pip", "install", "--disable-pip-version-check", "--no-warn-script-location",
 			"--target", appDir + "/.deps", "-r", "requirements.txt"}
 	}
-	return ws.BuildCommand(binDir)
+	return ws.BuildCommand(serverBin)
 }
 
 // runEnv is the environment baked into a workspace image.
@@ -415,7 +416,7 @@ func (d *Docker) buildWorkspace(ctx context.Context, spec Spec, w io.Writer) (st
 	}
 	h := sha256.New()
 	h.Write(data)
-	fmt.Fprintf(h, "\x00%s\x00%s\x00%q\x00%q\x00%s", baseID, ws.Runtime, buildArgv(ws), ws.RunCommand(binDir), recipeVersion)
+	fmt.Fprintf(h, "\x00%s\x00%s\x00%q\x00%q\x00%s", baseID, ws.Runtime, buildArgv(ws), ws.RunCommand(serverBin), recipeVersion)
 	fmt.Fprintf(h, "\x00%s", ws.Entry)
 	hash := hex.EncodeToString(h.Sum(nil))
 	tag := "coach-ws:" + hash[:16]
@@ -558,7 +559,7 @@ func (d *Docker) buildRecipe(ctx context.Context, ws *Workspace, data []byte, ba
 		Reference: tag,
 		Comment:   "coach workspace build",
 		Config: &container.Config{
-			Cmd:        ws.RunCommand(binDir),
+			Cmd:        ws.RunCommand(serverBin),
 			WorkingDir: appDir,
 			Env:        runEnv(ws),
 			User:       d.opts.User,
