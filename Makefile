@@ -18,6 +18,8 @@ relays:
 build: relays
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/coach
 
+# Evaluated once: every binary and archive of one run gets the same version.
+VERSION := $(VERSION)
 # The platforms a release ships (GOOS/GOARCH); .goreleaser.yaml names the same.
 PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64
 
