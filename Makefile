@@ -18,6 +18,33 @@ relays:
 build: relays
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/coach
 
+# Evaluated once: every binary and archive of one run gets the same version.
+VERSION := $(VERSION)
+# The platforms a release ships (GOOS/GOARCH); .goreleaser.yaml names the same.
+PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64
+
+.PHONY: cross release-local
+
+# coach for every release platform into dist/ (coach-OS-ARCH[.exe]), and
+# go vet as Windows and macOS see the code (build tags differ there).
+cross: relays
+	@set -e; for p in $(PLATFORMS); do os=$${p%/*}; arch=$${p#*/}; ext=; [ $$os = windows ] && ext=.exe; \
+	  echo "build $$os/$$arch"; \
+	  GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o dist/coach-$$os-$$arch$$ext ./cmd/coach; \
+	done
+	GOOS=windows $(GO) vet ./...
+	GOOS=darwin $(GO) vet ./...
+
+# What `goreleaser release` makes, without goreleaser: one archive per
+# platform (zip for Windows) with coach and the README, and their sha256 sums.
+release-local: cross
+	@set -e; cd dist; rm -f coach_$(VERSION)_*; for p in $(PLATFORMS); do os=$${p%/*}; arch=$${p#*/}; \
+	  name=coach_$(VERSION)_$${os}_$${arch}; rm -rf $$name; mkdir $$name; cp ../README.md $$name/; \
+	  if [ $$os = windows ]; then cp coach-$$os-$$arch.exe $$name/coach.exe; zip -qrX $$name.zip $$name; \
+	  else cp coach-$$os-$$arch $$name/coach; tar -czf $$name.tar.gz --owner=0 --group=0 $$name; fi; rm -rf $$name; \
+	done; sha256sum coach_$(VERSION)_*.tar.gz coach_$(VERSION)_*.zip > coach_$(VERSION)_checksums.txt; \
+	ls -l coach_$(VERSION)_*; cat coach_$(VERSION)_checksums.txt
+
 # A Docker engine and the runtime images (built locally: no registry needed),
 # and Chromium, in which the class HTML report is checked (grader/report).
 setup:
@@ -32,7 +59,7 @@ run: setup build
 	$(BIN) exercise verify --all
 
 # Everything CI checks, against a real Docker engine.
-test: setup relays
+test: setup relays cross
 	$(GO) vet ./...
 	COACH_REQUIRE_DOCKER=1 $(GO) test -count=1 -timeout 60m ./...
 	$(MAKE) test-podman

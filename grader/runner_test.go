@@ -2,6 +2,8 @@ package grader
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"syscall"
 	"testing"
@@ -361,6 +363,19 @@ func TestControlSteps(t *testing.T) {
 		{name: "restart not checkable", status: StatusSkip, steps: "- restart: {}\n- exit: {}", msg: "not checkable here: needs restart (run under docker or --sandbox process)"},
 		{name: "signal not checkable", status: StatusSkip, steps: "- signal: SIGTERM\n- exit: {}", msg: "not checkable here: needs signal"},
 		{name: "exit not checkable", status: StatusSkip, steps: "- exit: {}", msg: "not checkable here: needs exit"},
+	})
+
+	sigErr := func(err error) func(t *testing.T) Target {
+		return func(t *testing.T) Target {
+			return &controlTarget{testTarget: newTestTarget(t), exited: true, signalErr: err}
+		}
+	}
+	runCases(t, sigErr(fmt.Errorf("SIGTERM cannot be delivered on Windows with --sandbox process: %w", errors.ErrUnsupported)), []stepCase{
+		{name: "signal unsupported by the backend", status: StatusSkip, steps: "- signal: SIGTERM\n- exit: {code: 0}",
+			msg: "not checkable here: SIGTERM cannot be delivered on Windows with --sandbox process: unsupported operation"},
+	})
+	runCases(t, sigErr(errBoom), []stepCase{
+		{name: "signal fails", status: StatusFail, steps: "- signal: SIGTERM\n- exit: {}", check: "signal", exp: "to deliver SIGTERM", act: "boom"},
 	})
 
 	c := &controlTarget{testTarget: newTestTarget(t), exited: true}

@@ -36,6 +36,10 @@ type Restarter interface {
 // Signaler is a Target that can deliver a signal to the server process and
 // observe how it exits.
 type Signaler interface {
+	// Signal delivers sig. An error wrapping errors.ErrUnsupported means
+	// this target cannot deliver that signal at all (the process backend
+	// on Windows): the step is reported as not checkable, with the error
+	// as the reason, instead of as the server's failure.
 	Signal(ctx context.Context, sig syscall.Signal) error
 	// WaitExit waits until the server has exited, or until timeout passes.
 	// exited is false when it was still running at the deadline. Plain

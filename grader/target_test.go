@@ -61,6 +61,7 @@ type controlTarget struct {
 	restarts   int
 	restartErr error
 	signals    []syscall.Signal
+	signalErr  error
 	exitCode   int // what the fake WaitExit reports
 	exited     bool
 }
@@ -73,7 +74,7 @@ func (c *controlTarget) Restart(context.Context) error {
 
 func (c *controlTarget) Signal(_ context.Context, sig syscall.Signal) error {
 	c.signals = append(c.signals, sig)
-	return nil
+	return c.signalErr
 }
 
 func (c *controlTarget) WaitExit(context.Context, time.Duration) (int, bool, error) {

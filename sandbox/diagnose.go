@@ -539,7 +539,7 @@ func (d *Docker) dockerfileFailure(logDir string, bf *buildFailure) error {
 // DockerPlan is the one line the Docker backend prints before it builds
 // the workspace (Plan with the backend's own commands).
 func (ws *Workspace) DockerPlan() string {
-	return ws.Plan(buildArgv(ws), ws.RunCommand(binDir))
+	return ws.Plan(buildArgv(ws), ws.RunCommand(serverBin))
 }
 
 // CheckCAFile reads a CA bundle as the build will and counts the

@@ -28,10 +28,11 @@ import (
 const recipeVersion = "coach-recipe-2"
 
 // appDir is where the workspace lives in the image; binDir holds a
-// compiled server.
+// compiled server, serverBin (Linux paths, whatever coach runs on).
 const (
-	appDir = "/app"
-	binDir = "/app/.coach"
+	appDir    = "/app"
+	binDir    = "/app/.coach"
+	serverBin = binDir + "/server"
 )
 
 // streamMessage is one line of the engine's JSON progress stream (build and
@@ -198,7 +199,7 @@ func buildArgv(ws *Workspace) []string {
 		return append([]string{"python3", "-m", "pip", "install", "--disable-pip-version-check", "--no-warn-script-location",
 			"--target", appDir + "/.deps"}, ws.pipRequirements()...)
 	}
-	return ws.BuildCommand(binDir)
+	return ws.BuildCommand(serverBin)
 }
 
 // runEnv is the environment baked into a workspace image.
@@ -292,7 +293,7 @@ func (d *Docker) buildWorkspace(ctx context.Context, spec Spec, w io.Writer) (st
 		return "", err
 	}
 	// What was detected and will run, once, before anything is built.
-	ws.announce(w, buildArgv(ws), ws.RunCommand(binDir))
+	ws.announce(w, buildArgv(ws), ws.RunCommand(serverBin))
 	for _, s := range skipped {
 		fmt.Fprintf(w, "warning: %s\n", s)
 	}
@@ -308,7 +309,7 @@ func (d *Docker) buildWorkspace(ctx context.Context, spec Spec, w io.Writer) (st
 	}
 	h := sha256.New()
 	h.Write(data)
-	fmt.Fprintf(h, "\x00%s\x00%s\x00%q\x00%q\x00%s", baseID, ws.Runtime, buildArgv(ws), ws.RunCommand(binDir), recipeVersion)
+	fmt.Fprintf(h, "\x00%s\x00%s\x00%q\x00%q\x00%s", baseID, ws.Runtime, buildArgv(ws), ws.RunCommand(serverBin), recipeVersion)
 	fmt.Fprintf(h, "\x00%s", ws.Entry)
 	hash := hex.EncodeToString(h.Sum(nil))
 	tag := "coach-ws:" + hash[:16]
@@ -463,7 +464,7 @@ func (d *Docker) buildRecipe(ctx context.Context, ws *Workspace, data []byte, ba
 // these (it decodes the request's config and ignores it); Docker applies
 // them on top of the container's config, as it would a Config.
 func commitChanges(ws *Workspace, user, wsLabel string) []string {
-	cmd, _ := json.Marshal(ws.RunCommand(binDir))
+	cmd, _ := json.Marshal(ws.RunCommand(serverBin))
 	c := []string{"CMD " + string(cmd), "WORKDIR " + appDir, "USER " + user, "LABEL " + LabelWorkspace + "=" + wsLabel}
 	for _, e := range runEnv(ws) {
 		c = append(c, "ENV "+e)

@@ -3,6 +3,7 @@ package sandbox
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -376,12 +377,29 @@ func TestProcessStartFailures(t *testing.T) {
 
 // Not parallel: it empties PATH for the whole process.
 func TestProcessMissingTool(t *testing.T) {
-	dir := copyWorkspace(t, "testdata/process/node", nil)
-	t.Setenv("PATH", t.TempDir())
-	_, err := startProcess(t, dir, Spec{})
-	var ee *EngineError
-	require.ErrorAs(t, err, &ee)
-	assert.Equal(t, "node is not installed\ninstall Node.js 20+ or use the docker sandbox (--sandbox docker)", ee.Error())
+	tests := []struct {
+		name string
+		dir  func(t *testing.T) string
+		want string
+	}{
+		{"node", func(t *testing.T) string { return copyWorkspace(t, "testdata/process/node", nil) },
+			"node is not installed\ninstall Node.js 20+ or use the docker sandbox (--sandbox docker)"},
+		// As on Windows without Git Bash.
+		{"sh for a custom command", func(t *testing.T) string {
+			return writeWorkspace(t, map[string]string{"coach.yaml": "runtime: python\nrun: python3 main.py\n", "main.py": ""})
+		}, "sh is not installed\ncoach.yaml's build and run commands run under sh: on Windows install Git for Windows " +
+			"and put its sh.exe on PATH, or use the docker sandbox (--sandbox docker)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := tt.dir(t)
+			t.Setenv("PATH", t.TempDir())
+			_, err := startProcess(t, dir, Spec{})
+			var ee *EngineError
+			require.ErrorAs(t, err, &ee)
+			assert.Equal(t, tt.want, ee.Error())
+		})
+	}
 }
 
 // A server that floods its output must not grow coach's memory.
@@ -415,7 +433,7 @@ func TestProcessBuildCommand(t *testing.T) {
 		want     []string
 		wantNote string
 	}{
-		{"go builds into binDir", Workspace{Runtime: Go, Entry: "."}, []string{"go", "build", "-o", "/bin/server", "."}, ""},
+		{"go builds the server where it is told", Workspace{Runtime: Go, Entry: "."}, []string{"go", "build", "-o", "/bin/server", "."}, ""},
 		{"node without dependencies", Workspace{Runtime: Node, Dir: t.TempDir()}, nil, ""},
 		{"node installs when node_modules is missing", Workspace{Runtime: Node, Dir: t.TempDir(), Deps: true},
 			[]string{"npm", "install", "--no-audit", "--no-fund"}, ""},
@@ -426,7 +444,7 @@ func TestProcessBuildCommand(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, note := processBuildCommand(&tt.ws, "/bin")
+			got, note := processBuildCommand(&tt.ws, "/bin/server")
 			assert.Equal(t, tt.want, got)
 			if tt.wantNote == "" {
 				assert.Empty(t, note)
@@ -507,4 +525,32 @@ func TestProcessIPv6OnlyServer(t *testing.T) {
 	status, body := do(t, instClient(pi.DialContext), http.MethodGet, pi.BaseURL()+"/", "")
 	assert.Equal(t, http.StatusOK, status)
 	assert.Equal(t, "hi", body)
+}
+
+// windowsSignal decides what a signal step does on Windows; it runs here
+// because it is a pure function.
+func TestProcessWindowsSignal(t *testing.T) {
+	tests := []struct {
+		sig      syscall.Signal
+		wantCode uint32
+		wantErr  string
+	}{
+		{syscall.SIGKILL, 137, ""},
+		{syscall.SIGTERM, 0, "SIGTERM cannot be delivered on Windows with --sandbox process"},
+		{syscall.SIGINT, 0, "SIGINT cannot be delivered on Windows with --sandbox process"},
+		{syscall.Signal(10), 0, "cannot be delivered on Windows"},
+	}
+	for _, tt := range tests {
+		t.Run(processSignalName(tt.sig), func(t *testing.T) {
+			code, err := windowsSignal(tt.sig)
+			assert.Equal(t, tt.wantCode, code)
+			if tt.wantErr == "" {
+				require.NoError(t, err)
+				return
+			}
+			require.ErrorIs(t, err, errors.ErrUnsupported, "the grader reports ErrUnsupported as not checkable")
+			assert.Contains(t, err.Error(), tt.wantErr)
+			assert.Contains(t, err.Error(), "docker sandbox", "says what to do instead")
+		})
+	}
 }

@@ -11,6 +11,8 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -137,13 +139,62 @@ func (e *ContextTooLargeError) Error() string {
 	return b.String()
 }
 
+// execBitsKept says whether this system's filesystems record executable
+// bits. Windows reports every file as 0666 (0444 when read-only).
+const execBitsKept = runtime.GOOS != "windows"
+
+// scriptNames are files run as programs by name, which must be executable in
+// the Linux container even when the workspace comes from Windows.
+var scriptNames = []string{"gradlew", "mvnw"}
+
+// tarFileMode is the mode of a regular file in the workspace tar: 0755 when
+// it is executable, 0644 otherwise. Where the filesystem keeps executable
+// bits (execBits), perm decides. Elsewhere (Windows) a file counts as
+// executable when it is a script by its name (*.sh, gradlew, mvnw) or by its
+// first bytes (head starts with "#!").
+func tarFileMode(rel string, perm fs.FileMode, execBits bool, head []byte) int64 {
+	var exec bool
+	if execBits {
+		exec = perm&0o111 != 0
+	} else {
+		base := path.Base(rel)
+		exec = strings.HasSuffix(base, ".sh") || slices.Contains(scriptNames, base) || bytes.HasPrefix(head, []byte("#!"))
+	}
+	if exec {
+		return 0o755
+	}
+	return 0o644
+}
+
+// fileHead reads the first n bytes of a file (fewer when it is shorter).
+func fileHead(p string, n int) ([]byte, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, fmt.Errorf("read workspace file: %w", err)
+	}
+	defer f.Close()
+	buf := make([]byte, n)
+	k, err := io.ReadFull(f, buf)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("read %s: %w", p, err)
+	}
+	return buf[:k], nil
+}
+
 // workspaceTar writes dir as a reproducible tar (sorted, zero times, fixed
 // owners) so that its bytes can serve as the content hash. It honours
 // .dockerignore, or .gitignore when there is no .dockerignore; symlinks are
 // kept when they stay inside the workspace and skipped (with a note in
 // skipped) when they point out of it, so nothing outside the workspace is
-// ever read.
+// ever read. Names use "/" whatever the system, as the Linux container
+// reads them.
 func workspaceTar(dir string, max int64) (data []byte, skipped []string, err error) {
+	return workspaceTarModes(dir, max, execBitsKept)
+}
+
+// workspaceTarModes is workspaceTar with the file mode rule chosen by
+// execBits (see tarFileMode), so Windows' rule is tested everywhere.
+func workspaceTarModes(dir string, max int64, execBits bool) (data []byte, skipped []string, err error) {
 	if max <= 0 {
 		max = DefaultMaxContextBytes
 	}
@@ -208,7 +259,7 @@ func workspaceTar(dir string, max int64) (data []byte, skipped []string, err err
 				skipped = append(skipped, fmt.Sprintf("%s (a symlink to %s, outside the workspace)", rel, target))
 				return nil
 			}
-			e.link = target
+			e.link = filepath.ToSlash(target)
 		case info.Mode().IsRegular():
 			total += info.Size()
 			files = append(files, contextFile{rel, info.Size()})
@@ -252,10 +303,14 @@ func workspaceTar(dir string, max int64) (data []byte, skipped []string, err err
 		case e.info.IsDir():
 			h.Typeflag, h.Name, h.Mode = tar.TypeDir, e.rel+"/", 0o755
 		default:
-			h.Typeflag, h.Size, h.Mode = tar.TypeReg, e.info.Size(), 0o644
-			if e.info.Mode()&0o111 != 0 {
-				h.Mode = 0o755
+			var head []byte
+			if !execBits {
+				if head, err = fileHead(filepath.Join(dir, filepath.FromSlash(e.rel)), 2); err != nil {
+					return nil, nil, err
+				}
 			}
+			h.Typeflag, h.Size = tar.TypeReg, e.info.Size()
+			h.Mode = tarFileMode(e.rel, e.info.Mode().Perm(), execBits, head)
 		}
 		if err := tw.WriteHeader(h); err != nil {
 			return nil, nil, fmt.Errorf("write context: %w", err)

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -122,3 +123,85 @@ func TestWorkspaceTarTooLarge(t *testing.T) {
 }
 
 func timeNowish() (tm time.Time) { return time.Now().Add(-time.Hour) }
+
+func TestTarFileMode(t *testing.T) {
+	tests := []struct {
+		name     string
+		rel      string
+		perm     fs.FileMode
+		execBits bool
+		head     string
+		want     int64
+	}{
+		{"unix: executable bit kept", "bin/run", 0o755, true, "", 0o755},
+		{"unix: user bit alone is enough", "run", 0o744, true, "", 0o755},
+		{"unix: plain file", "server.js", 0o644, true, "", 0o644},
+		{"unix: a shebang without the bit is not executable", "tool", 0o644, true, "#!/bin/sh", 0o644},
+		{"unix: a .sh without the bit is not executable", "start.sh", 0o644, true, "", 0o644},
+		{"windows: shebang", "scripts/serve", 0o666, false, "#!", 0o755},
+		{"windows: .sh", "scripts/start.sh", 0o666, false, "echo", 0o755},
+		{"windows: gradlew", "gradlew", 0o666, false, "", 0o755},
+		{"windows: mvnw in a folder", "api/mvnw", 0o666, false, "", 0o755},
+		{"windows: gradlew.bat is not a script for Linux", "gradlew.bat", 0o666, false, "@rem", 0o644},
+		{"windows: plain file", "server.js", 0o666, false, "cons", 0o644},
+		{"windows: read-only file", "README.md", 0o444, false, "# t", 0o644},
+		{"windows: empty file", "empty", 0o666, false, "", 0o644},
+		{"windows: one byte", "x", 0o666, false, "#", 0o644},
+		{"windows: .sh in a folder name only", "lib.sh/index.js", 0o666, false, "", 0o644},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, tarFileMode(tt.rel, tt.perm, tt.execBits, []byte(tt.head)))
+		})
+	}
+}
+
+// The whole tar, with each system's rule for executable bits: names use
+// "/", and scripts stay executable when the files come from Windows.
+func TestWorkspaceTarModes(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"server.js": "require('http')", "scripts/start.sh": "node server.js", "scripts/serve": "#!/bin/sh\nexec node server.js",
+		"gradlew": "java", "empty": "",
+	})
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "scripts", "built"), []byte("\x7fELF"), 0o755))
+	type modeCase struct {
+		name     string
+		execBits bool
+		want     map[string]int64
+	}
+	tests := []modeCase{
+		{"windows: scripts by name and by #!", false, map[string]int64{
+			"empty": 0o644, "gradlew": 0o755, "server.js": 0o644, "scripts/": 0o755,
+			"scripts/built": 0o644, "scripts/serve": 0o755, "scripts/start.sh": 0o755,
+		}},
+	}
+	if execBitsKept { // on Windows the file written 0755 reads as 0666
+		tests = append(tests, modeCase{"unix: the file's bits", true, map[string]int64{
+			"empty": 0o644, "gradlew": 0o644, "server.js": 0o644, "scripts/": 0o755,
+			"scripts/built": 0o755, "scripts/serve": 0o644, "scripts/start.sh": 0o644,
+		}})
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			data, _, err := workspaceTarModes(dir, 0, tt.execBits)
+			require.NoError(t, err)
+			got := map[string]int64{}
+			tr := tar.NewReader(bytes.NewReader(data))
+			for {
+				h, err := tr.Next()
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				require.NoError(t, err)
+				got[h.Name] = h.Mode
+				if h.Typeflag == tar.TypeReg {
+					body, err := io.ReadAll(tr)
+					require.NoError(t, err)
+					assert.Len(t, body, int(h.Size), "%s: the whole file after its first bytes were read", h.Name)
+				}
+			}
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}

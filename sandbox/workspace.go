@@ -653,9 +653,11 @@ func (ws *Workspace) pythonDeps() error {
 }
 
 // RunCommand is the argv that starts the server, given where the build put
-// its output (binDir, for go). Custom commands run under sh -c with exec,
-// so signals reach the server itself.
-func (ws *Workspace) RunCommand(binDir string) []string {
+// a compiled server (server, for go: a path in the syntax of the system it
+// runs on, which for the docker sandbox is Linux whatever coach runs on).
+// Custom commands run under sh -c with exec, so signals reach the server
+// itself.
+func (ws *Workspace) RunCommand(server string) []string {
 	if ws.Run != "" {
 		return shell(ws.Run)
 	}
@@ -663,7 +665,7 @@ func (ws *Workspace) RunCommand(binDir string) []string {
 	case Node:
 		return []string{"node", ws.Entry}
 	case Go:
-		return []string{filepath.Join(binDir, "server")}
+		return []string{server}
 	case Python:
 		return []string{"python3", "-u", ws.Entry}
 	}
@@ -671,14 +673,14 @@ func (ws *Workspace) RunCommand(binDir string) []string {
 }
 
 // BuildCommand is the argv that builds the workspace, or nil when nothing
-// needs building. binDir is where a compiled server must be written.
-func (ws *Workspace) BuildCommand(binDir string) []string {
+// needs building. server is where a compiled server must be written.
+func (ws *Workspace) BuildCommand(server string) []string {
 	if ws.Build != "" {
 		return shell(ws.Build)
 	}
 	switch ws.Runtime {
 	case Go:
-		return []string{"go", "build", "-o", filepath.Join(binDir, "server"), ws.Entry}
+		return []string{"go", "build", "-o", server, ws.Entry}
 	case Node:
 		if ws.Deps {
 			if exists(ws.Dir, "package-lock.json") {

@@ -1,3 +1,8 @@
+//go:build linux
+
+// The benchmark reads peak RSS with getrusage, in KiB as Linux reports it
+// (macOS: bytes; Windows has no getrusage).
+
 package cli
 
 import (

@@ -1,3 +1,7 @@
+//go:build linux
+
+// Linux only: the pseudo-terminal checks read termios with TCGETS.
+
 package cli
 
 import (
