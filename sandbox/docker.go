@@ -171,6 +171,8 @@ type Docker struct {
 	relayTag string
 
 	sweepOnce sync.Once
+
+	bg bgWork // cleanups still running (docker_image.go)
 }
 
 // dockerAdvice is what to do when the engine cannot be reached.
@@ -255,7 +257,10 @@ func (d *Docker) rootless() bool {
 }
 
 // Close releases the connection to the engine.
-func (d *Docker) Close() error { return d.cli.Close() }
+func (d *Docker) Close() error {
+	d.bg.wait()
+	return d.cli.Close()
+}
 
 // Client exposes the engine client, for tests and diagnostics.
 func (d *Docker) Client() *client.Client { return d.cli }
