@@ -33,6 +33,16 @@ type Result struct {
 	Seed         int64        `json:"seed"`
 	Target       string       `json:"target"` // docker, process or url
 	StartedAt    time.Time    `json:"started_at"`
+	Timings      *Timings     `json:"timings,omitempty"`
+}
+
+// Timings is where a run's time went, in milliseconds: building the
+// server's image, starting it, the tests, and removing the sandbox.
+type Timings struct {
+	BuildMS    int64 `json:"build_ms"`
+	StartMS    int64 `json:"start_ms"`
+	TestsMS    int64 `json:"tests_ms"`
+	TeardownMS int64 `json:"teardown_ms"`
 }
 
 // TestResult is the outcome of one suite test.

@@ -39,6 +39,9 @@ type checkOptions struct {
 	// watching is set by coach watch, where the next step is a key away.
 	watching bool
 	now      func() time.Time
+	// teardowns are sandboxes still being removed after their verdict was
+	// printed; runCheck waits for them before it returns.
+	teardowns []func() time.Duration
 }
 
 func newCheckCmd(g *globalOptions) *cobra.Command {
@@ -155,6 +158,7 @@ func runCheck(ctx context.Context, o *checkOptions, cfg *config.Config) error {
 	if o.url != "" && o.previous {
 		return usagef("--previous needs a server coach builds: earlier steps start it afresh, which --url cannot")
 	}
+	defer o.waitTeardowns()
 	passed, err := checkStep(ctx, o, cfg, st, "", false)
 	if err != nil || !passed {
 		return err
@@ -191,6 +195,45 @@ func runCheck(ctx context.Context, o *checkOptions, cfg *config.Config) error {
 		announcePass(o, cat, ex, sty)
 	}
 	return nil
+}
+
+// waitTeardowns waits until every sandbox of this check is removed.
+func (o *checkOptions) waitTeardowns() {
+	for _, wait := range o.teardowns {
+		wait()
+	}
+	o.teardowns = nil
+}
+
+// tearDown starts removing a sandbox, so the verdict can be printed
+// meanwhile; the func it returns waits for the removal and says how long
+// it took (it may be called more than once). stop ignores cancellation, so
+// a Ctrl-C still removes everything before coach exits.
+func (o *checkOptions) tearDown(stop func()) func() time.Duration {
+	began := time.Now()
+	done := make(chan struct{})
+	var took time.Duration
+	go func() {
+		defer close(done)
+		stop()
+		took = time.Since(began)
+	}()
+	wait := func() time.Duration {
+		<-done
+		return took
+	}
+	o.teardowns = append(o.teardowns, wait)
+	return wait
+}
+
+// timingsLine is the -v line that says where a check's time went.
+func timingsLine(t *grader.Timings, build *sandbox.Timings) string {
+	ms := func(v int64) string { return fmt.Sprintf("%.2fs", float64(v)/1000) }
+	b := ms(t.BuildMS)
+	if parts := build.String(); parts != "" {
+		b += " (" + parts + ")"
+	}
+	return fmt.Sprintf("timings: build %s · start %s · tests %s · teardown %s", b, ms(t.StartMS), ms(t.TestsMS), ms(t.TeardownMS))
 }
 
 // announcePass says the step passed and what comes next.
@@ -254,12 +297,23 @@ func checkStep(ctx context.Context, o *checkOptions, cfg *config.Config, st *loa
 	sio := *io
 	sio.Err = spin
 	sg.io = &sio
-	inst, stop, err := startServer(ctx, &sg, cfg, serverRequest{ex: st.ex, kind: kind, dir: o.g.dir, url: o.url, port: o.port, runtime: runtime})
+	build := &sandbox.Timings{}
+	began := time.Now()
+	inst, stop, err := startServer(ctx, &sg, cfg, serverRequest{ex: st.ex, kind: kind, dir: o.g.dir, url: o.url, port: o.port, runtime: runtime, timings: build})
+	timings := &grader.Timings{BuildMS: build.Build.Milliseconds(), StartMS: (time.Since(began) - build.Build).Milliseconds()}
 	if err != nil {
 		spin.Stop()
+		res.Timings = timings
 		return false, reportStartFailure(o, cfg, res, st.ex, err)
 	}
-	defer stop()
+	// The sandbox is removed once the tests are done, while the verdict
+	// is printed; an early return removes it before returning.
+	var waitTeardown func() time.Duration
+	defer func() {
+		if waitTeardown == nil {
+			stop()
+		}
+	}()
 	if !earlier {
 		spin.Stop()
 	} else {
@@ -276,9 +330,13 @@ func checkStep(ctx context.Context, o *checkOptions, cfg *config.Config, st *loa
 	if live {
 		runOpts.OnTest = func(t grader.TestResult) { report.TestLine(out, t, termOpts) }
 	}
+	testsBegan := time.Now()
 	got := grader.Run(ctx, st.suite, inst, runOpts)
+	timings.TestsMS = time.Since(testsBegan).Milliseconds()
+	waitTeardown = o.tearDown(stop)
 	spin.Stop()
 	got.Exercise, got.Step, got.CoachVersion, got.Target = res.Exercise, res.Step, res.CoachVersion, res.Target
+	got.Timings = timings
 	if ctx.Err() != nil {
 		return false, withCode(ExitInterrupted, errors.New("interrupted"))
 	}
@@ -290,8 +348,16 @@ func checkStep(ctx context.Context, o *checkOptions, cfg *config.Config, st *loa
 
 	if live {
 		report.Summary(out, got, termOpts)
-	} else if err := writeReport(o, got, termOpts); err != nil {
-		return false, err
+		if o.verbose {
+			timings.TeardownMS = waitTeardown().Milliseconds()
+			fmt.Fprintln(out, timingsLine(timings, build))
+		}
+	} else {
+		// A results file says how long the teardown took too.
+		timings.TeardownMS = waitTeardown().Milliseconds()
+		if err := writeReport(o, got, termOpts); err != nil {
+			return false, err
+		}
 	}
 	if earlier {
 		if got.Passed() {
