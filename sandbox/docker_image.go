@@ -384,15 +384,16 @@ func buildScript(argv []string, check string) string {
 }
 
 // startFileCheck is the shell check that a build script wrote the file the
-// start script runs, with the learner's next step when it did not.
+// start script runs; it exits with startFileMissing when it did not.
 func startFileCheck(ws *Workspace) string {
 	if !ws.NodeBuild || ws.Entry == "" || ws.Run != "" || ws.Build != "" {
 		return ""
 	}
-	msg := fmt.Sprintf("coach: npm run build finished, but %s, which your server starts with, does not exist: "+
-		"make the build write it (e.g. tsconfig's outDir) or fix the start script", ws.Entry)
-	return "[ -e " + shellQuote(ws.Entry) + " ] || { echo " + shellQuote(msg) + " >&2; exit 1; }\n"
+	return fmt.Sprintf("[ -e %s ] || exit %d\n", shellQuote(ws.Entry), startFileMissing)
 }
+
+// startFileMissing is startFileCheck's exit code.
+const startFileMissing = 97
 
 // buildEnvFile is sourced by the build script.
 func (d *Docker) buildEnvFile(rt Runtime, hasCA bool) []byte {
@@ -781,6 +782,11 @@ func (d *Docker) runBuild(ctx context.Context, ws *Workspace, from string, files
 	code, err := d.waitExit(ctx, created.ID)
 	if err != nil {
 		return err
+	}
+	if code == startFileMissing && check != "" {
+		return &BuildError{Runtime: string(ws.Runtime), Output: d.containerOutput(context.WithoutCancel(ctx), created.ID, 40),
+			Err: fmt.Errorf("npm run build finished, but %s, which your server starts with, does not exist: "+
+				"make the build write it (e.g. tsconfig.json's outDir) or fix the start script", ws.Entry)}
 	}
 	if code != 0 {
 		out := d.containerOutput(context.WithoutCancel(ctx), created.ID, 40)
