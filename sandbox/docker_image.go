@@ -108,14 +108,14 @@ func (d *Docker) ensureImage(ctx context.Context, rt Runtime, ref string, w io.W
 }
 
 // relayExecutable returns coach's own executable if it can serve as the
-// relay: a static Linux binary, since the relay image is FROM scratch.
-func relayExecutable() (string, []byte, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return "", nil, &EngineError{Op: "find coach's executable", Err: err}
+// relay (a static Linux binary, since the relay image is FROM scratch) and
+// the relay image's tag for it.
+func relayExecutable() (exe, tag string, err error) {
+	if exe, err = os.Executable(); err != nil {
+		return "", "", &EngineError{Op: "find coach's executable", Err: err}
 	}
 	if exe, err = filepath.EvalSymlinks(exe); err != nil {
-		return "", nil, &EngineError{Op: "find coach's executable", Err: err}
+		return "", "", &EngineError{Op: "find coach's executable", Err: err}
 	}
 	advice := "the Docker sandbox runs coach's own executable as a tiny network relay, so coach must be " +
 		"a static Linux binary: build it with CGO_ENABLED=0 (or use --sandbox process)"
@@ -125,20 +125,36 @@ func relayExecutable() (string, []byte, error) {
 	}
 	f, err := elf.Open(exe)
 	if err != nil {
-		return "", nil, &EngineError{Op: "use " + exe + " as the sandbox relay", Err: fmt.Errorf("not a Linux executable: %w", err), Advice: advice}
+		return "", "", &EngineError{Op: "use " + exe + " as the sandbox relay", Err: fmt.Errorf("not a Linux executable: %w", err), Advice: advice}
 	}
 	defer f.Close()
 	for _, p := range f.Progs {
 		if p.Type == elf.PT_INTERP || p.Type == elf.PT_DYNAMIC {
-			return "", nil, &EngineError{Op: "use " + exe + " as the sandbox relay",
+			return "", "", &EngineError{Op: "use " + exe + " as the sandbox relay",
 				Err: errors.New("it is dynamically linked"), Advice: advice}
 		}
 	}
-	data, err := os.ReadFile(exe)
-	if err != nil {
-		return "", nil, &EngineError{Op: "read coach's executable", Err: err}
+	// The Go build ID names the executable's content, so identical builds
+	// share a relay image; reading it, rather than hashing the 25 MB file,
+	// keeps every check's start fast and coach's memory small.
+	h := sha256.New()
+	var id []byte
+	if sec := f.Section(".note.go.buildid"); sec != nil {
+		id, _ = sec.Data()
 	}
-	return exe, data, nil
+	if len(id) > 16 {
+		h.Write(id)
+	} else {
+		r, err := os.Open(exe)
+		if err != nil {
+			return "", "", &EngineError{Op: "read coach's executable", Err: err}
+		}
+		defer r.Close()
+		if _, err := io.Copy(h, r); err != nil {
+			return "", "", &EngineError{Op: "read coach's executable", Err: err}
+		}
+	}
+	return exe, "coach-relay:" + hex.EncodeToString(h.Sum(nil))[:16], nil
 }
 
 const relayDockerfile = `FROM scratch
@@ -156,17 +172,19 @@ func (d *Docker) relayImage(ctx context.Context, w io.Writer) (string, error) {
 	if d.relayTag != "" {
 		return d.relayTag, nil
 	}
-	_, data, err := relayExecutable()
+	exe, tag, err := relayExecutable()
 	if err != nil {
 		return "", err
 	}
-	sum := sha256.Sum256(data)
-	tag := "coach-relay:" + hex.EncodeToString(sum[:])[:16]
 	if _, err := d.cli.ImageInspect(ctx, tag); err == nil {
 		d.relayTag = tag
 		return tag, nil
 	}
 	fmt.Fprintln(w, "preparing the sandbox relay image (once per coach version)")
+	data, err := os.ReadFile(exe)
+	if err != nil {
+		return "", &EngineError{Op: "read coach's executable", Err: err}
+	}
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
 	for _, f := range []struct {
