@@ -417,7 +417,7 @@ const startFileMissing = 97
 func (d *Docker) buildEnvFile(rt Runtime, hasCA bool) []byte {
 	env := map[string]string{
 		"CGO_ENABLED":                "0",
-		"GOFLAGS":                    "-buildvcs=false",
+		"GOFLAGS":                    "-buildvcs=false -ldflags=-w", // no DWARF: links faster; tracebacks keep file:line
 		"GOTOOLCHAIN":                "local",
 		"PIP_BREAK_SYSTEM_PACKAGES":  "1",
 		"PIP_ROOT_USER_ACTION":       "ignore",
