@@ -7,21 +7,29 @@ BIN     := bin/coach
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/coachcli/coach/internal/cli.version=$(VERSION)
 
-.PHONY: build run setup test unit fuzz lint bench clean
+.PHONY: build run verify setup sandbox-setup test unit fuzz lint bench clean
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/coach
 
 # A Docker engine and the runtime images (built locally: no registry needed),
 # and Chromium, in which the class HTML report is checked (grader/report).
-setup:
-	bash scripts/docker-engine.sh
-	bash scripts/build-images.sh
+setup: sandbox-setup
 	command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-# The main job: prove the embedded catalogue (every reference solution passes
-# steps 1..N, every mutant is caught) in the Docker sandbox.
-run: setup build
+sandbox-setup:
+	bash scripts/docker-engine.sh
+	bash scripts/build-images.sh
+
+# The main job a learner does: coach check of workspaces made from the
+# embedded catalogue (step 3's solution in each language passes, the step-1
+# starter fails with its hints) in the Docker sandbox.
+run: sandbox-setup build
+	COACH=$(BIN) bash scripts/first-run.sh
+
+# Prove the whole catalogue: every reference solution passes steps 1..N,
+# every mutant is caught.
+verify: sandbox-setup build
 	$(BIN) exercise verify --all
 
 # Everything CI checks, against a real Docker engine.
@@ -43,7 +51,9 @@ lint:
 
 bench: setup
 	COACH_REQUIRE_DOCKER=1 $(GO) test -run '^$$' -bench . -benchtime 5x $$($(GO) list ./... | grep -v /internal/cli$$)
-	# Grading 24 submissions twice per iteration: once is enough.
+	# Grading 24 submissions twice per iteration, and the edit-check loop's
+	# figures (medians of 5 rounds, each figure printed with its target):
+	# once is enough.
 	COACH_REQUIRE_DOCKER=1 $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./internal/cli/
 
 clean:
