@@ -20,16 +20,17 @@ type jsonResult struct {
 	Message *string       `json:"message"`
 	Tests   []jsonTest    `json:"tests"`
 
-	Score        float64    `json:"score"`
-	MaxScore     float64    `json:"max_score"`
-	Counts       jsonCounts `json:"counts"`
-	DurationMS   int64      `json:"duration_ms"`
-	Exercise     string     `json:"exercise"`
-	Step         int        `json:"step"`
-	Target       string     `json:"target"`
-	Seed         int64      `json:"seed"`
-	CoachVersion string     `json:"coach_version"`
-	StartedAt    string     `json:"started_at,omitempty"`
+	Score        float64         `json:"score"`
+	MaxScore     float64         `json:"max_score"`
+	Counts       jsonCounts      `json:"counts"`
+	DurationMS   int64           `json:"duration_ms"`
+	Exercise     string          `json:"exercise"`
+	Step         int             `json:"step"`
+	Target       string          `json:"target"`
+	Seed         int64           `json:"seed"`
+	CoachVersion string          `json:"coach_version"`
+	StartedAt    string          `json:"started_at,omitempty"`
+	Timings      *grader.Timings `json:"timings,omitempty"`
 }
 
 type jsonCounts struct {
@@ -82,6 +83,7 @@ func JSON(w io.Writer, r *grader.Result) error {
 		Target:       r.Target,
 		Seed:         r.Seed,
 		CoachVersion: r.CoachVersion,
+		Timings:      r.Timings,
 	}
 	if !r.StartedAt.IsZero() {
 		out.StartedAt = r.StartedAt.UTC().Format(time.RFC3339Nano)
