@@ -22,7 +22,7 @@ func TestMain(m *testing.M) {
 }
 
 func removeOwnRelayImage() {
-	_, tag, err := relayExecutable()
+	_, data, err := selfRelay()
 	if err != nil {
 		return
 	}
@@ -33,5 +33,5 @@ func removeOwnRelayImage() {
 	defer cli.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	_, _ = cli.ImageRemove(ctx, tag, client.ImageRemoveOptions{PruneChildren: true})
+	_, _ = cli.ImageRemove(ctx, relayTagFor(data), client.ImageRemoveOptions{PruneChildren: true})
 }
