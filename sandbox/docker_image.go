@@ -107,8 +107,9 @@ func (d *Docker) ensureImage(ctx context.Context, rt Runtime, ref string, w io.W
 
 // buildFailure is a failed image build; out is the build's own output.
 type buildFailure struct {
-	msg string
-	out string
+	msg  string
+	out  string // the last lines
+	full string // all of it, as far as kept
 }
 
 func (e *buildFailure) Error() string { return e.msg }
@@ -135,7 +136,7 @@ func (d *Docker) imageBuild(ctx context.Context, buildCtx io.Reader, o client.Im
 			return "", fmt.Errorf("read build output: %w", err)
 		}
 		if e := m.err(); e != "" {
-			return "", &buildFailure{msg: strings.TrimSpace(e), out: tail.Tail(40)}
+			return "", &buildFailure{msg: strings.TrimSpace(e), out: tail.Tail(40), full: string(tail.LogsSince(0))}
 		}
 		if m.Stream != "" {
 			_, _ = tail.Write([]byte(m.Stream))
@@ -198,8 +199,8 @@ func dockerInstallArgv(ws *Workspace) []string {
 	case argv == nil:
 		return nil
 	case ws.Runtime == Python:
-		return []string{"python3", "-m", "pip", "install", "--disable-pip-version-check", "--no-warn-script-location",
-			"--target", appDir + "/.deps", "-r", "requirements.txt"}
+		return append([]string{"python3", "-m", "pip", "install", "--disable-pip-version-check", "--no-warn-script-location",
+			"--target", appDir + "/.deps"}, ws.pipRequirements()...)
 	case ws.Runtime == Node && !ws.DevDeps:
 		return append(argv, "--omit=dev")
 	}
@@ -212,6 +213,19 @@ func dockerInstallArgv(ws *Workspace) []string {
 // workspaces, an install script, requirements that include others).
 func layeredInstall(ws *Workspace) bool {
 	return dockerInstallArgv(ws) != nil && !ws.InstallReadsSources()
+}
+
+// buildArgv is the whole build inside the container, for the plan coach
+// announces: the install, then the compile step.
+func buildArgv(ws *Workspace) []string {
+	install, compile := dockerInstallArgv(ws), ws.CompileCommand(binDir)
+	switch {
+	case install == nil:
+		return compile
+	case compile == nil:
+		return install
+	}
+	return []string{"sh", "-c", shellJoin(install) + " && " + shellJoin(compile)}
 }
 
 // sourceArgv is what runs once the sources are copied in: the compile
@@ -346,15 +360,14 @@ func (d *Docker) buildWorkspace(ctx context.Context, spec Spec, w io.Writer) (st
 	if err != nil {
 		var big *ContextTooLargeError
 		if errors.As(err, &big) {
-			return "", &WorkspaceError{Dir: ws.Dir, Msg: big.Error()}
+			return "", &WorkspaceError{Dir: ws.Dir, Kind: WorkspaceTooLarge, Msg: big.Error()}
 		}
 		return "", err
 	}
+	// What was detected and will run, once, before anything is built.
+	ws.announce(w, buildArgv(ws), ws.RunCommand(binDir))
 	for _, s := range skipped {
-		fmt.Fprintf(w, "note: not copied into the sandbox: %s\n", s)
-	}
-	for _, n := range ws.Notes {
-		fmt.Fprintf(w, "note: %s\n", n)
+		fmt.Fprintf(w, "warning: %s\n", s)
 	}
 	bctx := ctx
 	if spec.BuildTimeout > 0 {
@@ -364,7 +377,7 @@ func (d *Docker) buildWorkspace(ctx context.Context, spec Spec, w io.Writer) (st
 	}
 	timedOut := func(err error) error {
 		if ctx.Err() == nil && bctx.Err() != nil {
-			return &BuildError{Runtime: string(ws.Runtime), Err: fmt.Errorf("the build took longer than %s", spec.BuildTimeout)}
+			return d.buildTimedOut(ws, spec.BuildTimeout, err)
 		}
 		return err
 	}
@@ -398,9 +411,9 @@ func (d *Docker) buildWorkspace(ctx context.Context, spec Spec, w io.Writer) (st
 	fmt.Fprintf(w, "building your %s code\n", ws.Runtime)
 	srcBegan := time.Now()
 	if ws.Runtime == Dockerfile {
-		err = d.buildDockerfile(bctx, ws, data, tag, wsLabel, w)
+		err = d.buildDockerfile(bctx, ws, data, tag, wsLabel, w, spec.LogDir)
 	} else {
-		err = d.buildSources(bctx, ws, data, from, tag, wsLabel)
+		err = d.buildSources(bctx, ws, data, from, tag, wsLabel, buildLog{w, spec.LogDir})
 	}
 	if err != nil {
 		return "", timedOut(err)
@@ -456,7 +469,7 @@ func (d *Docker) depsImage(ctx context.Context, spec Spec, base, wsLabel string,
 	if err := d.runBuild(ctx, ws, base, buf.Bytes(), argv, "", tag, &container.Config{
 		WorkingDir: appDir,
 		Labels:     map[string]string{LabelWorkspace: depsLabel(wsLabel)},
-	}); err != nil {
+	}, buildLog{w, spec.LogDir}); err != nil {
 		return "", err
 	}
 	ins, err := d.cli.ImageInspect(ctx, tag)
@@ -467,7 +480,7 @@ func (d *Docker) depsImage(ctx context.Context, spec Spec, base, wsLabel string,
 	return ins.ID, nil
 }
 
-func (d *Docker) buildDockerfile(ctx context.Context, ws *Workspace, data []byte, tag, wsLabel string, w io.Writer) error {
+func (d *Docker) buildDockerfile(ctx context.Context, ws *Workspace, data []byte, tag, wsLabel string, w io.Writer, logDir string) error {
 	args := map[string]*string{}
 	for k, v := range map[string]string{"HTTP_PROXY": d.opts.HTTPProxy, "HTTPS_PROXY": d.opts.HTTPSProxy, "NO_PROXY": d.opts.NoProxy} {
 		if v != "" {
@@ -482,7 +495,7 @@ func (d *Docker) buildDockerfile(ctx context.Context, ws *Workspace, data []byte
 	}, w)
 	var bf *buildFailure
 	if errors.As(err, &bf) {
-		return &BuildError{Runtime: string(Dockerfile), Output: bf.out, Err: errors.New(bf.msg)}
+		return d.dockerfileFailure(logDir, bf)
 	}
 	if err != nil {
 		return &EngineError{Op: "build your Dockerfile", Err: err}
@@ -494,7 +507,7 @@ func (d *Docker) buildDockerfile(ctx context.Context, ws *Workspace, data []byte
 // image. With nothing to run (no compile step, dependencies already in
 // from) the sources are copied into a container that never starts, which
 // is a commit away from an image.
-func (d *Docker) buildSources(ctx context.Context, ws *Workspace, data []byte, from, tag, wsLabel string) error {
+func (d *Docker) buildSources(ctx context.Context, ws *Workspace, data []byte, from, tag, wsLabel string, bl buildLog) error {
 	run := &container.Config{
 		Cmd:        ws.RunCommand(binDir),
 		WorkingDir: appDir,
@@ -503,7 +516,7 @@ func (d *Docker) buildSources(ctx context.Context, ws *Workspace, data []byte, f
 		Labels:     map[string]string{LabelWorkspace: wsLabel},
 	}
 	if argv := sourceArgv(ws); argv != nil {
-		return d.runBuild(ctx, ws, from, data, argv, startFileCheck(ws), tag, run)
+		return d.runBuild(ctx, ws, from, data, argv, startFileCheck(ws), tag, run, bl)
 	}
 	labels := ownerLabels()
 	labels[LabelBuild] = newRunID()
@@ -612,7 +625,7 @@ func (b *bgWork) wait() {
 // runBuild runs argv (then check) in a container of image from with the
 // network on, the caches mounted and files (a tar, unpacked into /app)
 // copied in, then commits it as tag with config.
-func (d *Docker) runBuild(ctx context.Context, ws *Workspace, from string, files []byte, argv []string, check, tag string, config *container.Config) error {
+func (d *Docker) runBuild(ctx context.Context, ws *Workspace, from string, files []byte, argv []string, check, tag string, config *container.Config, bl buildLog) error {
 	var ca []byte
 	if d.opts.CAFile != "" {
 		var err error
@@ -670,22 +683,22 @@ func (d *Docker) runBuild(ctx context.Context, ws *Workspace, from string, files
 	if _, err := d.cli.ContainerStart(ctx, created.ID, client.ContainerStartOptions{}); err != nil {
 		return &EngineError{Op: "start the build container", Err: err}
 	}
-	code, err := d.waitExit(ctx, created.ID)
+	what := "the build"
+	if len(argv) > 0 {
+		what = "`" + displayCommand(argv) + "`"
+	}
+	code, out, err := d.followBuild(ctx, created.ID, what, bl.progress)
+	log := SaveLog(bl.dir, BuildLogName, out)
 	if err != nil {
-		return err
+		return &buildCut{out: string(out), log: log, err: err}
 	}
 	if code == startFileMissing && check != "" {
-		return &BuildError{Runtime: string(ws.Runtime), Output: d.containerOutput(context.WithoutCancel(ctx), created.ID, 40),
+		return &BuildError{Runtime: string(ws.Runtime), Output: string(out),
 			Err: fmt.Errorf("npm run build finished, but %s, which your server starts with, does not exist: "+
 				"make the build write it (e.g. tsconfig.json's outDir) or fix the start script", ws.Entry)}
 	}
 	if code != 0 {
-		out := d.containerOutput(context.WithoutCancel(ctx), created.ID, 40)
-		what := "the build"
-		if len(argv) > 0 {
-			what = "`" + strings.Join(argv, " ") + "`"
-		}
-		return &BuildError{Runtime: string(ws.Runtime), Output: out, Err: fmt.Errorf("%s failed with exit code %d", what, code)}
+		return d.classifyBuild(ws, what, code, string(out), log)
 	}
 	if _, err := d.cli.ContainerCommit(ctx, created.ID, client.ContainerCommitOptions{
 		Reference: tag,

@@ -26,6 +26,9 @@ type Spec struct {
 	Progress io.Writer
 	// Timings, when set, receives how long the build took.
 	Timings *Timings
+	// LogDir keeps the whole build and server output (WorkspaceLogDir);
+	// "" keeps none.
+	LogDir string
 }
 
 // Instance is a running server. It satisfies grader.Target.

@@ -20,17 +20,19 @@ type jsonResult struct {
 	Message *string       `json:"message"`
 	Tests   []jsonTest    `json:"tests"`
 
-	Score        float64         `json:"score"`
-	MaxScore     float64         `json:"max_score"`
-	Counts       jsonCounts      `json:"counts"`
-	DurationMS   int64           `json:"duration_ms"`
-	Exercise     string          `json:"exercise"`
-	Step         int             `json:"step"`
-	Target       string          `json:"target"`
-	Seed         int64           `json:"seed"`
-	CoachVersion string          `json:"coach_version"`
-	StartedAt    string          `json:"started_at,omitempty"`
-	Timings      *grader.Timings `json:"timings,omitempty"`
+	Score        float64    `json:"score"`
+	MaxScore     float64    `json:"max_score"`
+	Counts       jsonCounts `json:"counts"`
+	DurationMS   int64      `json:"duration_ms"`
+	Exercise     string     `json:"exercise"`
+	Step         int        `json:"step"`
+	Target       string     `json:"target"`
+	Seed         int64      `json:"seed"`
+	CoachVersion string     `json:"coach_version"`
+	StartedAt    string     `json:"started_at,omitempty"`
+	// StartupOutput is what the server printed before the first test.
+	StartupOutput string          `json:"startup_output,omitempty"`
+	Timings       *grader.Timings `json:"timings,omitempty"`
 }
 
 type jsonCounts struct {
@@ -85,6 +87,7 @@ func JSON(w io.Writer, r *grader.Result) error {
 		CoachVersion: r.CoachVersion,
 		Timings:      r.Timings,
 	}
+	out.StartupOutput = r.Startup
 	if !r.StartedAt.IsZero() {
 		out.StartedAt = r.StartedAt.UTC().Format(time.RFC3339Nano)
 	}
