@@ -8,7 +8,7 @@ BIN     := bin/coach
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/coachcli/coach/internal/cli.version=$(VERSION)
 
-.PHONY: build relays bench-transport run setup test test-podman unit fuzz lint bench clean
+.PHONY: build relays bench-transport run verify setup sandbox-setup test test-podman unit fuzz lint bench clean
 
 # The in-pod relay for each engine architecture, embedded into coach
 # (sandbox/relays): coach built for any OS can then start a Linux pod.
@@ -47,15 +47,23 @@ release-local: cross
 
 # A Docker engine and the runtime images (built locally: no registry needed),
 # and Chromium, in which the class HTML report is checked (grader/report).
-setup:
-	bash scripts/docker-engine.sh
-	bash scripts/build-images.sh
+setup: sandbox-setup
 	bash scripts/qemu-binfmt.sh
 	command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-# The main job: prove the embedded catalogue (every reference solution passes
-# steps 1..N, every mutant is caught) in the Docker sandbox.
-run: setup build
+sandbox-setup:
+	bash scripts/docker-engine.sh
+	bash scripts/build-images.sh
+
+# The main job a learner does: coach check of workspaces made from the
+# embedded catalogue (step 3's solution in each language passes, the step-1
+# starter fails with its hints) in the Docker sandbox.
+run: sandbox-setup build
+	COACH=$(BIN) bash scripts/first-run.sh
+
+# Prove the whole catalogue: every reference solution passes steps 1..N,
+# every mutant is caught.
+verify: sandbox-setup build
 	$(BIN) exercise verify --all
 
 # Everything CI checks, against a real Docker engine.
@@ -89,7 +97,9 @@ lint:
 
 bench: setup relays
 	COACH_REQUIRE_DOCKER=1 $(GO) test -run '^$$' -bench . -benchtime 5x $$($(GO) list ./... | grep -v /internal/cli$$)
-	# Grading 24 submissions twice per iteration: once is enough.
+	# Grading 24 submissions twice per iteration, and the edit-check loop's
+	# figures (medians of 5 rounds, each figure printed with its target):
+	# once is enough.
 	COACH_REQUIRE_DOCKER=1 $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./internal/cli/
 
 # The sandbox transport against the socket relay it replaced, side by side.

@@ -35,7 +35,17 @@ type Result struct {
 	StartedAt    time.Time    `json:"started_at"`
 	// Startup is what the server printed before the first test (its last
 	// lines), shown once rather than with every failure.
-	Startup string `json:"startup_output,omitempty"`
+	Startup string   `json:"startup_output,omitempty"`
+	Timings *Timings `json:"timings,omitempty"`
+}
+
+// Timings is where a run's time went, in milliseconds: building the
+// server's image, starting it, the tests, and removing the sandbox.
+type Timings struct {
+	BuildMS    int64 `json:"build_ms"`
+	StartMS    int64 `json:"start_ms"`
+	TestsMS    int64 `json:"tests_ms"`
+	TeardownMS int64 `json:"teardown_ms"`
 }
 
 // TestResult is the outcome of one suite test.

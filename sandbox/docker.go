@@ -173,6 +173,8 @@ type Docker struct {
 
 	engineOnce sync.Once // Podman asks the engine once
 	podman     bool
+
+	bg bgWork // cleanups still running (docker_image.go)
 }
 
 // dockerAdvice is what to do when the engine at ep cannot be reached.
@@ -266,7 +268,10 @@ func (d *Docker) rootless() bool {
 }
 
 // Close releases the connection to the engine.
-func (d *Docker) Close() error { return d.cli.Close() }
+func (d *Docker) Close() error {
+	d.bg.wait()
+	return d.cli.Close()
+}
 
 // Client exposes the engine client, for tests and diagnostics.
 func (d *Docker) Client() *client.Client { return d.cli }

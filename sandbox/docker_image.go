@@ -11,8 +11,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
@@ -25,7 +28,7 @@ import (
 
 // recipeVersion is part of every workspace image's hash: bump it when the
 // build recipe changes so that old images are not reused.
-const recipeVersion = "coach-recipe-2"
+const recipeVersion = "coach-recipe-3"
 
 // appDir is where the workspace lives in the image; binDir holds a
 // compiled server, serverBin (Linux paths, whatever coach runs on).
@@ -188,18 +191,57 @@ func cachesFor(rt Runtime) []cacheVolume {
 	return nil
 }
 
-// buildArgv is the build command inside the container, nil for none.
-func buildArgv(ws *Workspace) []string {
-	if ws.Build == "" && ws.Runtime == Python {
-		if !ws.Deps {
-			return nil
-		}
-		// --target: the run container's root is read-only and its user is
-		// not root, so dependencies live inside /app.
+// dockerInstallArgv is the dependency install inside the container, nil
+// for none. The run container's root is read-only and its user is not
+// root, so Python's packages live inside /app (--target); devDependencies
+// are left out unless a script needs them.
+func dockerInstallArgv(ws *Workspace) []string {
+	argv := ws.InstallCommand()
+	switch {
+	case argv == nil:
+		return nil
+	case ws.Runtime == Python:
 		return append([]string{"python3", "-m", "pip", "install", "--disable-pip-version-check", "--no-warn-script-location",
 			"--target", appDir + "/.deps"}, ws.pipRequirements()...)
+	case ws.Runtime == Node && !ws.DevDeps:
+		return append(argv, "--omit=dev")
 	}
-	return ws.BuildCommand(serverBin)
+	return argv
+}
+
+// layeredInstall reports whether the dependencies can be installed from
+// the manifest files alone, as their own cached image: not when the
+// install reads other files of the workspace (a file: dependency, npm
+// workspaces, an install script, requirements that include others).
+func layeredInstall(ws *Workspace) bool {
+	return dockerInstallArgv(ws) != nil && !ws.InstallReadsSources()
+}
+
+// buildArgv is the whole build inside the container, for the plan coach
+// announces: the install, then the compile step.
+func buildArgv(ws *Workspace) []string {
+	install, compile := dockerInstallArgv(ws), ws.CompileCommand(serverBin)
+	switch {
+	case install == nil:
+		return compile
+	case compile == nil:
+		return install
+	}
+	return []string{"sh", "-c", shellJoin(install) + " && " + shellJoin(compile)}
+}
+
+// sourceArgv is what runs once the sources are copied in: the compile
+// step, preceded by the install when that is not a layer of its own.
+func sourceArgv(ws *Workspace) []string {
+	compile := ws.CompileCommand(serverBin)
+	install := dockerInstallArgv(ws)
+	if install == nil || layeredInstall(ws) {
+		return compile
+	}
+	if compile == nil {
+		return install
+	}
+	return []string{"sh", "-c", shellJoin(install) + " && " + shellJoin(compile)}
 }
 
 // runEnv is the environment baked into a workspace image.
@@ -228,25 +270,43 @@ func shellJoin(argv []string) string {
 	return strings.Join(q, " ")
 }
 
-// buildScript runs the build and prepares the image for an unprivileged,
+// buildScript runs argv and prepares the image for an unprivileged,
 // read-only run. The build environment (proxies, CA) comes from a file that
-// is deleted before the commit, so it is not baked into the image.
-func buildScript(argv []string) string {
+// is deleted before the commit, so it is not baked into the image. check
+// runs after argv (a build script must have written the start file).
+// Installed dependencies are not chmod-ed again: on overlayfs that would
+// copy every file of the layer below into this one.
+func buildScript(argv []string, check string) string {
 	var b strings.Builder
 	b.WriteString("set -e\nset -a\n. /tmp/coach-build/env\nset +a\ncd " + appDir + "\nmkdir -p " + binDir + "\n")
 	if len(argv) > 0 {
 		b.WriteString(shellJoin(argv) + "\n")
 	}
+	b.WriteString(check)
 	// /data is copied into the fresh data volume, mode included: any uid may write.
-	b.WriteString("mkdir -p /data && chmod 1777 /data\nchmod -R a+rX " + appDir + "\nrm -rf /tmp/coach-build\n")
+	b.WriteString("mkdir -p /data && chmod 1777 /data\n" +
+		"find " + appDir + " -path " + appDir + "/node_modules -prune -o -path " + appDir + "/.deps -prune -o -exec chmod a+rX {} +\n" +
+		"rm -rf /tmp/coach-build\n")
 	return b.String()
 }
+
+// startFileCheck is the shell check that a build script wrote the file the
+// start script runs; it exits with startFileMissing when it did not.
+func startFileCheck(ws *Workspace) string {
+	if !ws.NodeBuild || ws.Entry == "" || ws.Run != "" || ws.Build != "" {
+		return ""
+	}
+	return fmt.Sprintf("[ -e %s ] || exit %d\n", shellQuote(ws.Entry), startFileMissing)
+}
+
+// startFileMissing is startFileCheck's exit code.
+const startFileMissing = 97
 
 // buildEnvFile is sourced by the build script.
 func (d *Docker) buildEnvFile(rt Runtime, hasCA bool) []byte {
 	env := map[string]string{
 		"CGO_ENABLED":                "0",
-		"GOFLAGS":                    "-buildvcs=false",
+		"GOFLAGS":                    "-buildvcs=false -ldflags=-w", // no DWARF: links faster; tracebacks keep file:line
 		"GOTOOLCHAIN":                "local",
 		"PIP_BREAK_SYSTEM_PACKAGES":  "1",
 		"PIP_ROOT_USER_ACTION":       "ignore",
@@ -282,7 +342,21 @@ func (d *Docker) buildEnvFile(rt Runtime, hasCA bool) []byte {
 
 // buildWorkspace builds spec's workspace into an image, or reuses the image
 // when nothing that goes into it changed. It returns the image tag.
+//
+// The image is two layers over the runtime's image: the dependencies,
+// installed from the manifest files alone and keyed by them, and the
+// sources copied on top (then compiled, for Go and a build script). An
+// edit of a source file so reuses the dependency image and only adds the
+// thin source layer; with nothing to compile that layer needs no
+// container run at all.
 func (d *Docker) buildWorkspace(ctx context.Context, spec Spec, w io.Writer) (string, error) {
+	d.bg.wait()
+	began := time.Now()
+	defer func() {
+		if spec.Timings != nil {
+			spec.Timings.Build = time.Since(began)
+		}
+	}()
 	ws := spec.Workspace
 	data, skipped, err := workspaceTar(ws.Dir, d.opts.MaxContextBytes)
 	if err != nil {
@@ -297,50 +371,115 @@ func (d *Docker) buildWorkspace(ctx context.Context, spec Spec, w io.Writer) (st
 	for _, s := range skipped {
 		fmt.Fprintf(w, "warning: %s\n", s)
 	}
-	var baseID string
-	if ws.Runtime != Dockerfile {
-		img, ok := d.opts.Images[ws.Runtime]
-		if !ok {
-			return "", &WorkspaceError{Dir: ws.Dir, Msg: fmt.Sprintf("no image configured for runtime %s", ws.Runtime)}
-		}
-		if baseID, err = d.ensureImage(ctx, ws.Runtime, img, w); err != nil {
-			return "", err
-		}
-	}
-	h := sha256.New()
-	h.Write(data)
-	fmt.Fprintf(h, "\x00%s\x00%s\x00%q\x00%q\x00%s", baseID, ws.Runtime, buildArgv(ws), ws.RunCommand(serverBin), recipeVersion)
-	fmt.Fprintf(h, "\x00%s", ws.Entry)
-	hash := hex.EncodeToString(h.Sum(nil))
-	tag := "coach-ws:" + hash[:16]
-	if _, err := d.cli.ImageInspect(ctx, tag); err == nil {
-		fmt.Fprintf(w, "workspace unchanged: reusing %s\n", tag)
-		return tag, nil
-	}
-	wsLabel := hashString(ws.Dir)
-	fmt.Fprintf(w, "building your %s code\n", ws.Runtime)
-
 	bctx := ctx
 	if spec.BuildTimeout > 0 {
 		var cancel context.CancelFunc
 		bctx, cancel = context.WithTimeout(ctx, spec.BuildTimeout)
 		defer cancel()
 	}
+	timedOut := func(err error) error {
+		if ctx.Err() == nil && bctx.Err() != nil {
+			return d.buildTimedOut(ws, spec.BuildTimeout, err)
+		}
+		return err
+	}
+	wsLabel := hashString(ws.Dir)
+	var from string // the image the sources go on
+	if ws.Runtime != Dockerfile {
+		img, ok := d.opts.Images[ws.Runtime]
+		if !ok {
+			return "", &WorkspaceError{Dir: ws.Dir, Msg: fmt.Sprintf("no image configured for runtime %s", ws.Runtime)}
+		}
+		if from, err = d.ensureImage(ctx, ws.Runtime, img, w); err != nil {
+			return "", err
+		}
+		if layeredInstall(ws) {
+			if from, err = d.depsImage(bctx, spec, from, wsLabel, w); err != nil {
+				return "", timedOut(err)
+			}
+		}
+	}
+	h := sha256.New()
+	h.Write(data)
+	fmt.Fprintf(h, "\x00%s\x00%s\x00%q\x00%q\x00%s", from, ws.Runtime, sourceArgv(ws), ws.RunCommand(serverBin), recipeVersion)
+	fmt.Fprintf(h, "\x00%s", ws.Entry)
+	hash := hex.EncodeToString(h.Sum(nil))
+	tag := "coach-ws:" + hash[:16]
+	if _, err := d.cli.ImageInspect(ctx, tag); err == nil {
+		fmt.Fprintf(w, "workspace unchanged: reusing %s\n", tag)
+		spec.Timings.step("sources", began, true)
+		return tag, nil
+	}
+	fmt.Fprintf(w, "building your %s code\n", ws.Runtime)
+	srcBegan := time.Now()
 	if ws.Runtime == Dockerfile {
 		err = d.buildDockerfile(bctx, ws, data, tag, wsLabel, w, spec.LogDir)
 	} else {
-		err = d.buildRecipe(bctx, ws, data, baseID, tag, wsLabel, buildLog{w, spec.LogDir})
+		err = d.buildSources(bctx, ws, data, from, tag, wsLabel, buildLog{w, spec.LogDir})
 	}
 	if err != nil {
-		if ctx.Err() == nil && bctx.Err() != nil {
-			return "", d.buildTimedOut(ws, spec.BuildTimeout, err)
+		return "", timedOut(err)
+	}
+	spec.Timings.step("sources", srcBegan, false)
+	// Older images of this workspace are only clutter: they go while the
+	// server starts (Close waits for that).
+	d.background(ctx, func(cctx context.Context) {
+		d.removeOtherImages(cctx, LabelWorkspace+"="+wsLabel, tag)
+		if from != "" {
+			// Dependency images of this workspace's earlier manifests; one
+			// that another workspace's image is built on stays (the engine
+			// refuses).
+			d.removeOtherImages(cctx, LabelWorkspace+"="+depsLabel(wsLabel), from)
 		}
+	})
+	return tag, nil
+}
+
+// depsLabel is the coach.workspace value of a workspace's dependency
+// images: not the workspace's own, whose old images are removed after
+// each build, yet found by `coach clean --all`.
+func depsLabel(wsLabel string) string { return "deps-" + wsLabel }
+
+// depsImage returns the image with the workspace's dependencies installed
+// over base, building it when no image holds them for these manifest files.
+func (d *Docker) depsImage(ctx context.Context, spec Spec, base, wsLabel string, w io.Writer) (string, error) {
+	ws := spec.Workspace
+	began := time.Now()
+	argv := dockerInstallArgv(ws)
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%q\x00%s", base, ws.Runtime, argv, recipeVersion)
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, f := range ws.ManifestFiles() {
+		data, err := os.ReadFile(filepath.Join(ws.Dir, f))
+		if err != nil {
+			return "", fmt.Errorf("read %s: %w", f, err)
+		}
+		fmt.Fprintf(h, "\x00%s\x00%d\x00", f, len(data))
+		h.Write(data)
+		_ = tw.WriteHeader(&tar.Header{Name: f, Mode: 0o644, Size: int64(len(data)), ModTime: time.Unix(0, 0), Typeflag: tar.TypeReg})
+		_, _ = tw.Write(data)
+	}
+	_ = tw.Close()
+	tag := "coach-deps:" + hex.EncodeToString(h.Sum(nil))[:16]
+	if ins, err := d.cli.ImageInspect(ctx, tag); err == nil {
+		fmt.Fprintf(w, "dependencies unchanged: reusing %s\n", tag)
+		spec.Timings.step("dependencies", began, true)
+		return ins.ID, nil
+	}
+	fmt.Fprintf(w, "installing dependencies: %s\n", strings.Join(argv, " "))
+	if err := d.runBuild(ctx, ws, base, buf.Bytes(), argv, "", tag, &container.Config{
+		WorkingDir: appDir,
+		Labels:     map[string]string{LabelWorkspace: depsLabel(wsLabel)},
+	}, buildLog{w, spec.LogDir}); err != nil {
 		return "", err
 	}
-	cctx, cancel := cleanupCtx(ctx)
-	defer cancel()
-	d.removeOtherImages(cctx, LabelWorkspace+"="+wsLabel, tag)
-	return tag, nil
+	ins, err := d.cli.ImageInspect(ctx, tag)
+	if err != nil {
+		return "", &EngineError{Op: "inspect the dependency image", Err: err}
+	}
+	spec.Timings.step("dependencies", began, false)
+	return ins.ID, nil
 }
 
 func (d *Docker) buildDockerfile(ctx context.Context, ws *Workspace, data []byte, tag, wsLabel string, w io.Writer, logDir string) error {
@@ -366,9 +505,130 @@ func (d *Docker) buildDockerfile(ctx context.Context, ws *Workspace, data []byte
 	return nil
 }
 
-// buildRecipe builds in a container of the runtime image with the network
-// on, then commits it as the run image.
-func (d *Docker) buildRecipe(ctx context.Context, ws *Workspace, data []byte, baseID, tag, wsLabel string, bl buildLog) error {
+// buildSources puts the workspace on image from and commits it as the run
+// image. With nothing to run (no compile step, dependencies already in
+// from) the sources are copied into a container that never starts, which
+// is a commit away from an image.
+func (d *Docker) buildSources(ctx context.Context, ws *Workspace, data []byte, from, tag, wsLabel string, bl buildLog) error {
+	run := &container.Config{
+		Cmd:        ws.RunCommand(serverBin),
+		WorkingDir: appDir,
+		Env:        runEnv(ws),
+		User:       d.opts.User,
+		Labels:     map[string]string{LabelWorkspace: wsLabel},
+	}
+	if argv := sourceArgv(ws); argv != nil {
+		return d.runBuild(ctx, ws, from, data, argv, startFileCheck(ws), tag, run, bl)
+	}
+	labels := ownerLabels()
+	labels[LabelBuild] = newRunID()
+	created, err := d.cli.ContainerCreate(ctx, client.ContainerCreateOptions{
+		Config:     &container.Config{Image: from, WorkingDir: appDir, Labels: labels},
+		HostConfig: &container.HostConfig{NetworkMode: "none"},
+	})
+	if err != nil {
+		return &EngineError{Op: "create the build container", Err: err}
+	}
+	committed := false
+	defer d.removeBuildContainer(ctx, created.ID, &committed)
+	if _, err := d.cli.CopyToContainer(ctx, created.ID, client.CopyToContainerOptions{DestinationPath: "/", Content: bytes.NewReader(rootedSources(data))}); err != nil {
+		return &EngineError{Op: "copy your workspace into the build container", Err: err}
+	}
+	if _, err := d.cli.ContainerCommit(ctx, created.ID, client.ContainerCommitOptions{Reference: tag, Comment: "coach workspace",
+		Changes: commitChanges(run), Config: &container.Config{}}); err != nil {
+		return &EngineError{Op: "save the built image", Err: err}
+	}
+	committed = true
+	return nil
+}
+
+// rootedSources is the workspace tar under app/, with the directories a
+// run needs (binDir, a /data any uid may write, as buildScript makes them).
+func rootedSources(data []byte) []byte {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, dir := range []struct {
+		name string
+		mode int64
+	}{{"app/", 0o755}, {strings.TrimPrefix(binDir, "/") + "/", 0o755}, {"data/", 0o1777}} {
+		_ = tw.WriteHeader(&tar.Header{Name: dir.name, Typeflag: tar.TypeDir, Mode: dir.mode, ModTime: time.Unix(0, 0)})
+	}
+	tr := tar.NewReader(bytes.NewReader(data))
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			break // the tar is ours: io.EOF
+		}
+		h.Name = strings.TrimPrefix(appDir, "/") + "/" + h.Name
+		_ = tw.WriteHeader(h)
+		_, _ = io.Copy(tw, tr)
+	}
+	_ = tw.Close()
+	return buf.Bytes()
+}
+
+// removeBuildContainer removes a build container, in the background once
+// its result is committed (*committed).
+func (d *Docker) removeBuildContainer(ctx context.Context, id string, committed *bool) {
+	remove := func(cctx context.Context) {
+		_, _ = d.cli.ContainerRemove(cctx, id, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
+	}
+	if *committed {
+		d.background(ctx, remove)
+		return
+	}
+	cctx, cancel := cleanupCtx(ctx)
+	defer cancel()
+	remove(cctx)
+}
+
+// background runs a cleanup that nothing waits for but Close and the next
+// build (which so sees the images as the last build left them). It
+// outlives a cancelled ctx, as cleanups must.
+func (d *Docker) background(ctx context.Context, f func(context.Context)) {
+	done := make(chan struct{})
+	d.bg.mu.Lock()
+	d.bg.pending = append(d.bg.pending, done)
+	d.bg.mu.Unlock()
+	go func() {
+		defer close(done)
+		cctx, cancel := cleanupCtx(ctx)
+		defer cancel()
+		f(cctx)
+	}()
+}
+
+// bgWork is the cleanups still running. Unlike a sync.WaitGroup it may be
+// waited for while more work is added (coach grade builds in parallel).
+type bgWork struct {
+	mu      sync.Mutex
+	pending []chan struct{}
+}
+
+// wait returns once the work pending when it was called is done.
+func (b *bgWork) wait() {
+	b.mu.Lock()
+	pending := slices.Clone(b.pending)
+	b.mu.Unlock()
+	for _, done := range pending {
+		<-done
+	}
+	b.mu.Lock()
+	b.pending = slices.DeleteFunc(b.pending, func(c chan struct{}) bool {
+		select {
+		case <-c:
+			return true
+		default:
+			return false
+		}
+	})
+	b.mu.Unlock()
+}
+
+// runBuild runs argv (then check) in a container of image from with the
+// network on, the caches mounted and files (a tar, unpacked into /app)
+// copied in, then commits it as tag with config.
+func (d *Docker) runBuild(ctx context.Context, ws *Workspace, from string, files []byte, argv []string, check, tag string, config *container.Config, bl buildLog) error {
 	var ca []byte
 	if d.opts.CAFile != "" {
 		var err error
@@ -385,11 +645,10 @@ func (d *Docker) buildRecipe(ctx context.Context, ws *Workspace, data []byte, ba
 	}
 	labels := ownerLabels()
 	labels[LabelBuild] = newRunID()
-	argv := buildArgv(ws)
 	created, err := d.cli.ContainerCreate(ctx, client.ContainerCreateOptions{
 		Config: &container.Config{
-			Image:      baseID,
-			Cmd:        []string{"sh", "-c", buildScript(argv)},
+			Image:      from,
+			Cmd:        []string{"sh", "-c", buildScript(argv, check)},
 			WorkingDir: appDir,
 			User:       "0:0",
 			Labels:     labels,
@@ -403,34 +662,25 @@ func (d *Docker) buildRecipe(ctx context.Context, ws *Workspace, data []byte, ba
 	if err != nil {
 		return &EngineError{Op: "create the build container", Err: err}
 	}
-	defer func() {
-		cctx, cancel := cleanupCtx(ctx)
-		defer cancel()
-		_, _ = d.cli.ContainerRemove(cctx, created.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
-	}()
-	files := []struct {
-		name string
-		data []byte
-	}{{"tmp/coach-build/env", d.buildEnvFile(ws.Runtime, ca != nil)}}
-	if ca != nil {
-		files = append(files, struct {
-			name string
-			data []byte
-		}{"tmp/coach-build/ca.crt", ca})
-	}
+	committed := false
+	defer d.removeBuildContainer(ctx, created.ID, &committed)
 	var setup bytes.Buffer
 	tw := tar.NewWriter(&setup)
 	_ = tw.WriteHeader(&tar.Header{Name: "app/", Typeflag: tar.TypeDir, Mode: 0o755, ModTime: time.Unix(0, 0)})
 	_ = tw.WriteHeader(&tar.Header{Name: "tmp/coach-build/", Typeflag: tar.TypeDir, Mode: 0o700, ModTime: time.Unix(0, 0)})
-	for _, f := range files {
-		_ = tw.WriteHeader(&tar.Header{Name: f.name, Mode: 0o600, Size: int64(len(f.data)), ModTime: time.Unix(0, 0)})
-		_, _ = tw.Write(f.data)
+	writeFile := func(name string, data []byte) {
+		_ = tw.WriteHeader(&tar.Header{Name: name, Mode: 0o600, Size: int64(len(data)), ModTime: time.Unix(0, 0)})
+		_, _ = tw.Write(data)
+	}
+	writeFile("tmp/coach-build/env", d.buildEnvFile(ws.Runtime, ca != nil))
+	if ca != nil {
+		writeFile("tmp/coach-build/ca.crt", ca)
 	}
 	_ = tw.Close()
 	if _, err := d.cli.CopyToContainer(ctx, created.ID, client.CopyToContainerOptions{DestinationPath: "/", Content: &setup}); err != nil {
 		return &EngineError{Op: "copy build settings into the build container", Err: err}
 	}
-	if _, err := d.cli.CopyToContainer(ctx, created.ID, client.CopyToContainerOptions{DestinationPath: appDir, Content: bytes.NewReader(data)}); err != nil {
+	if _, err := d.cli.CopyToContainer(ctx, created.ID, client.CopyToContainerOptions{DestinationPath: appDir, Content: bytes.NewReader(files)}); err != nil {
 		return &EngineError{Op: "copy your workspace into the build container", Err: err}
 	}
 	if _, err := d.cli.ContainerStart(ctx, created.ID, client.ContainerStartOptions{}); err != nil {
@@ -445,31 +695,54 @@ func (d *Docker) buildRecipe(ctx context.Context, ws *Workspace, data []byte, ba
 	if err != nil {
 		return &buildCut{out: string(out), log: log, err: err}
 	}
+	if code == startFileMissing && check != "" {
+		return &BuildError{Runtime: string(ws.Runtime), Output: string(out),
+			Err: fmt.Errorf("npm run build finished, but %s, which your server starts with, does not exist: "+
+				"make the build write it (e.g. tsconfig.json's outDir) or fix the start script", ws.Entry)}
+	}
 	if code != 0 {
 		return d.classifyBuild(ws, what, code, string(out), log)
 	}
 	if _, err := d.cli.ContainerCommit(ctx, created.ID, client.ContainerCommitOptions{
 		Reference: tag,
 		Comment:   "coach workspace build",
-		Changes:   commitChanges(ws, d.opts.User, wsLabel),
+		Changes:   commitChanges(config),
 		Config:    &container.Config{}, // Podman fails on a request without a body ("Decode(): EOF")
 	}); err != nil {
 		return &EngineError{Op: "save the built image", Err: err}
 	}
+	committed = true
 	return nil
 }
 
-// commitChanges turn the build container into the run image, as
+// commitChanges turn a build container into an image with config c, as
 // Dockerfile instructions rather than a Config: Podman's commit applies only
 // these (it decodes the request's config and ignores it); Docker applies
 // them on top of the container's config, as it would a Config.
-func commitChanges(ws *Workspace, user, wsLabel string) []string {
-	cmd, _ := json.Marshal(ws.RunCommand(serverBin))
-	c := []string{"CMD " + string(cmd), "WORKDIR " + appDir, "USER " + user, "LABEL " + LabelWorkspace + "=" + wsLabel}
-	for _, e := range runEnv(ws) {
-		c = append(c, "ENV "+e)
+func commitChanges(c *container.Config) []string {
+	var out []string
+	if len(c.Cmd) > 0 {
+		cmd, _ := json.Marshal(c.Cmd)
+		out = append(out, "CMD "+string(cmd))
 	}
-	return c
+	if c.WorkingDir != "" {
+		out = append(out, "WORKDIR "+c.WorkingDir)
+	}
+	if c.User != "" {
+		out = append(out, "USER "+c.User)
+	}
+	for _, e := range c.Env {
+		out = append(out, "ENV "+e)
+	}
+	keys := make([]string, 0, len(c.Labels))
+	for k := range c.Labels {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		out = append(out, "LABEL "+k+"="+c.Labels[k])
+	}
+	return out
 }
 
 func ptr[T any](v T) *T { return &v }

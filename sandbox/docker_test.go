@@ -46,12 +46,13 @@ func newTestDocker(t testing.TB, edit func(*DockerOptions)) (*Docker, *client.Cl
 	}
 	d, err := NewDocker(t.Context(), o)
 	require.NoError(t, err)
-	t.Cleanup(func() { d.Close() })
 	// Objects of this process must be gone when the test ends: containers,
-	// volumes and networks of runs, and build containers.
+	// volumes and networks of runs, and build containers (after Close,
+	// which waits for the cleanups still running: cleanups run last first).
 	t.Cleanup(func() {
 		assert.Empty(t, dockertest.Leftovers(t, cli, LabelPID+"="+strconv.Itoa(os.Getpid())), "objects left behind")
 	})
+	t.Cleanup(func() { d.Close() })
 	return d, cli
 }
 

@@ -155,7 +155,7 @@ func processBuildCommand(ws *Workspace, server string) (argv []string, note stri
 	}
 	switch {
 	case ws.Runtime == Node && ws.Deps && exists(ws.Dir, "node_modules"):
-		return nil, "node_modules exists: not reinstalling dependencies (delete it to reinstall)"
+		return ws.CompileCommand(server), "node_modules exists: not reinstalling dependencies (delete it to reinstall)"
 	case ws.Runtime == Python && ws.Deps:
 		return nil, "process sandbox: coach does not pip install on your machine; " +
 			"the packages in requirements.txt are expected to be installed already"

@@ -24,6 +24,8 @@ type Spec struct {
 	// Progress receives human-readable progress lines (building, pulling).
 	// Nil means discard.
 	Progress io.Writer
+	// Timings, when set, receives how long the build took.
+	Timings *Timings
 	// LogDir keeps the whole build and server output (WorkspaceLogDir);
 	// "" keeps none.
 	LogDir string

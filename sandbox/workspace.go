@@ -12,6 +12,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -44,13 +45,21 @@ type Workspace struct {
 	// Deps is true when the workspace declares dependencies to install
 	// (package.json dependencies, requirements.txt).
 	Deps bool
+	// Node: DevDeps is true when the start or build script needs the
+	// devDependencies (tsc, ts-node, nodemon); NodeBuild when package.json
+	// has a build script, run after installing; StaleLock when
+	// package-lock.json does not match package.json (npm install, not npm ci).
+	DevDeps   bool
+	NodeBuild bool
+	StaleLock bool
 	// Source names the file that decided the runtime, for messages.
 	Source string
 	// PyDeps are the requirements pyproject.toml lists, installed when
 	// there is no requirements.txt.
 	PyDeps []string
 	// Notes say what detection saw and will not use (a second runtime's
-	// manifest, another package manager's lockfile, a dev script).
+	// manifest, another package manager's lockfile, a dev script) and what
+	// coach decided for the learner (npm install for a stale lockfile).
 	Notes []string
 }
 
@@ -222,12 +231,112 @@ func firstExisting(dir string, names []string) string {
 }
 
 type packageJSON struct {
-	Main         string            `json:"main"`
-	Scripts      map[string]string `json:"scripts"`
-	Dependencies map[string]string `json:"dependencies"`
+	Main                 string            `json:"main"`
+	Scripts              map[string]string `json:"scripts"`
+	Dependencies         map[string]string `json:"dependencies"`
+	DevDependencies      map[string]string `json:"devDependencies"`
+	OptionalDependencies map[string]string `json:"optionalDependencies"`
 }
 
-var nodeStart = regexp.MustCompile(`^node\s+([\w./-]+)$`)
+// nodeStart is a start script coach runs as node itself, so that signals
+// reach the server; a watcher in front of it (nodemon, node --watch) only
+// waits after a crash instead of exiting, and the sandbox's files never
+// change, so coach runs the script without it.
+var nodeStart = regexp.MustCompile(`^(?:node|nodemon|node\s+--watch)\s+([\w./-]+)$`)
+
+// nodeLockfiles are the npm lockfiles, in the order npm prefers them.
+var nodeLockfiles = []string{"npm-shrinkwrap.json", "package-lock.json"}
+
+// nodeDevBins maps commands a script may run to the devDependency that
+// provides them, where the names differ.
+var nodeDevBins = map[string]string{"tsc": "typescript", "tsx": "tsx", "ts-node": "ts-node", "nodemon": "nodemon"}
+
+// scriptUses reports whether a script runs a command from deps.
+func scriptUses(script string, deps map[string]string) bool {
+	for _, word := range strings.FieldsFunc(script, func(r rune) bool { return strings.ContainsRune(" \t&|;()", r) }) {
+		if _, ok := deps[word]; ok {
+			return true
+		}
+		if _, ok := deps[nodeDevBins[word]]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// nodeLock decides between npm ci and npm install: npm ci needs a lockfile
+// that matches package.json (npm records package.json's ranges in the
+// lockfile's root package), else it fails.
+func (ws *Workspace) nodeLock(pkg packageJSON) {
+	lock := ""
+	for _, f := range nodeLockfiles {
+		if exists(ws.Dir, f) {
+			lock = f
+			break
+		}
+	}
+	if lock == "" {
+		return // yarn and pnpm lockfiles: nodeNotes says they are not used
+	}
+	data, err := os.ReadFile(filepath.Join(ws.Dir, lock))
+	if err != nil {
+		return
+	}
+	var lf struct {
+		Version  int `json:"lockfileVersion"`
+		Packages map[string]struct {
+			Dependencies         map[string]string `json:"dependencies"`
+			DevDependencies      map[string]string `json:"devDependencies"`
+			OptionalDependencies map[string]string `json:"optionalDependencies"`
+		} `json:"packages"`
+	}
+	if json.Unmarshal(data, &lf) != nil {
+		ws.StaleLock = true
+		ws.Notes = append(ws.Notes, fmt.Sprintf("%s is not valid JSON: coach runs npm install instead of npm ci", lock))
+		return
+	}
+	root, ok := lf.Packages[""]
+	if lf.Version < 2 || !ok {
+		return // lockfile v1 records no ranges: let npm ci judge
+	}
+	for _, m := range []struct {
+		what      string
+		pkg, lock map[string]string
+	}{{"dependencies", pkg.Dependencies, root.Dependencies}, {"devDependencies", pkg.DevDependencies, root.DevDependencies},
+		{"optionalDependencies", pkg.OptionalDependencies, root.OptionalDependencies}} {
+		if diff := mapDiff(m.pkg, m.lock); diff != "" {
+			ws.StaleLock = true
+			ws.Notes = append(ws.Notes, fmt.Sprintf("%s does not match package.json (%s: %s): coach runs npm install instead of npm ci; "+
+				"run `npm install` and commit %s", lock, m.what, diff, lock))
+			return
+		}
+	}
+}
+
+// mapDiff names the first key whose value differs between a and b.
+func mapDiff(a, b map[string]string) string {
+	keys := make([]string, 0, len(a)+len(b))
+	for k := range a {
+		keys = append(keys, k)
+	}
+	for k := range b {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		av, aok := a[k]
+		bv, bok := b[k]
+		switch {
+		case !bok:
+			return fmt.Sprintf("%s %s is not in the lockfile", k, av)
+		case !aok:
+			return fmt.Sprintf("the lockfile still has %s", k)
+		case av != bv:
+			return fmt.Sprintf("%s is %s, the lockfile has %s", k, av, bv)
+		}
+	}
+	return ""
+}
 
 // nodeEntryFiles are tried, in order, when package.json says nothing.
 var nodeEntryFiles = []string{"server.js", "index.js", "app.js", "main.js"}
@@ -511,14 +620,28 @@ func (ws *Workspace) fill() error {
 		if err != nil {
 			return err
 		}
-		ws.Deps = len(pkg.Dependencies) > 0
 		ws.nodeNotes(pkg)
+		start := strings.TrimSpace(pkg.Scripts["start"])
+		ws.NodeBuild = strings.TrimSpace(pkg.Scripts["build"]) != ""
+		ws.DevDeps = len(pkg.DevDependencies) > 0 && (ws.NodeBuild || scriptUses(start, pkg.DevDependencies))
+		ws.Deps = len(pkg.Dependencies) > 0 || len(pkg.OptionalDependencies) > 0 || ws.DevDeps
+		if ws.Deps {
+			ws.nodeLock(pkg)
+		}
 		if ws.Entry != "" || ws.Run != "" {
 			break
 		}
-		if m := nodeStart.FindStringSubmatch(strings.TrimSpace(pkg.Scripts["start"])); m != nil {
+		if m := nodeStart.FindStringSubmatch(start); m != nil {
 			ws.Entry = m[1] // run node directly so signals reach the server
-		} else if pkg.Scripts["start"] != "" {
+			if !strings.HasPrefix(start, "node ") {
+				ws.Notes = append(ws.Notes, fmt.Sprintf("your start script watches for file changes (%s): coach runs `node %s`, so a crash ends the server", start, ws.Entry))
+			}
+		} else if strings.HasPrefix(start, "nodemon ") {
+			// nodemon waits for file changes after a crash: --exitcrash makes
+			// a crash end it, so coach reports it at once.
+			ws.Run = `export PATH="$PWD/node_modules/.bin:$PATH"; exec nodemon --exitcrash ` + strings.TrimPrefix(start, "nodemon ")
+			ws.Notes = append(ws.Notes, "your start script runs nodemon: coach adds --exitcrash, so a crash ends the server")
+		} else if start != "" {
 			ws.Run = "npm start"
 		} else if pkg.Main != "" && exists(ws.Dir, pkg.Main) {
 			ws.Entry = pkg.Main
@@ -594,7 +717,9 @@ func (ws *Workspace) fill() error {
 				Hint: "write a Dockerfile that builds and runs your server (see the step's README)"}
 		}
 	}
-	if ws.Entry != "" && ws.Runtime != Go && ws.Run == "" && !exists(ws.Dir, ws.Entry) {
+	// A build script may write the entry (dist/index.js): the build
+	// checks for it afterwards instead.
+	if ws.Entry != "" && ws.Runtime != Go && ws.Run == "" && !ws.NodeBuild && !exists(ws.Dir, ws.Entry) {
 		return noStart(ws.Source, "check the file name in "+ws.Source+", or create "+ws.Entry,
 			"%s names %s, which does not exist in %s", ws.Source, ws.Entry, ws.Dir)
 	}
@@ -673,8 +798,125 @@ func (ws *Workspace) RunCommand(server string) []string {
 }
 
 // BuildCommand is the argv that builds the workspace, or nil when nothing
-// needs building. server is where a compiled server must be written.
+// needs building: a custom build, else installing then compiling. server
+// is where a compiled server must be written.
 func (ws *Workspace) BuildCommand(server string) []string {
+	if ws.Build != "" {
+		return shell(ws.Build)
+	}
+	install, compile := ws.InstallCommand(), ws.CompileCommand(server)
+	switch {
+	case install == nil:
+		return compile
+	case compile == nil:
+		return install
+	}
+	return []string{"sh", "-c", shellJoin(install) + " && " + shellJoin(compile)}
+}
+
+// InstallCommand is the argv that installs the dependencies from the
+// manifest files alone (ManifestFiles), or nil. It runs before the sources
+// are there, so its result can be reused while only sources change.
+func (ws *Workspace) InstallCommand() []string {
+	if ws.Build != "" || !ws.Deps {
+		return nil
+	}
+	switch ws.Runtime {
+	case Node:
+		if ws.lockfile() != "" && !ws.StaleLock {
+			return []string{"npm", "ci", "--no-audit", "--no-fund"}
+		}
+		return []string{"npm", "install", "--no-audit", "--no-fund"}
+	case Python:
+		return append([]string{"python3", "-m", "pip", "install", "--no-cache-dir"}, ws.pipRequirements()...)
+	}
+	return nil
+}
+
+// ManifestFiles are the workspace files InstallCommand reads (and all it
+// reads, the key of the dependency layer).
+func (ws *Workspace) ManifestFiles() []string {
+	var files []string
+	switch ws.Runtime {
+	case Node:
+		files = []string{"package.json", ".npmrc"}
+		if lock := ws.lockfile(); lock != "" {
+			files = append(files, lock)
+		}
+	case Python:
+		files = []string{"requirements.txt", "pip.conf"}
+		if len(ws.PyDeps) > 0 {
+			files = append(files, "pyproject.toml")
+		}
+	}
+	var present []string
+	for _, f := range files {
+		if exists(ws.Dir, f) {
+			present = append(present, f)
+		}
+	}
+	return present
+}
+
+// InstallReadsSources reports whether the install reads workspace files
+// other than ManifestFiles: a local (file:, link:) dependency, npm
+// workspaces, an install or prepare script, requirements that include
+// other files or install the project itself.
+func (ws *Workspace) InstallReadsSources() bool {
+	switch ws.Runtime {
+	case Node:
+		data, err := os.ReadFile(filepath.Join(ws.Dir, "package.json"))
+		if err != nil {
+			return false
+		}
+		var pkg struct {
+			packageJSON
+			Workspaces json.RawMessage `json:"workspaces"`
+		}
+		if json.Unmarshal(data, &pkg) != nil || len(pkg.Workspaces) > 0 {
+			return true
+		}
+		for _, s := range []string{"preinstall", "install", "postinstall", "prepare"} {
+			if pkg.Scripts[s] != "" {
+				return true
+			}
+		}
+		for _, deps := range []map[string]string{pkg.Dependencies, pkg.DevDependencies, pkg.OptionalDependencies} {
+			for _, v := range deps {
+				if strings.HasPrefix(v, "file:") || strings.HasPrefix(v, "link:") || strings.HasPrefix(v, ".") || strings.HasPrefix(v, "/") {
+					return true
+				}
+			}
+		}
+	case Python:
+		data, err := os.ReadFile(filepath.Join(ws.Dir, "requirements.txt"))
+		if err != nil {
+			return false
+		}
+		for _, line := range strings.Split(string(data), "\n") {
+			line = strings.TrimSpace(line)
+			if strings.HasPrefix(line, "-r") || strings.HasPrefix(line, "-c") || strings.HasPrefix(line, "-e") ||
+				strings.HasPrefix(line, "--requirement") || strings.HasPrefix(line, "--constraint") || strings.HasPrefix(line, "--editable") ||
+				strings.HasPrefix(line, ".") || strings.HasPrefix(line, "/") || strings.Contains(line, "file:") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (ws *Workspace) lockfile() string {
+	for _, f := range nodeLockfiles {
+		if exists(ws.Dir, f) {
+			return f
+		}
+	}
+	return ""
+}
+
+// CompileCommand is the argv that builds the sources once the dependencies
+// are installed (npm run build, go build), or nil.
+func (ws *Workspace) CompileCommand(server string) []string {
 	if ws.Build != "" {
 		return shell(ws.Build)
 	}
@@ -682,15 +924,8 @@ func (ws *Workspace) BuildCommand(server string) []string {
 	case Go:
 		return []string{"go", "build", "-o", server, ws.Entry}
 	case Node:
-		if ws.Deps {
-			if exists(ws.Dir, "package-lock.json") {
-				return []string{"npm", "ci", "--no-audit", "--no-fund"}
-			}
-			return []string{"npm", "install", "--no-audit", "--no-fund"}
-		}
-	case Python:
-		if ws.Deps {
-			return append([]string{"python3", "-m", "pip", "install", "--no-cache-dir"}, ws.pipRequirements()...)
+		if ws.NodeBuild {
+			return []string{"npm", "run", "build"}
 		}
 	}
 	return nil

@@ -31,7 +31,8 @@ type jsonResult struct {
 	CoachVersion string     `json:"coach_version"`
 	StartedAt    string     `json:"started_at,omitempty"`
 	// StartupOutput is what the server printed before the first test.
-	StartupOutput string `json:"startup_output,omitempty"`
+	StartupOutput string          `json:"startup_output,omitempty"`
+	Timings       *grader.Timings `json:"timings,omitempty"`
 }
 
 type jsonCounts struct {
@@ -84,6 +85,7 @@ func JSON(w io.Writer, r *grader.Result) error {
 		Target:       r.Target,
 		Seed:         r.Seed,
 		CoachVersion: r.CoachVersion,
+		Timings:      r.Timings,
 	}
 	out.StartupOutput = r.Startup
 	if !r.StartedAt.IsZero() {

@@ -56,6 +56,8 @@ type serverRequest struct {
 	// docker is a backend shared by many servers (coach grade), which
 	// prepares the relay image once; nil connects a new one for this server.
 	docker *sandbox.Docker
+	// timings, when set, receives how long the build took.
+	timings *sandbox.Timings
 }
 
 func start(ctx context.Context, g *globalOptions, cfg *config.Config, req serverRequest) (sandbox.Instance, closer, error) {
@@ -67,6 +69,7 @@ func start(ctx context.Context, g *globalOptions, cfg *config.Config, req server
 		StartTimeout: ex.StartTimeout(),
 		OutputCap:    sandbox.DefaultOutputCap,
 		Progress:     g.io.Err,
+		Timings:      req.timings,
 	}
 	if kind == "url" {
 		u, err := sandbox.NewURL(url)

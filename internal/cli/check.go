@@ -44,6 +44,9 @@ type checkOptions struct {
 	last     *grader.Result
 	lastOpts report.TerminalOptions
 	now      func() time.Time
+	// teardowns are sandboxes still being removed after their verdict was
+	// printed; runCheck waits for them before it returns.
+	teardowns []func() time.Duration
 }
 
 func newCheckCmd(g *globalOptions) *cobra.Command {
@@ -162,6 +165,7 @@ func runCheck(ctx context.Context, o *checkOptions, cfg *config.Config) error {
 	if o.url != "" && o.previous {
 		return usagef("--previous needs a server coach builds: earlier steps start it afresh, which --url cannot")
 	}
+	defer o.waitTeardowns()
 	passed, err := checkStep(ctx, o, cfg, st, "", false)
 	if err != nil || !passed {
 		return err
@@ -203,6 +207,45 @@ func runCheck(ctx context.Context, o *checkOptions, cfg *config.Config) error {
 		announcePass(o, cat, ex, sty)
 	}
 	return nil
+}
+
+// waitTeardowns waits until every sandbox of this check is removed.
+func (o *checkOptions) waitTeardowns() {
+	for _, wait := range o.teardowns {
+		wait()
+	}
+	o.teardowns = nil
+}
+
+// tearDown starts removing a sandbox, so the verdict can be printed
+// meanwhile; the func it returns waits for the removal and says how long
+// it took (it may be called more than once). stop ignores cancellation, so
+// a Ctrl-C still removes everything before coach exits.
+func (o *checkOptions) tearDown(stop func()) func() time.Duration {
+	began := time.Now()
+	done := make(chan struct{})
+	var took time.Duration
+	go func() {
+		defer close(done)
+		stop()
+		took = time.Since(began)
+	}()
+	wait := func() time.Duration {
+		<-done
+		return took
+	}
+	o.teardowns = append(o.teardowns, wait)
+	return wait
+}
+
+// timingsLine is the -v line that says where a check's time went.
+func timingsLine(t *grader.Timings, build *sandbox.Timings) string {
+	ms := func(v int64) string { return fmt.Sprintf("%.2fs", float64(v)/1000) }
+	b := ms(t.BuildMS)
+	if parts := build.String(); parts != "" {
+		b += " (" + parts + ")"
+	}
+	return fmt.Sprintf("timings: build %s · start %s · tests %s · teardown %s", b, ms(t.StartMS), ms(t.TestsMS), ms(t.TeardownMS))
 }
 
 // partial says why a run that passed proves less than the step: it ran
@@ -312,12 +355,23 @@ func checkStep(ctx context.Context, o *checkOptions, cfg *config.Config, st *loa
 	sio := *io
 	sio.Err = spin
 	sg.io = &sio
-	inst, stop, err := startServer(ctx, &sg, cfg, serverRequest{ex: st.ex, kind: kind, dir: o.g.dir, url: o.url, port: o.port, runtime: runtime})
+	build := &sandbox.Timings{}
+	began := time.Now()
+	inst, stop, err := startServer(ctx, &sg, cfg, serverRequest{ex: st.ex, kind: kind, dir: o.g.dir, url: o.url, port: o.port, runtime: runtime, timings: build})
+	timings := &grader.Timings{BuildMS: build.Build.Milliseconds(), StartMS: (time.Since(began) - build.Build).Milliseconds()}
 	if err != nil {
 		spin.Stop()
+		res.Timings = timings
 		return false, reportStartFailure(o, cfg, res, st.ex, err)
 	}
-	defer stop()
+	// The sandbox is removed once the tests are done, while the verdict
+	// is printed; an early return removes it before returning.
+	var waitTeardown func() time.Duration
+	defer func() {
+		if waitTeardown == nil {
+			stop()
+		}
+	}()
 	// coach watch keeps the spinner to count the tests done: its report
 	// comes at the end, in one screen.
 	compact := live && o.watching && !earlier
@@ -348,12 +402,16 @@ func checkStep(ctx context.Context, o *checkOptions, cfg *config.Config, st *loa
 	case live:
 		runOpts.OnTest = func(t grader.TestResult) { report.TestLine(out, t, termOpts) }
 	}
+	testsBegan := time.Now()
 	got := grader.Run(ctx, st.suite, inst, runOpts)
+	timings.TestsMS = time.Since(testsBegan).Milliseconds()
 	spin.Stop()
 	if kind != "url" {
 		sandbox.SaveLog(sandbox.WorkspaceLogDir(o.g.dir), sandbox.ServerLogName, inst.LogsSince(0))
 	}
+	waitTeardown = o.tearDown(stop)
 	got.Exercise, got.Step, got.CoachVersion, got.Target = res.Exercise, res.Step, res.CoachVersion, res.Target
+	got.Timings = timings
 	if ctx.Err() != nil {
 		return false, withCode(ExitInterrupted, errors.New("interrupted"))
 	}
@@ -370,7 +428,13 @@ func checkStep(ctx context.Context, o *checkOptions, cfg *config.Config, st *loa
 		_ = report.Compact(out, got, termOpts)
 	case live:
 		report.Summary(out, got, termOpts)
+		if o.verbose {
+			timings.TeardownMS = waitTeardown().Milliseconds()
+			fmt.Fprintln(out, timingsLine(timings, build))
+		}
 	default:
+		// A results file says how long the teardown took too.
+		timings.TeardownMS = waitTeardown().Milliseconds()
 		if err := writeReport(o, got, termOpts); err != nil {
 			return false, err
 		}
