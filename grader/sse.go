@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -328,4 +329,25 @@ func (x *testRun) closeStreams() {
 		s.cancel()
 		delete(x.streams, name)
 	}
+}
+
+// openStreamsNote names the streams a test still holds open, for an exit
+// that did not come: a server that waits for its event streams to end
+// never exits while a client stays connected.
+func (x *testRun) openStreamsNote() string {
+	var paths []string
+	for _, s := range x.streams {
+		s.mu.Lock()
+		open := s.err == nil
+		s.mu.Unlock()
+		if open {
+			paths = append(paths, s.out.method+" "+pathOf(s.out.url))
+		}
+	}
+	if len(paths) == 0 {
+		return ""
+	}
+	sort.Strings(paths)
+	return fmt.Sprintf(", with %s still open (%s): a shutdown must end open event streams, not wait for them",
+		plural(len(paths), "event stream"), strings.Join(paths, ", "))
 }
