@@ -76,7 +76,7 @@ func TestRefused(t *testing.T) {
 		// The grader holds a kept-alive connection that the server still
 		// serves; the check must not send its request on it.
 		{name: "kept-alive connection not reused", addr: drainingAddr,
-			steps: "- request: {path: /ok}\n  expect: {status: 200}\n- request: {path: /stop}\n  expect: {status: 200}\n- request: {path: /ok}\n  expect: {status: 200}\n" + refused,
+			steps:  "- request: {path: /ok}\n  expect: {status: 200}\n- request: {path: /stop}\n  expect: {status: 200}\n- request: {path: /ok}\n  expect: {status: 200}\n" + refused,
 			status: StatusPass},
 		{name: "listener open", addr: drainingAddr, steps: "- request: {path: /ok}\n  expect: {status: 200}\n" + refused, status: StatusFail,
 			act: "answered 200 (OK)"},

@@ -168,10 +168,17 @@ func (x *testRun) sseOpen(ctx context.Context, o *SSEOpen) error {
 	for _, h := range out.headers {
 		req.Header[h[0]] = append(req.Header[h[0]], h[1])
 	}
+	// A stream has a connection of its own, closed when the stream ends:
+	// were it kept alive afterwards, a server that ends its streams at
+	// shutdown but waits for idle connections would fail a check about
+	// streams. Idle connections have checks of their own.
+	tr := newTransport(x.target)
+	tr.DisableKeepAlives = true
+	client := &http.Client{Transport: tr, CheckRedirect: x.client.CheckRedirect}
 	// Only the wait for the headers is bounded: the stream stays open.
 	timer := time.AfterFunc(out.timeout, cancel)
 	start := time.Now()
-	resp, err := x.client.Do(req)
+	resp, err := client.Do(req)
 	stopped := timer.Stop()
 	if err != nil {
 		cancel()
