@@ -1,15 +1,21 @@
 # make targets mirror what CI runs (.ci/run calls `make test`).
 SHELL := /bin/bash
-# coach's binary doubles as the sandbox relay: it must be static.
-export CGO_ENABLED := 0
+# Static by default (a release is); the sandbox relays are static whatever
+# this says (sandbox/relays/build.go).
+export CGO_ENABLED ?= 0
 GO      ?= go
 BIN     := bin/coach
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/coachcli/coach/internal/cli.version=$(VERSION)
 
-.PHONY: build run setup test unit fuzz lint bench clean
+.PHONY: build relays bench-transport run setup test unit fuzz lint bench clean
 
-build:
+# The in-pod relay for each engine architecture, embedded into coach
+# (sandbox/relays): coach built for any OS can then start a Linux pod.
+relays:
+	$(GO) run ./sandbox/relays/build.go
+
+build: relays
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/coach
 
 # A Docker engine and the runtime images (built locally: no registry needed),
@@ -17,6 +23,7 @@ build:
 setup:
 	bash scripts/docker-engine.sh
 	bash scripts/build-images.sh
+	bash scripts/qemu-binfmt.sh
 	command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 # The main job: prove the embedded catalogue (every reference solution passes
@@ -25,7 +32,7 @@ run: setup build
 	$(BIN) exercise verify --all
 
 # Everything CI checks, against a real Docker engine.
-test: setup
+test: setup relays
 	$(GO) vet ./...
 	COACH_REQUIRE_DOCKER=1 $(GO) test -count=1 -timeout 60m ./...
 	$(MAKE) fuzz
@@ -41,10 +48,14 @@ lint:
 	$(GO) vet ./...
 	@command -v golangci-lint >/dev/null && golangci-lint run || echo "golangci-lint not installed; ran gofmt and go vet"
 
-bench: setup
+bench: setup relays
 	COACH_REQUIRE_DOCKER=1 $(GO) test -run '^$$' -bench . -benchtime 5x $$($(GO) list ./... | grep -v /internal/cli$$)
 	# Grading 24 submissions twice per iteration: once is enough.
 	COACH_REQUIRE_DOCKER=1 $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./internal/cli/
+
+# The sandbox transport against the socket relay it replaced, side by side.
+bench-transport: setup
+	bash scripts/bench-transport.sh
 
 clean:
 	rm -rf bin

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -64,15 +63,18 @@ type DockerOptions struct {
 	LogMaxSize string
 	// MaxContextBytes caps the workspace sent to the engine.
 	MaxContextBytes int64
-	// SocketDir is where the per-run socket directories are made. When
-	// coach itself runs in a container it must be a host path mounted at
-	// the same path, since bind mounts name host paths. Default os.TempDir().
-	SocketDir string
+	// RelayArch overrides the architecture of the relay (GOARCH spelling)
+	// the engine gets; empty means the engine's own. Tests use it to run
+	// the arm64 relay under emulation.
+	RelayArch string
 	// StaleAfter is the age after which another coach's run counts as
 	// abandoned even when its process seems alive. Default 2h.
 	StaleAfter time.Duration
 	// Progress receives progress lines and warnings; nil discards them.
 	Progress io.Writer
+	// Getenv reads the environment that chooses the engine (DOCKER_HOST,
+	// DOCKER_CONTEXT, DOCKER_CONFIG); nil means os.Getenv.
+	Getenv func(string) string
 }
 
 // buildEnvNames are passed from the host environment to builds.
@@ -149,9 +151,6 @@ func (o DockerOptions) withDefaults() DockerOptions {
 	if o.MaxContextBytes <= 0 {
 		o.MaxContextBytes = def.MaxContextBytes
 	}
-	if o.SocketDir == "" {
-		o.SocketDir = os.TempDir()
-	}
 	if o.StaleAfter <= 0 {
 		o.StaleAfter = def.StaleAfter
 	}
@@ -162,6 +161,7 @@ func (o DockerOptions) withDefaults() DockerOptions {
 // them in network-less containers.
 type Docker struct {
 	cli      *client.Client
+	endpoint Endpoint
 	opts     DockerOptions
 	info     system.Info
 	warnings []string
@@ -173,20 +173,25 @@ type Docker struct {
 	sweepOnce sync.Once
 }
 
-// dockerAdvice is what to do when the engine cannot be reached.
-func dockerAdvice() string {
+// dockerAdvice is what to do when the engine at ep cannot be reached.
+func dockerAdvice(ep Endpoint) string {
 	var b strings.Builder
 	b.WriteString("coach runs your server in Docker. Is Docker installed and running?\n")
-	switch runtime.GOOS {
-	case "linux":
-		b.WriteString("  start it with `sudo systemctl start docker` (and add yourself to the docker group)\n")
+	switch ep.Source {
+	case "DOCKER_HOST":
+		fmt.Fprintf(&b, "  DOCKER_HOST is set to %s: check that it points to a running engine (or unset it)\n", ep.Host)
+	case "default":
+		switch runtime.GOOS {
+		case "linux":
+			b.WriteString("  start it with `sudo systemctl start docker` (and add yourself to the docker group);\n" +
+				"  for Podman: `systemctl --user start podman.socket` and set DOCKER_HOST to its socket\n")
+		default:
+			b.WriteString("  start Docker Desktop (or Colima, OrbStack, Rancher Desktop, Podman Desktop) and wait until it runs\n")
+		}
+		b.WriteString("  if your engine listens elsewhere, choose it with `docker context use NAME` or DOCKER_HOST\n")
 	default:
-		b.WriteString("  start Docker Desktop and wait until it says it is running\n")
-	}
-	if h := os.Getenv("DOCKER_HOST"); h != "" {
-		fmt.Fprintf(&b, "  DOCKER_HOST is set to %s: check that it points to a running engine\n", h)
-	} else {
-		b.WriteString("  if your engine listens elsewhere, set DOCKER_HOST\n")
+		fmt.Fprintf(&b, "  coach follows docker context %q (%s), which points to %s: start that engine,\n"+
+			"  or choose another with `docker context use NAME` (see `docker context ls`)\n", ep.Context, ep.Source, ep.Host)
 	}
 	b.WriteString("  or run without isolation: --sandbox process")
 	return b.String()
@@ -196,22 +201,26 @@ func dockerAdvice() string {
 // negotiated down to the engine's) and checks what it supports.
 func NewDocker(ctx context.Context, o DockerOptions) (*Docker, error) {
 	o = o.withDefaults()
-	cli, err := client.New(client.FromEnv)
+	ep, err := ResolveEndpoint(o.Getenv)
 	if err != nil {
-		return nil, &EngineError{Op: "connect to Docker", Err: err, Advice: dockerAdvice()}
+		return nil, err
+	}
+	cli, err := ep.client()
+	if err != nil {
+		return nil, &EngineError{Op: "connect to Docker at " + ep.String(), Err: err, Advice: dockerAdvice(ep)}
 	}
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if _, err := cli.Ping(pctx, client.PingOptions{NegotiateAPIVersion: true}); err != nil {
 		cli.Close()
-		return nil, &EngineError{Op: "connect to Docker", Err: err, Advice: dockerAdvice()}
+		return nil, &EngineError{Op: "connect to Docker at " + ep.String(), Err: err, Advice: dockerAdvice(ep)}
 	}
 	info, err := cli.Info(pctx, client.InfoOptions{})
 	if err != nil {
 		cli.Close()
-		return nil, &EngineError{Op: "ask Docker about itself", Err: err, Advice: dockerAdvice()}
+		return nil, &EngineError{Op: "ask Docker about itself", Err: err, Advice: dockerAdvice(ep)}
 	}
-	d := &Docker{cli: cli, opts: o, info: info.Info}
+	d := &Docker{cli: cli, endpoint: ep, opts: o, info: info.Info}
 	d.checkInfo()
 	for _, w := range d.warnings {
 		fmt.Fprintf(progress(o.Progress), "warning: %s\n", w)
@@ -379,9 +388,6 @@ func (d *Docker) removeLabelled(ctx context.Context, key string, match func(map[
 			continue
 		}
 		rep.Containers = append(rep.Containers, containerName(c.Names, c.ID))
-		if id := c.Labels[LabelRun]; id != "" && c.Labels[LabelHost] == hostname() && !strings.ContainsAny(id, `/\.`) {
-			_ = os.RemoveAll(filepath.Join(d.opts.SocketDir, "coach-"+id))
-		}
 	}
 	vs, err := d.cli.VolumeList(ctx, client.VolumeListOptions{Filters: f})
 	if err != nil {
@@ -515,6 +521,9 @@ func (d *Docker) sweep(ctx context.Context) {
 
 // DoctorReport is what `coach doctor` prints about the engine.
 type DoctorReport struct {
+	Endpoint       Endpoint
+	EngineOSType   string // "linux" (or "windows": no relay for it)
+	Architecture   string // the engine's, as it reports it
 	EngineVersion  string
 	APIVersion     string // negotiated
 	OS             string
@@ -525,11 +534,14 @@ type DoctorReport struct {
 	Rootless       bool
 	RunscAvailable bool
 	Runtime        string // OCI runtime coach uses ("" = engine default)
-	// Relay is empty when coach's executable can serve as the relay,
-	// otherwise why not.
-	Relay    string
-	Warnings []string
-	Images   []ImageStatus
+	// Relay is empty when coach has a relay for the engine, otherwise why
+	// not; RelayFrom says where it comes from ("embedded" or coach's own
+	// executable) and RelayArch for which architecture.
+	Relay     string
+	RelayFrom string
+	RelayArch string
+	Warnings  []string
+	Images    []ImageStatus
 }
 
 // ImageStatus says whether a runtime's image is present locally.
@@ -542,6 +554,9 @@ type ImageStatus struct {
 // Doctor reports on the engine and the images coach needs.
 func (d *Docker) Doctor(ctx context.Context) DoctorReport {
 	r := DoctorReport{
+		Endpoint:      d.endpoint,
+		EngineOSType:  d.info.OSType,
+		Architecture:  d.info.Architecture,
 		EngineVersion: d.info.ServerVersion,
 		APIVersion:    d.cli.ClientVersion(),
 		OS:            d.info.OperatingSystem,
@@ -554,8 +569,11 @@ func (d *Docker) Doctor(ctx context.Context) DoctorReport {
 		Warnings:      slices.Clone(d.warnings),
 	}
 	_, r.RunscAvailable = d.info.Runtimes["runsc"]
-	if _, _, err := relayExecutable(); err != nil {
+	if src, err := relayFor(d.info.OSType, d.relayArch()); err != nil {
 		r.Relay = err.Error()
+	} else {
+		r.RelayFrom = src.From
+		r.RelayArch = src.Arch
 	}
 	for _, rt := range []Runtime{Node, Go, Python} {
 		img := d.opts.Images[rt]

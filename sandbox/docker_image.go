@@ -5,17 +5,13 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"debug/elf"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"regexp"
-	"runtime"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -105,113 +101,6 @@ func (d *Docker) ensureImage(ctx context.Context, rt Runtime, ref string, w io.W
 		return "", &EngineError{Op: "pull image " + ref, Err: err, Advice: advice}
 	}
 	return ins.ID, nil
-}
-
-// relayExecutable returns coach's own executable if it can serve as the
-// relay: a static Linux binary, since the relay image is FROM scratch.
-func relayExecutable() (string, []byte, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return "", nil, &EngineError{Op: "find coach's executable", Err: err}
-	}
-	if exe, err = filepath.EvalSymlinks(exe); err != nil {
-		return "", nil, &EngineError{Op: "find coach's executable", Err: err}
-	}
-	advice := "the Docker sandbox runs coach's own executable as a tiny network relay, so coach must be " +
-		"a static Linux binary: build it with CGO_ENABLED=0 (or use --sandbox process)"
-	if runtime.GOOS != "linux" {
-		advice = "the Docker sandbox needs coach itself to run on Linux (its executable serves as the relay " +
-			"inside the container); on " + runtime.GOOS + " use --sandbox process, or run coach in a Linux container"
-	}
-	f, err := elf.Open(exe)
-	if err != nil {
-		return "", nil, &EngineError{Op: "use " + exe + " as the sandbox relay", Err: fmt.Errorf("not a Linux executable: %w", err), Advice: advice}
-	}
-	defer f.Close()
-	for _, p := range f.Progs {
-		if p.Type == elf.PT_INTERP || p.Type == elf.PT_DYNAMIC {
-			return "", nil, &EngineError{Op: "use " + exe + " as the sandbox relay",
-				Err: errors.New("it is dynamically linked"), Advice: advice}
-		}
-	}
-	data, err := os.ReadFile(exe)
-	if err != nil {
-		return "", nil, &EngineError{Op: "read coach's executable", Err: err}
-	}
-	return exe, data, nil
-}
-
-const relayDockerfile = `FROM scratch
-COPY relay /relay
-ENV COACH_RELAY=1
-USER 65534:65534
-ENTRYPOINT ["/relay"]
-`
-
-// relayImage returns the tag of the relay image for this executable,
-// building it on first use.
-func (d *Docker) relayImage(ctx context.Context, w io.Writer) (string, error) {
-	d.relayMu.Lock()
-	defer d.relayMu.Unlock()
-	if d.relayTag != "" {
-		return d.relayTag, nil
-	}
-	_, data, err := relayExecutable()
-	if err != nil {
-		return "", err
-	}
-	sum := sha256.Sum256(data)
-	tag := "coach-relay:" + hex.EncodeToString(sum[:])[:16]
-	if _, err := d.cli.ImageInspect(ctx, tag); err == nil {
-		d.relayTag = tag
-		return tag, nil
-	}
-	fmt.Fprintln(w, "preparing the sandbox relay image (once per coach version)")
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	for _, f := range []struct {
-		name string
-		data []byte
-		mode int64
-	}{{"Dockerfile", []byte(relayDockerfile), 0o644}, {"relay", data, 0o755}} {
-		_ = tw.WriteHeader(&tar.Header{Name: f.name, Mode: f.mode, Size: int64(len(f.data)), ModTime: time.Unix(0, 0)})
-		_, _ = tw.Write(f.data)
-	}
-	if err := tw.Close(); err != nil {
-		return "", fmt.Errorf("write relay context: %w", err)
-	}
-	if _, err := d.imageBuild(ctx, &buf, client.ImageBuildOptions{
-		Tags:   []string{tag},
-		Labels: map[string]string{LabelRelay: "1"},
-	}, io.Discard); err != nil {
-		return "", &EngineError{Op: "build the sandbox relay image", Err: err}
-	}
-	d.relayTag = tag
-	// Relay images of earlier coach builds are only clutter, but another
-	// coach (another version, a test binary) may be using its own right now.
-	d.removeOldRelays(ctx, tag)
-	return tag, nil
-}
-
-// forgetRelay makes the next relayImage call check the image again, after
-// it disappeared (`coach clean --all` in another terminal).
-func (d *Docker) forgetRelay() {
-	d.relayMu.Lock()
-	d.relayTag = ""
-	d.relayMu.Unlock()
-}
-
-func (d *Docker) removeOldRelays(ctx context.Context, keep string) {
-	is, err := d.cli.ImageList(ctx, client.ImageListOptions{Filters: labelFilter(LabelRelay)})
-	if err != nil {
-		return
-	}
-	for _, im := range is.Items {
-		if slices.Contains(im.RepoTags, keep) || time.Since(time.Unix(im.Created, 0)) < time.Hour {
-			continue
-		}
-		_, _ = d.cli.ImageRemove(ctx, im.ID, client.ImageRemoveOptions{PruneChildren: true})
-	}
 }
 
 // buildFailure is a failed image build; out is the build's own output.

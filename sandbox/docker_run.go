@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -40,7 +38,7 @@ type DockerInstance struct {
 	port         int
 	image        string
 	workspace    *Workspace
-	sockDir      string
+	link         *relayLink // the session through the relay's attached streams
 	startTimeout time.Duration
 	out          *Output
 	progress     io.Writer
@@ -127,21 +125,12 @@ func (d *Docker) Start(ctx context.Context, spec Spec) (_ Instance, err error) {
 
 var errRelayGone = errors.New("the relay image disappeared")
 
-// createPod makes the socket directory, data volume and both containers,
-// and starts the relay (the engine only lets a container join a running
+// createPod makes the data volume and both containers, attaches to the
+// relay and starts it (the engine only lets a container join a running
 // namespace).
 func (in *DockerInstance) createPod(ctx context.Context, spec Spec, relayTag string) error {
 	d := in.d
 	labels := runLabels(in.runID)
-	in.sockDir = filepath.Join(d.opts.SocketDir, "coach-"+in.runID)
-	if err := os.MkdirAll(in.sockDir, 0o700); err != nil {
-		return &EngineError{Op: "create the socket directory", Err: err}
-	}
-	// The relay runs as nobody; the directory holds nothing but its sockets.
-	if err := os.Chmod(in.sockDir, 0o777); err != nil {
-		return &EngineError{Op: "create the socket directory", Err: err}
-	}
-
 	in.volume = "coach-data-" + in.runID
 	if _, err := d.cli.VolumeCreate(ctx, client.VolumeCreateOptions{Name: in.volume, Labels: labels}); err != nil {
 		return &EngineError{Op: "create the data volume", Err: err}
@@ -156,21 +145,26 @@ func (in *DockerInstance) createPod(ctx context.Context, spec Spec, relayTag str
 
 	secOpt := []string{"no-new-privileges:true"}
 	relayRes, err := d.cli.ContainerCreate(ctx, client.ContainerCreateOptions{
-		Name: "coach-" + in.runID + "-relay",
+		Name:     "coach-" + in.runID + "-relay",
+		Platform: d.relayPlatform(),
 		Config: &container.Config{
 			Image:  relayTag,
-			Env:    []string{"COACH_RELAY=1", relay.EnvDir + "=/coach", "PORT=" + strconv.Itoa(in.port)},
+			Env:    []string{relay.EnvMode + "=1", "PORT=" + strconv.Itoa(in.port)},
 			User:   "65534:65534",
 			Labels: labels,
+			// coach speaks to the relay over its stdin and stdout, through
+			// the engine's API; stdin closes when coach detaches or dies,
+			// and the relay exits.
+			OpenStdin: true, StdinOnce: true, AttachStdin: true, AttachStdout: true, AttachStderr: true,
 		},
 		HostConfig: &container.HostConfig{
 			NetworkMode:    "none",
 			ReadonlyRootfs: true,
 			CapDrop:        []string{"ALL"},
 			SecurityOpt:    secOpt,
-			Mounts:         []mount.Mount{{Type: mount.TypeBind, Source: in.sockDir, Target: "/coach"}},
-			LogConfig:      container.LogConfig{Type: "json-file", Config: map[string]string{"max-size": "1m", "max-file": "1"}},
-			Runtime:        d.runtime,
+			// Its stdout is the traffic: keep it out of the engine's logs.
+			LogConfig: container.LogConfig{Type: "none"},
+			Runtime:   d.runtime,
 			Resources: container.Resources{
 				Memory: 64 << 20, MemorySwap: 64 << 20, PidsLimit: ptr(int64(64)), NanoCPUs: d.opts.NanoCPUs,
 			},
@@ -184,6 +178,9 @@ func (in *DockerInstance) createPod(ctx context.Context, spec Spec, relayTag str
 	}
 	in.relayID = relayRes.ID
 	in.warn(relayRes.Warnings)
+	if in.link, err = d.attachRelay(ctx, in.relayID); err != nil {
+		return err
+	}
 	// The engine checks that the relay runs only when the server starts, so
 	// the relay starts while the server container is created.
 	relayStarted := make(chan error, 1)
@@ -244,7 +241,7 @@ func (in *DockerInstance) createPod(ctx context.Context, spec Spec, relayTag str
 	}
 	in.serverID = srvRes.ID
 	in.warn(srvRes.Warnings)
-	return in.waitSocket(ctx)
+	return in.waitRelay(ctx)
 }
 
 func (in *DockerInstance) warn(ws []string) {
@@ -282,24 +279,22 @@ func (in *DockerInstance) initData(ctx context.Context, relayTag string, labels 
 	return nil
 }
 
-// waitSocket waits until the relay listens on its sockets.
-func (in *DockerInstance) waitSocket(ctx context.Context) error {
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if _, err := os.Stat(filepath.Join(in.sockDir, relay.ProbeSocket)); err == nil {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			out := in.d.containerOutput(ctx, in.relayID, 10)
-			return &EngineError{Op: "start the relay", Err: fmt.Errorf("no socket in %s after 10s: %s", in.sockDir, out),
-				Advice: "when coach runs inside a container, sandbox socket_dir must be a host path mounted at the same path"}
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(10 * time.Millisecond):
-		}
+// waitRelay waits until the relay answers over its attached streams.
+func (in *DockerInstance) waitRelay(ctx context.Context) error {
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	err := in.link.Ping(pctx)
+	if err == nil {
+		return nil
 	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	said := strings.TrimSpace(in.link.stderr.Tail(10))
+	if said == "" {
+		said = "(it printed nothing)"
+	}
+	return &EngineError{Op: "start the sandbox relay", Err: fmt.Errorf("%w; the relay said: %s", err, said)}
 }
 
 // startServer starts the server container, follows its output from then
@@ -367,12 +362,11 @@ func (in *DockerInstance) mib() string {
 // waitReady polls the relay's probe until the server accepts connections,
 // the container exits, or the start timeout passes.
 func (in *DockerInstance) waitReady(ctx context.Context) error {
-	probe := filepath.Join(in.sockDir, relay.ProbeSocket)
 	deadline := time.Now().Add(in.startTimeout)
 	var listening []int
 	for {
 		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		ok, ports, perr := relay.Probe(pctx, probe)
+		ok, ports, perr := in.link.Probe(pctx)
 		cancel()
 		if ok {
 			return nil
@@ -453,8 +447,7 @@ func (in *DockerInstance) Kind() string { return "docker" }
 
 // DialContext connects to the server through the relay, whatever addr says.
 func (in *DockerInstance) DialContext(ctx context.Context, _, _ string) (net.Conn, error) {
-	var d net.Dialer
-	return d.DialContext(ctx, "unix", filepath.Join(in.sockDir, relay.HTTPSocket))
+	return in.link.Dial(ctx)
 }
 
 // LogMark is how much the server has written so far.
@@ -522,7 +515,8 @@ func (in *DockerInstance) OOMKilled(ctx context.Context) bool {
 	return err == nil && ins.Container.State != nil && ins.Container.State.OOMKilled
 }
 
-// Close removes both containers, the data volume and the socket directory.
+// Close ends the relay session and removes both containers and the data
+// volume.
 // It works with a cancelled ctx (Ctrl-C) and may be called more than once.
 func (in *DockerInstance) Close(ctx context.Context) error {
 	in.mu.Lock()
@@ -533,6 +527,9 @@ func (in *DockerInstance) Close(ctx context.Context) error {
 	in.closed = true
 	cctx, cancel := cleanupCtx(ctx)
 	defer cancel()
+	if in.link != nil {
+		_ = in.link.Close()
+	}
 	ids := []string{in.serverID, in.relayID}
 	errs := make([]error, len(ids))
 	var wg sync.WaitGroup
@@ -553,11 +550,6 @@ func (in *DockerInstance) Close(ctx context.Context) error {
 	if in.volume != "" {
 		if _, err := in.d.cli.VolumeRemove(cctx, in.volume, client.VolumeRemoveOptions{Force: true}); err != nil && !cerrdefs.IsNotFound(err) {
 			errs = append(errs, fmt.Errorf("remove volume %s: %w", in.volume, err))
-		}
-	}
-	if in.sockDir != "" {
-		if err := os.RemoveAll(in.sockDir); err != nil {
-			errs = append(errs, err)
 		}
 	}
 	// Anything else labelled with this run (e.g. an init container whose

@@ -477,8 +477,8 @@ func TestDockerCloseWithCancelledContext(t *testing.T) {
 	require.NoError(t, inst.Close(ctx))
 	require.NoError(t, inst.Close(ctx), "Close twice is fine")
 	assert.Empty(t, dockertest.Leftovers(t, cli, LabelRun+"="+inst.(*DockerInstance).RunID()))
-	_, err = os.Stat(inst.(*DockerInstance).sockDir)
-	assert.ErrorIs(t, err, os.ErrNotExist)
+	_, err = inst.DialContext(t.Context(), "tcp", "")
+	assert.Error(t, err, "a closed instance's relay session is gone")
 }
 
 // TestDockerRestartAfterExit restarts a server that was stopped by a signal,

@@ -2,8 +2,6 @@ package sandbox
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"os"
 	"testing"
 	"time"
@@ -24,7 +22,7 @@ func TestMain(m *testing.M) {
 }
 
 func removeOwnRelayImage() {
-	_, data, err := relayExecutable()
+	_, data, err := selfRelay()
 	if err != nil {
 		return
 	}
@@ -35,6 +33,5 @@ func removeOwnRelayImage() {
 	defer cli.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	sum := sha256.Sum256(data)
-	_, _ = cli.ImageRemove(ctx, "coach-relay:"+hex.EncodeToString(sum[:])[:16], client.ImageRemoveOptions{PruneChildren: true})
+	_, _ = cli.ImageRemove(ctx, relayTagFor(data), client.ImageRemoveOptions{PruneChildren: true})
 }

@@ -87,7 +87,8 @@ func start(ctx context.Context, g *globalOptions, cfg *config.Config, req server
 	spec.Workspace = ws
 	switch kind {
 	case "process":
-		spec.Port = 0 // a free port, so a server the learner runs on 8080 does not collide
+		// Port 0 (not set anywhere) is a free port, so a server the learner
+		// runs on 8080 does not collide.
 		inst, err := sandbox.NewProcess().Start(ctx, spec)
 		return inst, nil, err
 	case "docker":
@@ -141,5 +142,6 @@ func dockerOptions(cfg *config.Config, g *globalOptions) sandbox.DockerOptions {
 	o.User = cfg.String(config.KeyUser)
 	o.ReadOnly = cfg.Bool(config.KeyReadOnly)
 	o.Progress = g.io.Err
+	o.Getenv = g.io.Getenv
 	return o
 }

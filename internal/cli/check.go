@@ -77,6 +77,8 @@ not build or start, 4 sandbox error (Docker unreachable, ...), 130 interrupted.`
 			if err != nil {
 				return err
 			}
+			// --port > COACH_PORT > coach.yaml > user file > 8080.
+			o.port = cfg.Int(config.KeyPort)
 			return runCheck(cmd.Context(), o, cfg)
 		},
 	}
@@ -88,7 +90,7 @@ not build or start, 4 sandbox error (Docker unreachable, ...), 130 interrupted.`
 	f.Int64Var(&o.seed, "seed", 0, "seed for the tests' random data (printed with every run)")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "print every request and response")
 	f.StringSliceVar(&o.only, "test", nil, "run only these test ids")
-	f.IntVar(&o.port, "port", 8080, "the PORT your server is given")
+	f.IntVar(&o.port, "port", 0, "the PORT your server is given (default 8080; with --sandbox process a free port)")
 	f.BoolVar(&o.showHidden, "show-hidden", false, "show hidden tests' details (instructors)")
 	f.BoolVar(&o.previous, "previous", false, "when the step passes, check every earlier step too (stops at the first failure)")
 	registerCheckCompletions(cmd)

@@ -46,10 +46,19 @@ func coachWith(t *testing.T, dir string, extra map[string]string, args ...string
 	return coachCtxEnv(ctx, t, dir, extra, args...)
 }
 
+// engineEnv chooses the engine (as the docker CLI reads it).
+var engineEnv = []string{"DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_CONFIG", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH", "HOME"}
+
 func coachCtxEnv(ctx context.Context, t testing.TB, dir string, extra map[string]string, args ...string) result {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	env := map[string]string{"COACH_CONFIG": filepath.Join(t.TempDir(), "none.yaml"), "NO_COLOR": "1"}
+	// The engine under test is the one the test process was pointed at.
+	for _, k := range engineEnv {
+		if v, ok := os.LookupEnv(k); ok {
+			env[k] = v
+		}
+	}
 	for k, v := range extra {
 		env[k] = v
 	}

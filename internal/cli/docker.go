@@ -47,13 +47,17 @@ func runDoctor(ctx context.Context, o *doctorOptions, cfg *config.Config) error 
 	}
 	defer d.Close()
 	r := d.Doctor(ctx)
-	fmt.Fprintf(out, "docker: ✓ engine %s, API %s, %s (kernel %s)\n", r.EngineVersion, r.APIVersion, r.OS, r.Kernel)
+	fmt.Fprintf(out, "docker: ✓ %s\n", r.Endpoint)
+	fmt.Fprintf(out, "  engine %s, API %s, %s/%s, %s (kernel %s)\n", r.EngineVersion, r.APIVersion, r.EngineOSType, r.Architecture, r.OS, r.Kernel)
 	fmt.Fprintf(out, "  cgroup v%s (%s), storage %s, rootless: %v, gVisor (runsc): %v\n",
 		r.CgroupVersion, r.CgroupDriver, r.StorageDriver, r.Rootless, r.RunscAvailable)
-	if r.Relay != "" {
+	switch {
+	case r.Relay != "":
 		fmt.Fprintf(out, "  relay: ✗ %s\n", r.Relay)
-	} else {
-		fmt.Fprintln(out, "  relay: ✓ coach's own executable serves as the sandbox relay")
+	case r.RelayFrom == "embedded":
+		fmt.Fprintf(out, "  relay: ✓ embedded relay for linux/%s, reached through the engine's API\n", r.RelayArch)
+	default:
+		fmt.Fprintf(out, "  relay: ✓ coach's own executable (%s) serves as the linux/%s relay, reached through the engine's API\n", r.RelayFrom, r.RelayArch)
 	}
 	missing := 0
 	for _, im := range r.Images {

@@ -54,12 +54,14 @@ never trigger a check.`,
 			if err != nil {
 				return err
 			}
+			// --port > COACH_PORT > coach.yaml > user file > 8080.
+			o.check.port = cfg.Int(config.KeyPort)
 			return runWatch(cmd.Context(), o, cfg)
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.check.sandbox, "sandbox", "docker", "where to run your server: docker (isolated) or process (on this machine, not isolated)")
-	f.IntVar(&o.check.port, "port", 8080, "the PORT your server is given")
+	f.IntVar(&o.check.port, "port", 0, "the PORT your server is given (default 8080; with --sandbox process a free port)")
 	f.BoolVar(&o.check.previous, "previous", false, "when the step passes, check every earlier step too")
 	f.BoolVarP(&o.check.verbose, "verbose", "v", false, "print every request and response")
 	f.BoolVar(&o.poll, "poll", false, "look for changes by polling instead of file events (network drives, WSL)")

@@ -135,7 +135,7 @@ func setDefaults(v *viper.Viper) {
 	v.SetDefault(KeyImageNode, "node:22-bookworm-slim")
 	v.SetDefault(KeyImageGo, "golang:1.25-bookworm")
 	v.SetDefault(KeyImagePython, "python:3.13-slim-bookworm")
-	v.SetDefault(KeyPort, 8080)
+	v.SetDefault(KeyPort, 0) // the backend chooses: 8080 in Docker, a free port for process
 	v.SetDefault(KeyColor, "auto")
 	v.SetDefault(KeyLang, "")
 }

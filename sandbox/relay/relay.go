@@ -1,9 +1,29 @@
 // Package relay is the small program that owns a sandboxed server's network
-// namespace. The Docker backend runs coach's own executable in relay mode in
-// a container with no network; the learner's container joins that namespace,
-// and coach reaches the server through Unix sockets in a shared directory,
-// so the server itself never needs (or gets) a network interface other than
-// loopback.
+// namespace, and the protocol coach speaks to it.
+//
+// The Docker backend runs the relay in a container with no network; the
+// learner's container (and any database service) joins that namespace, so
+// the server has nothing but loopback. coach reaches the relay through the
+// engine's API alone: the relay's stdin and stdout, attached by coach, carry
+// a yamux session, one stream per connection. Nothing is shared with the
+// engine through host paths, so the same works when the engine runs in a VM
+// (Docker Desktop, Colima, Podman machine), on another host (ssh://, tcp://)
+// or when coach runs in a container; a Kubernetes backend would carry the
+// same session over an attach or exec stream.
+//
+// Each stream starts with one byte saying what it is for:
+//
+//	'H'  a TCP connection to the server's port: the relay dials
+//	     127.0.0.1:$PORT (then [::1]) and answers one byte, 'o' when it is
+//	     connected (bytes flow both ways from then on) or 'r' when the dial
+//	     was refused (the stream then closes);
+//	'P'  a probe: the relay answers one line, "ok" when the port accepts,
+//	     else "refused listening=<ports>" with the TCP ports listening in
+//	     the namespace, so coach can say "it listens on 3000, not 8080".
+//
+// A stream the client closes is a full close of that connection: the relay
+// closes its side towards the server too (HTTP clients never half-close,
+// and a server that streams must notice that its client went away).
 package relay
 
 import (
@@ -14,25 +34,28 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/signal"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/hashicorp/yamux"
 )
 
 const (
-	// EnvMode selects relay mode: "1" runs the relay, "init-data" prepares
-	// a data directory and exits.
+	// EnvMode selects relay mode when coach's own executable serves as the
+	// relay: "1" runs the relay, "init-data" prepares a data directory and
+	// exits. The standalone relay (cmd/coach-relay) reads only "init-data".
 	EnvMode = "COACH_RELAY"
-	// EnvDir is the directory holding the sockets (default /coach).
-	EnvDir = "COACH_RELAY_DIR"
-	// HTTPSocket and ProbeSocket are the socket names inside the directory.
-	HTTPSocket  = "http.sock"
-	ProbeSocket = "probe.sock"
+
+	// KindConn and KindProbe open a stream (see the package doc).
+	KindConn  byte = 'H'
+	KindProbe byte = 'P'
+
+	dialOK      byte = 'o'
+	dialRefused byte = 'r'
 )
 
 // MaybeRun runs the relay and exits when the process was started in relay
@@ -40,29 +63,36 @@ const (
 // TestMain of tests whose binary serves as the relay image).
 func MaybeRun() {
 	switch os.Getenv(EnvMode) {
-	case "1":
-	case "init-data":
-		os.Exit(initData(os.Getenv("DATA_DIR")))
-	default:
-		return
+	case "1", "init-data":
+		Main()
 	}
-	dir := os.Getenv(EnvDir)
-	if dir == "" {
-		dir = "/coach"
+}
+
+// Main is the relay program: it serves the session on stdin/stdout until
+// stdin closes (coach detached or went away), or prepares $DATA_DIR when
+// COACH_RELAY=init-data. It never returns.
+func Main() {
+	if os.Getenv(EnvMode) == "init-data" {
+		os.Exit(initData(os.Getenv("DATA_DIR")))
 	}
 	port, err := strconv.Atoi(os.Getenv("PORT"))
 	if err != nil || port <= 0 || port > 65535 {
 		fmt.Fprintf(os.Stderr, "relay: bad PORT %q\n", os.Getenv("PORT"))
 		os.Exit(2)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
-	if err := Run(ctx, dir, port); err != nil {
+	if err := Serve(context.Background(), stdio{}, port); err != nil {
 		fmt.Fprintf(os.Stderr, "relay: %v\n", err)
 		os.Exit(1)
 	}
 	os.Exit(0)
 }
+
+// stdio is the relay's end of the attached streams.
+type stdio struct{}
+
+func (stdio) Read(p []byte) (int, error)  { return os.Stdin.Read(p) }
+func (stdio) Write(p []byte) (int, error) { return os.Stdout.Write(p) }
+func (stdio) Close() error                { return errors.Join(os.Stdin.Close(), os.Stdout.Close()) }
 
 // initData makes a fresh data volume writable by the unprivileged server
 // user, whatever uid that is (the learner's own image decides nothing here).
@@ -77,84 +107,92 @@ func initData(dir string) int {
 	return 0
 }
 
-// Run listens on dir/http.sock and dir/probe.sock until ctx ends.
-func Run(ctx context.Context, dir string, port int) error {
-	target := strconv.Itoa(port)
-	httpLn, err := listen(filepath.Join(dir, HTTPSocket))
-	if err != nil {
-		return err
-	}
-	defer httpLn.Close()
-	probeLn, err := listen(filepath.Join(dir, ProbeSocket))
-	if err != nil {
-		return err
-	}
-	defer probeLn.Close()
+// Config is the yamux configuration both ends use.
+func Config() *yamux.Config {
+	c := yamux.DefaultConfig()
+	c.LogOutput = io.Discard
+	// The session is the whole sandbox: a write that cannot go out for this
+	// long means the engine connection is gone.
+	c.ConnectionWriteTimeout = 30 * time.Second
+	// A burst (step 5 sends 150 requests at once) opens many streams at once.
+	c.AcceptBacklog = 1024
+	return c
+}
 
+// Serve runs the relay's end of the session over conn until conn ends or
+// ctx is done. Streams reach 127.0.0.1:port (or [::1]:port).
+func Serve(ctx context.Context, conn io.ReadWriteCloser, port int) error {
+	sess, err := yamux.Server(conn, Config())
+	if err != nil {
+		return fmt.Errorf("start the session: %w", err)
+	}
+	defer sess.Close()
 	go func() {
-		<-ctx.Done()
-		httpLn.Close()
-		probeLn.Close()
-	}()
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); serve(httpLn, func(c net.Conn) { forward(c, target) }) }()
-	go func() { defer wg.Done(); serve(probeLn, func(c net.Conn) { probe(c, target, port) }) }()
-	wg.Wait()
-	return nil
-}
-
-func listen(path string) (net.Listener, error) {
-	_ = os.Remove(path) // a socket left by an earlier relay in the same directory
-	ln, err := net.Listen("unix", path)
-	if err != nil {
-		return nil, fmt.Errorf("listen on %s: %w", path, err)
-	}
-	// coach on the host may run as any user; the directory is private to the run.
-	if err := os.Chmod(path, 0o777); err != nil {
-		ln.Close()
-		return nil, fmt.Errorf("chmod %s: %w", path, err)
-	}
-	return ln, nil
-}
-
-func serve(ln net.Listener, handle func(net.Conn)) {
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			time.Sleep(10 * time.Millisecond) // e.g. EMFILE: back off rather than spin
-			continue
+		select {
+		case <-ctx.Done():
+			sess.Close()
+		case <-sess.CloseChan():
 		}
-		go handle(c)
+	}()
+	target := strconv.Itoa(port)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for {
+		st, err := sess.AcceptStream()
+		if err != nil {
+			if sess.IsClosed() || errors.Is(err, io.EOF) {
+				return nil
+			}
+			return fmt.Errorf("accept: %w", err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			handle(st, target, port)
+		}()
 	}
 }
 
-// forward copies both directions and passes half-closes on, so a client
-// that closes its write side still receives the whole response. A refused
-// dial closes the connection at once: the client sees a reset, as it would
-// against a closed port.
-func forward(c net.Conn, port string) {
-	defer c.Close()
+func handle(st *yamux.Stream, target string, port int) {
+	defer st.Close()
+	_ = st.SetReadDeadline(time.Now().Add(10 * time.Second))
+	var kind [1]byte
+	if _, err := io.ReadFull(st, kind[:]); err != nil {
+		return
+	}
+	_ = st.SetReadDeadline(time.Time{})
+	switch kind[0] {
+	case KindConn:
+		forward(st, target)
+	case KindProbe:
+		probe(st, target, port)
+	}
+}
+
+// forward connects the stream to the server. The server's half-close is
+// passed on (the client reads the whole response, then EOF); the client's
+// close ends the connection.
+func forward(st *yamux.Stream, port string) {
 	up, err := dialServer(port, 5*time.Second)
 	if err != nil {
+		_, _ = st.Write([]byte{dialRefused})
 		return
 	}
 	defer up.Close()
-	done := make(chan struct{}, 2)
-	pipe := func(dst, src net.Conn) {
-		_, _ = io.Copy(dst, src)
-		if cw, ok := dst.(interface{ CloseWrite() error }); ok {
-			_ = cw.CloseWrite()
-		}
-		done <- struct{}{}
+	if _, err := st.Write([]byte{dialOK}); err != nil {
+		return
 	}
-	go pipe(up, c)
-	go pipe(c, up)
-	<-done
-	<-done
+	fromServer := make(chan struct{})
+	go func() {
+		defer close(fromServer)
+		_, _ = io.Copy(st, up)
+		_ = st.Close() // FIN: the response is complete
+	}()
+	_, _ = io.Copy(up, st)
+	// The client closed (or the stream broke): close towards the server at
+	// once, so a streaming server sees its client go.
+	_ = up.Close()
+	<-fromServer
 }
 
 // dialServer connects to the server's port on loopback: IPv4 first, then
@@ -170,16 +208,12 @@ func dialServer(port string, timeout time.Duration) (net.Conn, error) {
 	return nil, err
 }
 
-// probe answers one line: "ok" when the server's port accepts, otherwise
-// "refused listening=<ports>" with the TCP ports that are listening in this
-// namespace, so coach can tell "it listened on 3000, not 8080".
-func probe(c net.Conn, target string, port int) {
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+// probe answers one line (see the package doc).
+func probe(w io.Writer, target string, port int) {
 	t, err := dialServer(target, time.Second)
 	if err == nil {
 		t.Close()
-		fmt.Fprintln(c, "ok")
+		fmt.Fprintln(w, "ok")
 		return
 	}
 	ports := ListeningPorts()
@@ -189,7 +223,7 @@ func probe(c net.Conn, target string, port int) {
 			strs = append(strs, strconv.Itoa(p))
 		}
 	}
-	fmt.Fprintf(c, "refused listening=%s\n", strings.Join(strs, ","))
+	fmt.Fprintf(w, "refused listening=%s\n", strings.Join(strs, ","))
 }
 
 // ListeningPorts reads the TCP ports in LISTEN state from /proc/net/tcp and
@@ -229,33 +263,119 @@ func parseListening(r io.Reader) []int {
 	return ports
 }
 
-// Probe asks a relay's probe socket whether the server accepts connections.
-// It returns ok, or the other ports found listening.
-func Probe(ctx context.Context, sock string) (ok bool, listening []int, err error) {
-	var d net.Dialer
-	c, err := d.DialContext(ctx, "unix", sock)
+// Client is coach's end of a relay session.
+type Client struct {
+	sess *yamux.Session
+}
+
+// NewClient starts the client end of the session over conn (the attached
+// streams of the relay container).
+func NewClient(conn io.ReadWriteCloser) (*Client, error) {
+	sess, err := yamux.Client(conn, Config())
+	if err != nil {
+		return nil, fmt.Errorf("start the relay session: %w", err)
+	}
+	return &Client{sess: sess}, nil
+}
+
+// Ping checks that the relay answers.
+func (c *Client) Ping(ctx context.Context) error {
+	done := make(chan error, 1)
+	go func() { _, err := c.sess.Ping(); done <- err }()
+	select {
+	case err := <-done:
+		if err != nil {
+			return fmt.Errorf("ping the relay: %w", err)
+		}
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Done is closed when the session ends (the relay exited or the engine
+// connection broke).
+func (c *Client) Done() <-chan struct{} { return c.sess.CloseChan() }
+
+// Close ends the session; the relay exits when it sees that.
+func (c *Client) Close() error { return c.sess.Close() }
+
+// ErrRefused is returned (wrapping syscall.ECONNREFUSED) when nothing
+// accepts connections on the server's port inside the sandbox.
+var ErrRefused = fmt.Errorf("nothing accepts connections on the server's port inside the sandbox: %w", syscall.ECONNREFUSED)
+
+// Dial opens a connection to the server's port inside the sandbox.
+func (c *Client) Dial(ctx context.Context) (net.Conn, error) {
+	st, stop, err := c.open(ctx, KindConn)
+	if err != nil {
+		return nil, err
+	}
+	defer stop()
+	var ans [1]byte
+	if _, err := io.ReadFull(st, ans[:]); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("relay: %w", err)
+	}
+	stop()
+	_ = st.SetDeadline(time.Time{})
+	if ans[0] != dialOK {
+		st.Close()
+		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: ErrRefused}
+	}
+	return st, nil
+}
+
+// Probe asks the relay whether the server accepts connections. It returns
+// ok, or the other ports found listening.
+func (c *Client) Probe(ctx context.Context) (ok bool, listening []int, err error) {
+	st, stop, err := c.open(ctx, KindProbe)
 	if err != nil {
 		return false, nil, err
 	}
-	defer c.Close()
-	if dl, has := ctx.Deadline(); has {
-		_ = c.SetDeadline(dl)
-	} else {
-		_ = c.SetDeadline(time.Now().Add(5 * time.Second))
-	}
-	line, err := bufio.NewReader(c).ReadString('\n')
+	defer stop()
+	defer st.Close()
+	line, err := bufio.NewReader(st).ReadString('\n')
 	if err != nil {
-		return false, nil, fmt.Errorf("read probe answer: %w", err)
+		return false, nil, fmt.Errorf("read the probe's answer: %w", err)
 	}
+	return parseProbe(line)
+}
+
+func parseProbe(line string) (ok bool, listening []int, err error) {
 	line = strings.TrimSpace(line)
 	if line == "ok" {
 		return true, nil, nil
 	}
-	_, list, _ := strings.Cut(line, "listening=")
-	for _, s := range strings.Split(list, ",") {
+	rest, found := strings.CutPrefix(line, "refused listening=")
+	if !found {
+		return false, nil, fmt.Errorf("unexpected probe answer %q", line)
+	}
+	for _, s := range strings.Split(rest, ",") {
 		if p, err := strconv.Atoi(s); err == nil {
 			listening = append(listening, p)
 		}
 	}
 	return false, listening, nil
+}
+
+// open starts a stream of the given kind, with ctx's deadline (or 10 s)
+// for the relay's first answer; ctx ending before stop is called ends the
+// wait.
+func (c *Client) open(ctx context.Context, kind byte) (_ *yamux.Stream, stop func() bool, _ error) {
+	st, err := c.sess.OpenStream()
+	if err != nil {
+		return nil, nil, fmt.Errorf("open a stream to the relay: %w", err)
+	}
+	dl, ok := ctx.Deadline()
+	if !ok {
+		dl = time.Now().Add(10 * time.Second)
+	}
+	_ = st.SetDeadline(dl)
+	stop = context.AfterFunc(ctx, func() { _ = st.SetDeadline(time.Now()) })
+	if _, err := st.Write([]byte{kind}); err != nil {
+		stop()
+		st.Close()
+		return nil, nil, fmt.Errorf("write to the relay: %w", err)
+	}
+	return st, stop, nil
 }
