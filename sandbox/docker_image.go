@@ -105,8 +105,9 @@ func (d *Docker) ensureImage(ctx context.Context, rt Runtime, ref string, w io.W
 
 // buildFailure is a failed image build; out is the build's own output.
 type buildFailure struct {
-	msg string
-	out string
+	msg  string
+	out  string // the last lines
+	full string // all of it, as far as kept
 }
 
 func (e *buildFailure) Error() string { return e.msg }
@@ -133,7 +134,7 @@ func (d *Docker) imageBuild(ctx context.Context, buildCtx io.Reader, o client.Im
 			return "", fmt.Errorf("read build output: %w", err)
 		}
 		if e := m.err(); e != "" {
-			return "", &buildFailure{msg: strings.TrimSpace(e), out: tail.Tail(40)}
+			return "", &buildFailure{msg: strings.TrimSpace(e), out: tail.Tail(40), full: string(tail.LogsSince(0))}
 		}
 		if m.Stream != "" {
 			_, _ = tail.Write([]byte(m.Stream))
@@ -194,8 +195,8 @@ func buildArgv(ws *Workspace) []string {
 		}
 		// --target: the run container's root is read-only and its user is
 		// not root, so dependencies live inside /app.
-		return []string{"python3", "-m", "pip", "install", "--disable-pip-version-check", "--no-warn-script-location",
-			"--target", appDir + "/.deps", "-r", "requirements.txt"}
+		return append([]string{"python3", "-m", "pip", "install", "--disable-pip-version-check", "--no-warn-script-location",
+			"--target", appDir + "/.deps"}, ws.pipRequirements()...)
 	}
 	return ws.BuildCommand(binDir)
 }
@@ -286,12 +287,14 @@ func (d *Docker) buildWorkspace(ctx context.Context, spec Spec, w io.Writer) (st
 	if err != nil {
 		var big *ContextTooLargeError
 		if errors.As(err, &big) {
-			return "", &WorkspaceError{Dir: ws.Dir, Msg: big.Error()}
+			return "", &WorkspaceError{Dir: ws.Dir, Kind: WorkspaceTooLarge, Msg: big.Error()}
 		}
 		return "", err
 	}
+	// What was detected and will run, once, before anything is built.
+	ws.announce(w, buildArgv(ws), ws.RunCommand(binDir))
 	for _, s := range skipped {
-		fmt.Fprintf(w, "note: not copied into the sandbox: %s\n", s)
+		fmt.Fprintf(w, "warning: %s\n", s)
 	}
 	var baseID string
 	if ws.Runtime != Dockerfile {
@@ -323,13 +326,13 @@ func (d *Docker) buildWorkspace(ctx context.Context, spec Spec, w io.Writer) (st
 		defer cancel()
 	}
 	if ws.Runtime == Dockerfile {
-		err = d.buildDockerfile(bctx, ws, data, tag, wsLabel, w)
+		err = d.buildDockerfile(bctx, ws, data, tag, wsLabel, w, spec.LogDir)
 	} else {
-		err = d.buildRecipe(bctx, ws, data, baseID, tag, wsLabel)
+		err = d.buildRecipe(bctx, ws, data, baseID, tag, wsLabel, buildLog{w, spec.LogDir})
 	}
 	if err != nil {
 		if ctx.Err() == nil && bctx.Err() != nil {
-			return "", &BuildError{Runtime: string(ws.Runtime), Err: fmt.Errorf("the build took longer than %s", spec.BuildTimeout)}
+			return "", d.buildTimedOut(ws, spec.BuildTimeout, err)
 		}
 		return "", err
 	}
@@ -349,7 +352,7 @@ func (d *Docker) buildWorkspace(ctx context.Context, spec Spec, w io.Writer) (st
 //	RUN if [ -f coach-ca.pem ]; then export NODE_EXTRA_CA_CERTS=$PWD/coach-ca.pem; fi; npm ci
 const CAContextFile = "coach-ca.pem"
 
-func (d *Docker) buildDockerfile(ctx context.Context, ws *Workspace, data []byte, tag, wsLabel string, w io.Writer) error {
+func (d *Docker) buildDockerfile(ctx context.Context, ws *Workspace, data []byte, tag, wsLabel string, w io.Writer, logDir string) error {
 	args := map[string]*string{}
 	for k, v := range map[string]string{"HTTP_PROXY": d.opts.HTTPProxy, "HTTPS_PROXY": d.opts.HTTPSProxy, "NO_PROXY": d.opts.NoProxy} {
 		if v != "" {
@@ -373,14 +376,15 @@ func (d *Docker) buildDockerfile(ctx context.Context, ws *Workspace, data []byte
 	}, w)
 	var bf *buildFailure
 	if errors.As(err, &bf) {
-		if sign := tlsFailure(bf.msg + "\n" + bf.out); sign != "" {
+		if sign := tlsFailure(bf.msg + "\n" + bf.full); sign != "" {
 			return &EngineError{
 				Op:     "build your Dockerfile",
 				Err:    fmt.Errorf("a download in it could not verify a TLS certificate (%s): a proxy on this network intercepts TLS with a CA your image does not trust; this is the network, not your code\n\n%s", sign, lastLines(ansiRE.ReplaceAllString(bf.out, ""), 12)),
 				Advice: d.caAdvice(),
+				Log:    SaveLog(logDir, BuildLogName, []byte(bf.full+bf.msg+"\n")),
 			}
 		}
-		return &BuildError{Runtime: string(Dockerfile), Output: bf.out, Err: errors.New(bf.msg)}
+		return d.dockerfileFailure(logDir, bf)
 	}
 	if err != nil {
 		return &EngineError{Op: "build your Dockerfile", Err: err}
@@ -388,32 +392,10 @@ func (d *Docker) buildDockerfile(ctx context.Context, ws *Workspace, data []byte
 	return nil
 }
 
-// tlsSigns are what package managers print when a TLS-intercepting proxy's
-// CA is not trusted: npm/Node.js, pip/OpenSSL, Go, curl, git and apt.
-var tlsSigns = []string{
-	"SELF_SIGNED_CERT_IN_CHAIN",
-	"UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
-	"UNABLE_TO_VERIFY_LEAF_SIGNATURE",
-	"DEPTH_ZERO_SELF_SIGNED_CERT",
-	"self signed certificate in certificate chain",
-	"self-signed certificate in certificate chain",
-	"unable to get local issuer certificate",
-	"certificate verify failed",
-	"x509: certificate signed by unknown authority",
-	"x509: certificate is not trusted",
-	"SSL certificate problem",
-	"server certificate verification failed",
-}
-
 // tlsFailure returns the first sign of an untrusted certificate in a build's
-// output, or "".
+// output (the words diagnose.go knows: npm, pip, Go, curl), or "".
 func tlsFailure(out string) string {
-	for _, s := range tlsSigns {
-		if strings.Contains(out, s) {
-			return s
-		}
-	}
-	return ""
+	return tlsWords.FindString(out)
 }
 
 // ansiRE matches the colour escapes a build's stderr carries.
@@ -484,7 +466,7 @@ func withContextFile(ctxTar []byte, name string, content []byte) ([]byte, error)
 
 // buildRecipe builds in a container of the runtime image with the network
 // on, then commits it as the run image.
-func (d *Docker) buildRecipe(ctx context.Context, ws *Workspace, data []byte, baseID, tag, wsLabel string) error {
+func (d *Docker) buildRecipe(ctx context.Context, ws *Workspace, data []byte, baseID, tag, wsLabel string, bl buildLog) error {
 	var ca []byte
 	if d.opts.CAFile != "" {
 		var err error
@@ -552,17 +534,17 @@ func (d *Docker) buildRecipe(ctx context.Context, ws *Workspace, data []byte, ba
 	if _, err := d.cli.ContainerStart(ctx, created.ID, client.ContainerStartOptions{}); err != nil {
 		return &EngineError{Op: "start the build container", Err: err}
 	}
-	code, err := d.waitExit(ctx, created.ID)
+	what := "the build"
+	if len(argv) > 0 {
+		what = "`" + displayCommand(argv) + "`"
+	}
+	code, out, err := d.followBuild(ctx, created.ID, what, bl.progress)
+	log := SaveLog(bl.dir, BuildLogName, out)
 	if err != nil {
-		return err
+		return &buildCut{out: string(out), log: log, err: err}
 	}
 	if code != 0 {
-		out := d.containerOutput(context.WithoutCancel(ctx), created.ID, 40)
-		what := "the build"
-		if len(argv) > 0 {
-			what = "`" + strings.Join(argv, " ") + "`"
-		}
-		return &BuildError{Runtime: string(ws.Runtime), Output: out, Err: fmt.Errorf("%s failed with exit code %d", what, code)}
+		return d.classifyBuild(ws, what, code, string(out), log)
 	}
 	if _, err := d.cli.ContainerCommit(ctx, created.ID, client.ContainerCommitOptions{
 		Reference: tag,

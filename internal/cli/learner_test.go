@@ -125,7 +125,8 @@ func TestCheckRecordsProgressAndHintKinds(t *testing.T) {
 	st := loadProgress(t, dir)
 	assert.Equal(t, "fail", st.Step("ping").Status)
 	assert.Equal(t, progress.FailureTest, st.Step("ping").Failure)
-	assert.Contains(t, learner(t, dir, "hint").out, "Try the request yourself")
+	// The hint of the test that failed comes before the step's own.
+	assert.Contains(t, learner(t, dir, "hint").out, "Hint for ping (GET /ping answers pong), which failed in your last check:\nAnswer /ping with status 200")
 
 	// A server that reads the wrong port does not start: exit 3, the
 	// wrong-port headline, and build hints from now on.
@@ -140,7 +141,7 @@ func TestCheckRecordsProgressAndHintKinds(t *testing.T) {
 	h := learner(t, dir, "hint")
 	assert.Contains(t, h.out, "your code did not build or start")
 	assert.Contains(t, h.out, "Run your server yourself")
-	assert.Contains(t, learner(t, dir, "hint", "--test").out, "Hint 2/2", "--test picks test hints, counted apart")
+	assert.Contains(t, learner(t, dir, "hint", "--test").out, "Hint 1/2 for step-1: Try the request yourself", "--test picks test hints, counted apart")
 
 	copySolution(t, "step-01-ping", dir)
 	r = learner(t, dir, "check", "--sandbox", "process")
@@ -355,8 +356,17 @@ func TestExplainFirstHourProblems(t *testing.T) {
 			[]string{"✗ Your server exited (code 1) before it was ready", "boom"}},
 		{"docker down", &sandbox.EngineError{Op: "connect to Docker", Err: errors.New("cannot connect"), Advice: "start it\nor run without isolation: --sandbox process"},
 			[]string{"✗ Docker is not running, or not installed", "--sandbox process", "not installed?"}},
-		{"wrong folder", &sandbox.WorkspaceError{Msg: "no workspace found in /x: coach looked for coach.yaml, package.json"},
+		{"wrong folder", &sandbox.WorkspaceError{Kind: sandbox.WorkspaceMissing, Msg: "no workspace found in /x: coach looked for coach.yaml, package.json",
+			Hint: "run coach in your project's folder, or name it: coach check -C path/to/project"},
 			[]string{"✗ No workspace here", "coach looked for coach.yaml", "coach check -C"}},
+		{"no start", &sandbox.WorkspaceError{Kind: sandbox.WorkspaceNoStart, File: "package.json", Msg: "coach read package.json and found no \"start\" script"},
+			[]string{"✗ coach can't tell how to start your server", "coach read package.json"}},
+		{"too large", &sandbox.WorkspaceError{Kind: sandbox.WorkspaceTooLarge, Msg: "the workspace /x is larger than 50 MiB"},
+			[]string{"✗ Your workspace is too large to send to the sandbox"}},
+		{"registry", &sandbox.EngineError{Op: "the build could not reach 127.0.0.1:9", Host: "127.0.0.1:9"},
+			[]string{"✗ coach could not reach 127.0.0.1:9 (not your code)"}},
+		{"database", &sandbox.StartError{ExitCode: 1, Reason: "the server exited with code 1", Hint: "your server tried to connect to PostgreSQL"},
+			[]string{"✗ Your server exited (code 1)", "your server tried to connect to PostgreSQL"}},
 		{"build", &sandbox.BuildError{Runtime: "go", Output: "main.go:3: undefined"}, []string{"✗ Your code did not build", "main.go:3"}},
 	}
 	for _, tt := range tests {
