@@ -184,6 +184,8 @@ func (Expect) JSONSchema(r *exercises.Reflector) schema {
 		"cookies":      mapOf(r.Ref(CookieCheck{}), nil),
 		"max_duration": r.Ref(Duration(0)),
 		"min_duration": r.Ref(Duration(0)),
+		"refused": described(schema{"type": "boolean"},
+			"the request goes out on a new connection and must get no HTTP response (refused, reset or closed); no other keys"),
 	})
 	s["minProperties"] = 1
 	return s

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -167,10 +168,17 @@ func (x *testRun) sseOpen(ctx context.Context, o *SSEOpen) error {
 	for _, h := range out.headers {
 		req.Header[h[0]] = append(req.Header[h[0]], h[1])
 	}
+	// A stream has a connection of its own, closed when the stream ends:
+	// were it kept alive afterwards, a server that ends its streams at
+	// shutdown but waits for idle connections would fail a check about
+	// streams. Idle connections have checks of their own.
+	tr := newTransport(x.target)
+	tr.DisableKeepAlives = true
+	client := &http.Client{Transport: tr, CheckRedirect: x.client.CheckRedirect}
 	// Only the wait for the headers is bounded: the stream stays open.
 	timer := time.AfterFunc(out.timeout, cancel)
 	start := time.Now()
-	resp, err := x.client.Do(req)
+	resp, err := client.Do(req)
 	stopped := timer.Stop()
 	if err != nil {
 		cancel()
@@ -328,4 +336,25 @@ func (x *testRun) closeStreams() {
 		s.cancel()
 		delete(x.streams, name)
 	}
+}
+
+// openStreamsNote names the streams a test still holds open, for an exit
+// that did not come: a server that waits for its event streams to end
+// never exits while a client stays connected.
+func (x *testRun) openStreamsNote() string {
+	var paths []string
+	for _, s := range x.streams {
+		s.mu.Lock()
+		open := s.err == nil
+		s.mu.Unlock()
+		if open {
+			paths = append(paths, s.out.method+" "+pathOf(s.out.url))
+		}
+	}
+	if len(paths) == 0 {
+		return ""
+	}
+	sort.Strings(paths)
+	return fmt.Sprintf(", with %s still open (%s): a shutdown must end open event streams, not wait for them",
+		plural(len(paths), "event stream"), strings.Join(paths, ", "))
 }

@@ -92,6 +92,9 @@ func (x *testRun) request(ctx context.Context, s *Step) error {
 		}()
 		return nil
 	}
+	if s.Expect != nil && s.Expect.Refused {
+		return x.refused(ctx, o)
+	}
 	resp, err := x.exchangeOnce(ctx, o)
 	x.record(o, resp, err)
 	x.noteSent(x.plan.num[x.stepIdx-1], mark, o, resp, err)
@@ -328,7 +331,7 @@ func (x *testRun) exit(ctx context.Context, e *ExitStep) error {
 	}
 	switch {
 	case !exited:
-		return &checkFailure{f: Failure{Check: "exit", Expected: want, Actual: fmt.Sprintf("still running after %s", e.Within)}}
+		return &checkFailure{f: Failure{Check: "exit", Expected: want, Actual: fmt.Sprintf("still running after %s", e.Within) + x.openStreamsNote()}}
 	case e.Code != nil && code != *e.Code:
 		return &checkFailure{f: Failure{Check: "exit code", Expected: fmt.Sprint(*e.Code), Actual: exitText(code)}}
 	}

@@ -452,6 +452,9 @@ func (s *Step) decodeRequestParts(node *yaml.Node) error {
 		if !identRE.MatchString(s.Async) {
 			return exercises.Errorf(v, "bad async name %q: use letters, digits and _", s.Async)
 		}
+		if s.Expect != nil && s.Expect.Refused {
+			return exercises.Errorf(v, "a request that must be refused cannot be async")
+		}
 	}
 	return nil
 }
@@ -605,6 +608,10 @@ type Expect struct {
 	// MinDuration is for "answers after N ms": a server that ignores the
 	// delay it was asked for answers too soon.
 	MinDuration time.Duration
+	// Refused says the server must not answer: the request goes out on a
+	// new connection, and any HTTP response fails the check ("stops
+	// accepting new connections"). It excludes every other key.
+	Refused bool
 }
 
 // HeaderCheck matches one response header (name case-insensitive).
@@ -631,14 +638,23 @@ func (e *Expect) UnmarshalYAML(node *yaml.Node) error {
 		Cookies     cookieChecks `yaml:"cookies"`
 		MaxDuration *Duration    `yaml:"max_duration"`
 		MinDuration *Duration    `yaml:"min_duration"`
+		Refused     bool         `yaml:"refused"`
 	}
 	if node.Kind != yaml.MappingNode || len(node.Content) == 0 {
-		return exercises.Errorf(node, "expect is a map with at least one of status, headers, json, body, schema, cookies, max_duration, min_duration")
+		return exercises.Errorf(node, "expect is a map with at least one of status, headers, json, body, schema, cookies, max_duration, min_duration, refused")
 	}
 	if err := exercises.DecodeNode(node, &raw); err != nil {
 		return err
 	}
-	*e = Expect{Status: raw.Status, Headers: raw.Headers, JSON: raw.JSON, Body: raw.Body, Schema: raw.Schema, Cookies: raw.Cookies}
+	if k, _ := valueOf(node, "refused"); k != nil {
+		switch {
+		case !raw.Refused:
+			return exercises.Errorf(k, "write refused: true, or leave it out")
+		case len(node.Content) > 2:
+			return exercises.Errorf(k, "refused: true means no response at all: it takes no other expect keys")
+		}
+	}
+	*e = Expect{Status: raw.Status, Headers: raw.Headers, JSON: raw.JSON, Body: raw.Body, Schema: raw.Schema, Cookies: raw.Cookies, Refused: raw.Refused}
 	if raw.MaxDuration != nil {
 		e.MaxDuration = time.Duration(*raw.MaxDuration)
 	}

@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -482,11 +483,30 @@ func (d *Docker) depsImage(ctx context.Context, spec Spec, base, wsLabel string,
 	return ins.ID, nil
 }
 
+// CAContextFile is where a Dockerfile build finds sandbox.ca_file: coach adds
+// it to the build context, since the classic builder (API 1.41) has no build
+// secrets and a bundle is too big for a build arg (the host bundle is over
+// the 128 KiB a single environment string may hold). A Dockerfile that
+// fetches packages uses it only when it is there:
+//
+//	COPY package*.json coach-ca.pe[m] ./
+//	RUN if [ -f coach-ca.pem ]; then export NODE_EXTRA_CA_CERTS=$PWD/coach-ca.pem; fi; npm ci
+const CAContextFile = "coach-ca.pem"
+
 func (d *Docker) buildDockerfile(ctx context.Context, ws *Workspace, data []byte, tag, wsLabel string, w io.Writer, logDir string) error {
 	args := map[string]*string{}
 	for k, v := range map[string]string{"HTTP_PROXY": d.opts.HTTPProxy, "HTTPS_PROXY": d.opts.HTTPSProxy, "NO_PROXY": d.opts.NoProxy} {
 		if v != "" {
 			args[k] = &v
+		}
+	}
+	if d.opts.CAFile != "" {
+		ca, err := os.ReadFile(d.opts.CAFile)
+		if err != nil {
+			return &EngineError{Op: "read the CA bundle (sandbox.ca_file)", Err: err}
+		}
+		if data, err = withContextFile(data, CAContextFile, ca); err != nil {
+			return fmt.Errorf("add the CA bundle to the build context: %w", err)
 		}
 	}
 	_, err := d.imageBuild(ctx, bytes.NewReader(data), client.ImageBuildOptions{
@@ -497,12 +517,92 @@ func (d *Docker) buildDockerfile(ctx context.Context, ws *Workspace, data []byte
 	}, w)
 	var bf *buildFailure
 	if errors.As(err, &bf) {
+		if sign := tlsFailure(bf.msg + "\n" + bf.full); sign != "" {
+			return &EngineError{
+				Op:     "build your Dockerfile",
+				Err:    fmt.Errorf("a download in it could not verify a TLS certificate (%s): a proxy on this network intercepts TLS with a CA your image does not trust; this is the network, not your code\n\n%s", sign, lastLines(ansiRE.ReplaceAllString(bf.out, ""), 12)),
+				Advice: d.caAdvice(),
+				Log:    SaveLog(logDir, BuildLogName, []byte(bf.full+bf.msg+"\n")),
+			}
+		}
 		return d.dockerfileFailure(logDir, bf)
 	}
 	if err != nil {
 		return &EngineError{Op: "build your Dockerfile", Err: err}
 	}
 	return nil
+}
+
+// tlsFailure returns the first sign of an untrusted certificate in a build's
+// output (the words diagnose.go knows: npm, pip, Go, curl), or "".
+func tlsFailure(out string) string {
+	return tlsWords.FindString(out)
+}
+
+// ansiRE matches the colour escapes a build's stderr carries.
+var ansiRE = regexp.MustCompile("\x1b\\[[0-9;]*m")
+
+// lastLines is the last n non-empty lines of s.
+func lastLines(s string, n int) string {
+	var lines []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.TrimSpace(l) != "" {
+			lines = append(lines, l)
+		}
+	}
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
+
+// caAdvice says how a Dockerfile trusts an extra CA, and whether coach
+// already hands it one.
+func (d *Docker) caAdvice() string {
+	use := "In your Dockerfile, copy it only when it is there and point the tool at it:\n" +
+		"  COPY package*.json " + strings.TrimSuffix(CAContextFile, "m") + "[m] ./\n" +
+		"  RUN if [ -f " + CAContextFile + " ]; then export NODE_EXTRA_CA_CERTS=$PWD/" + CAContextFile + "; fi; npm ci\n" +
+		"pip: pip install --cert " + CAContextFile + " -r requirements.txt; Go: SSL_CERT_FILE=$PWD/" + CAContextFile + " go mod download;\n" +
+		"Debian tools (apt, curl, git): cp " + CAContextFile + " /usr/local/share/ca-certificates/proxy.crt && update-ca-certificates.\n" +
+		"Delete the file (or use a build stage) so it does not stay in the image."
+	if d.opts.CAFile == "" {
+		return "Set sandbox.ca_file (or COACH_SANDBOX_CA_FILE) to your proxy's CA bundle in PEM: coach then adds it to the build context as " +
+			CAContextFile + ".\n" + use
+	}
+	return "coach added sandbox.ca_file (" + d.opts.CAFile + ") to the build context as " + CAContextFile + ", but the build did not use it (or it is not the proxy's CA).\n" + use
+}
+
+// withContextFile returns the build context tar with one more regular file
+// at its root, replacing a workspace file of that name.
+func withContextFile(ctxTar []byte, name string, content []byte) ([]byte, error) {
+	var out bytes.Buffer
+	tw := tar.NewWriter(&out)
+	tr := tar.NewReader(bytes.NewReader(ctxTar))
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if strings.TrimPrefix(h.Name, "./") == name {
+			continue
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			return nil, err
+		}
+		if _, err := io.Copy(tw, tr); err != nil {
+			return nil, err
+		}
+	}
+	if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(content)), ModTime: time.Unix(0, 0)}); err != nil {
+		return nil, err
+	}
+	if _, err := tw.Write(content); err != nil {
+		return nil, err
+	}
+	if err := tw.Close(); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
 }
 
 // buildSources puts the workspace on image from and commits it as the run
