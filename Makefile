@@ -23,6 +23,7 @@ build: relays
 setup:
 	bash scripts/docker-engine.sh
 	bash scripts/build-images.sh
+	bash scripts/build-service-images.sh
 	bash scripts/qemu-binfmt.sh
 	command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 

@@ -42,6 +42,8 @@ type Workspace struct {
 	Deps bool
 	// Source names the file that decided the runtime, for messages.
 	Source string
+	// Services are the databases coach.yaml declares (services.go).
+	Services Services
 }
 
 // WorkspaceFile is the part of coach.yaml that describes the workspace.
@@ -51,6 +53,8 @@ type WorkspaceFile struct {
 	Entry   string  `yaml:"entry"`
 	Build   string  `yaml:"build"`
 	Run     string  `yaml:"run"`
+	// Services: see Services.UnmarshalYAML.
+	Services Services `yaml:"services"`
 }
 
 // lookedFor is what Detect tries, for the message when nothing matches.
@@ -81,6 +85,7 @@ func Detect(dir string) (*Workspace, error) {
 			ws.Runtime, ws.Source = wf.Runtime, "coach.yaml"
 		}
 		ws.Entry, ws.Build, ws.Run = wf.Entry, wf.Build, wf.Run
+		ws.Services = wf.Services
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("read coach.yaml: %w", err)
 	}
