@@ -76,8 +76,10 @@ var services = map[string]serviceKind{
 	"redis": {
 		image: "redis:%s-bookworm", version: "7", port: 6379, user: "redis",
 		dataDir: "/data", tmpfs: []string{"/tmp"},
-		env:   func(Service) []string { return nil },
-		ready: func(Service) []string { return []string{"sh", "-c", `[ "$(redis-cli -h 127.0.0.1 -p 6379 ping)" = PONG ]`} },
+		env: func(Service) []string { return nil },
+		ready: func(Service) []string {
+			return []string{"sh", "-c", `[ "$(redis-cli -h 127.0.0.1 -p 6379 ping)" = PONG ]`}
+		},
 		serverEnv: func(Service) map[string]string {
 			return map[string]string{"REDIS_URL": "redis://127.0.0.1:6379"}
 		},
