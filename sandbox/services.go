@@ -199,6 +199,19 @@ func decodeStrict(n *yaml.Node, s *Service) error {
 	return nil
 }
 
+// With adds the named services not declared yet (an exercise's required
+// services), with the catalogue's defaults.
+func (ss Services) With(names ...string) Services {
+	out := slices.Clone(ss)
+	for _, n := range names {
+		if !slices.Contains(out.Names(), n) {
+			out = append(out, Service{Name: n})
+		}
+	}
+	slices.SortFunc(out, func(a, b Service) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
 // Names lists the declared services.
 func (ss Services) Names() []string {
 	names := make([]string, len(ss))

@@ -59,3 +59,24 @@ func TestDockerSigintWhilePostgresStartsLeavesNothing(t *testing.T) {
 	assert.Equal(t, ExitInterrupted, cmd.ProcessState.ExitCode(), out.String())
 	assert.Empty(t, dockertest.Leftovers(t, cli, pidLabel(pid)), "objects left behind after SIGINT")
 }
+
+// TestStartShowsServices: `coach start` lists the declared services and
+// the variables the server gets; an unknown service is a usage error (2)
+// that lists the catalogue.
+func TestStartShowsServices(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"coach.yaml": "services:\n  postgres: {database: todos}\n  redis: {}\n",
+		"main.py":    "print('hi')\n",
+	})
+	r := coach(t, dir, "start", "3")
+	require.Equal(t, ExitOK, r.code, r.err)
+	assert.Contains(t, r.out, "Your server gets these services, on 127.0.0.1 inside the sandbox:\n"+
+		"  postgres (postgres:16-bookworm) on 127.0.0.1:5432: DATABASE_URL, PGDATABASE, PGHOST, PGPASSWORD, PGPORT, PGUSER\n"+
+		"  redis (redis:7-bookworm) on 127.0.0.1:6379: REDIS_URL\n")
+
+	writeFiles(t, dir, map[string]string{"coach.yaml": "services: [mongodb]\n"})
+	r = coach(t, dir, "check", "3", "--sandbox", "process")
+	assert.Equal(t, ExitUsage, r.code, r.out+r.err)
+	assert.Contains(t, r.err, `unknown service "mongodb" (coach offers mariadb, postgres, redis)`)
+}

@@ -4,7 +4,7 @@ RUN export DEBIAN_FRONTEND=noninteractive && apt-get update -qq && \
     apt-get clean && rm -rf /var/lib/apt/lists/* /var/lib/mysql && \
     mkdir -p /var/lib/mysql /run/mysqld && chown mysql:mysql /var/lib/mysql /run/mysqld && \
     chmod 1777 /run/mysqld && \
-    printf '[mariadbd]\nskip-name-resolve\nbind-address=*\nhost-cache-size=0\n' > /etc/mysql/mariadb.conf.d/90-coach.cnf
+    printf '[mariadbd]\nskip-name-resolve\nbind-address=*\nhost-cache-size=0\ninnodb_log_file_size=8M\ninnodb_buffer_pool_size=64M\n' > /etc/mysql/mariadb.conf.d/90-coach.cnf
 COPY entrypoint.sh /usr/local/bin/docker-entrypoint.sh
 RUN chmod 755 /usr/local/bin/docker-entrypoint.sh
 USER mysql

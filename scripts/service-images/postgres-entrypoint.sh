@@ -11,7 +11,7 @@ if [ "${1#-}" != "$1" ]; then set -- postgres "$@"; fi
 if [ "$1" = postgres ] && [ ! -s "$PGDATA/.coach-setup" ]; then
   if [ ! -s "$PGDATA/PG_VERSION" ]; then
     # A bind mount or a volume the engine did not fill: initdb as the official image does.
-    initdb --username=postgres --auth-local=trust --auth-host=scram-sha-256 --encoding=UTF8 -D "$PGDATA" >/dev/null
+    initdb --username=postgres --auth-local=trust --auth-host=scram-sha-256 --wal-segsize=1 --encoding=UTF8 -D "$PGDATA" >/dev/null
     echo "listen_addresses = '*'" >> "$PGDATA/postgresql.conf"
     echo "host all all all scram-sha-256" >> "$PGDATA/pg_hba.conf"
   fi
