@@ -8,7 +8,7 @@ BIN     := bin/coach
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/coachcli/coach/internal/cli.version=$(VERSION)
 
-.PHONY: build relays run setup test unit fuzz lint bench clean
+.PHONY: build relays bench-transport run setup test unit fuzz lint bench clean
 
 # The in-pod relay for each engine architecture, embedded into coach
 # (sandbox/relays): coach built for any OS can then start a Linux pod.
@@ -53,6 +53,10 @@ bench: setup relays
 	COACH_REQUIRE_DOCKER=1 $(GO) test -run '^$$' -bench . -benchtime 5x $$($(GO) list ./... | grep -v /internal/cli$$)
 	# Grading 24 submissions twice per iteration: once is enough.
 	COACH_REQUIRE_DOCKER=1 $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./internal/cli/
+
+# The sandbox transport against the socket relay it replaced, side by side.
+bench-transport: setup
+	bash scripts/bench-transport.sh
 
 clean:
 	rm -rf bin

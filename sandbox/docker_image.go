@@ -104,8 +104,9 @@ func (d *Docker) ensureImage(ctx context.Context, rt Runtime, ref string, w io.W
 
 // buildFailure is a failed image build; out is the build's own output.
 type buildFailure struct {
-	msg string
-	out string
+	msg  string
+	out  string // the last lines
+	full string // all of it, as far as kept
 }
 
 func (e *buildFailure) Error() string { return e.msg }
@@ -132,7 +133,7 @@ func (d *Docker) imageBuild(ctx context.Context, buildCtx io.Reader, o client.Im
 			return "", fmt.Errorf("read build output: %w", err)
 		}
 		if e := m.err(); e != "" {
-			return "", &buildFailure{msg: strings.TrimSpace(e), out: tail.Tail(40)}
+			return "", &buildFailure{msg: strings.TrimSpace(e), out: tail.Tail(40), full: string(tail.LogsSince(0))}
 		}
 		if m.Stream != "" {
 			_, _ = tail.Write([]byte(m.Stream))
@@ -193,8 +194,8 @@ func buildArgv(ws *Workspace) []string {
 		}
 		// --target: the run container's root is read-only and its user is
 		// not root, so dependencies live inside /app.
-		return []string{"python3", "-m", "pip", "install", "--disable-pip-version-check", "--no-warn-script-location",
-			"--target", appDir + "/.deps", "-r", "requirements.txt"}
+		return append([]string{"python3", "-m", "pip", "install", "--disable-pip-version-check", "--no-warn-script-location",
+			"--target", appDir + "/.deps"}, ws.pipRequirements()...)
 	}
 	return ws.BuildCommand(binDir)
 }
@@ -285,12 +286,14 @@ func (d *Docker) buildWorkspace(ctx context.Context, spec Spec, w io.Writer) (st
 	if err != nil {
 		var big *ContextTooLargeError
 		if errors.As(err, &big) {
-			return "", &WorkspaceError{Dir: ws.Dir, Msg: big.Error()}
+			return "", &WorkspaceError{Dir: ws.Dir, Kind: WorkspaceTooLarge, Msg: big.Error()}
 		}
 		return "", err
 	}
+	// What was detected and will run, once, before anything is built.
+	ws.announce(w, buildArgv(ws), ws.RunCommand(binDir))
 	for _, s := range skipped {
-		fmt.Fprintf(w, "note: not copied into the sandbox: %s\n", s)
+		fmt.Fprintf(w, "warning: %s\n", s)
 	}
 	var baseID string
 	if ws.Runtime != Dockerfile {
@@ -322,13 +325,13 @@ func (d *Docker) buildWorkspace(ctx context.Context, spec Spec, w io.Writer) (st
 		defer cancel()
 	}
 	if ws.Runtime == Dockerfile {
-		err = d.buildDockerfile(bctx, ws, data, tag, wsLabel, w)
+		err = d.buildDockerfile(bctx, ws, data, tag, wsLabel, w, spec.LogDir)
 	} else {
-		err = d.buildRecipe(bctx, ws, data, baseID, tag, wsLabel)
+		err = d.buildRecipe(bctx, ws, data, baseID, tag, wsLabel, buildLog{w, spec.LogDir})
 	}
 	if err != nil {
 		if ctx.Err() == nil && bctx.Err() != nil {
-			return "", &BuildError{Runtime: string(ws.Runtime), Err: fmt.Errorf("the build took longer than %s", spec.BuildTimeout)}
+			return "", d.buildTimedOut(ws, spec.BuildTimeout, err)
 		}
 		return "", err
 	}
@@ -338,7 +341,7 @@ func (d *Docker) buildWorkspace(ctx context.Context, spec Spec, w io.Writer) (st
 	return tag, nil
 }
 
-func (d *Docker) buildDockerfile(ctx context.Context, ws *Workspace, data []byte, tag, wsLabel string, w io.Writer) error {
+func (d *Docker) buildDockerfile(ctx context.Context, ws *Workspace, data []byte, tag, wsLabel string, w io.Writer, logDir string) error {
 	args := map[string]*string{}
 	for k, v := range map[string]string{"HTTP_PROXY": d.opts.HTTPProxy, "HTTPS_PROXY": d.opts.HTTPSProxy, "NO_PROXY": d.opts.NoProxy} {
 		if v != "" {
@@ -353,7 +356,7 @@ func (d *Docker) buildDockerfile(ctx context.Context, ws *Workspace, data []byte
 	}, w)
 	var bf *buildFailure
 	if errors.As(err, &bf) {
-		return &BuildError{Runtime: string(Dockerfile), Output: bf.out, Err: errors.New(bf.msg)}
+		return d.dockerfileFailure(logDir, bf)
 	}
 	if err != nil {
 		return &EngineError{Op: "build your Dockerfile", Err: err}
@@ -363,7 +366,7 @@ func (d *Docker) buildDockerfile(ctx context.Context, ws *Workspace, data []byte
 
 // buildRecipe builds in a container of the runtime image with the network
 // on, then commits it as the run image.
-func (d *Docker) buildRecipe(ctx context.Context, ws *Workspace, data []byte, baseID, tag, wsLabel string) error {
+func (d *Docker) buildRecipe(ctx context.Context, ws *Workspace, data []byte, baseID, tag, wsLabel string, bl buildLog) error {
 	var ca []byte
 	if d.opts.CAFile != "" {
 		var err error
@@ -431,17 +434,17 @@ func (d *Docker) buildRecipe(ctx context.Context, ws *Workspace, data []byte, ba
 	if _, err := d.cli.ContainerStart(ctx, created.ID, client.ContainerStartOptions{}); err != nil {
 		return &EngineError{Op: "start the build container", Err: err}
 	}
-	code, err := d.waitExit(ctx, created.ID)
+	what := "the build"
+	if len(argv) > 0 {
+		what = "`" + displayCommand(argv) + "`"
+	}
+	code, out, err := d.followBuild(ctx, created.ID, what, bl.progress)
+	log := SaveLog(bl.dir, BuildLogName, out)
 	if err != nil {
-		return err
+		return &buildCut{out: string(out), log: log, err: err}
 	}
 	if code != 0 {
-		out := d.containerOutput(context.WithoutCancel(ctx), created.ID, 40)
-		what := "the build"
-		if len(argv) > 0 {
-			what = "`" + strings.Join(argv, " ") + "`"
-		}
-		return &BuildError{Runtime: string(ws.Runtime), Output: out, Err: fmt.Errorf("%s failed with exit code %d", what, code)}
+		return d.classifyBuild(ws, what, code, string(out), log)
 	}
 	if _, err := d.cli.ContainerCommit(ctx, created.ID, client.ContainerCommitOptions{
 		Reference: tag,

@@ -48,7 +48,7 @@ func (in *DockerInstance) InspectImage(ctx context.Context) (ImageInfo, error) {
 // workspaceLanguage names the language behind a Dockerfile workspace, from
 // the same files runtime detection looks at ("" when none says).
 func workspaceLanguage(dir string) string {
-	switch rt, _ := sniff(dir); rt {
+	switch rt, _, _ := sniff(dir); rt {
 	case Node, Go, Python:
 		return string(rt)
 	}

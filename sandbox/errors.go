@@ -6,11 +6,15 @@ import (
 )
 
 // BuildError means the learner's code did not build. Output holds the
-// build's own output (compiler errors), trimmed to its last lines.
+// build's own output: its first error lines and its last lines.
 type BuildError struct {
 	Runtime string
 	Output  string
 	Err     error
+	// Hint says what to do when coach recognises the failure.
+	Hint string
+	// Log is the file holding the whole build output, "" when not kept.
+	Log string
 }
 
 func (e *BuildError) Error() string {
@@ -20,6 +24,9 @@ func (e *BuildError) Error() string {
 	}
 	if out := strings.TrimSpace(e.Output); out != "" {
 		msg += "\n\n" + out
+	}
+	if e.Log != "" {
+		msg += "\n\nthe whole build output: " + e.Log
 	}
 	return msg
 }
@@ -34,6 +41,13 @@ type StartError struct {
 	OOMKilled bool
 	Port      int    // the port it was told to use
 	Output    string // the last lines of its output
+	// Hint says what coach recognised in the output (a database it tried
+	// to reach); Diagnose fills it.
+	Hint string
+	// Full is the whole output as kept, for the server log; Output when empty.
+	Full []byte
+	// Log is the file holding the whole output, "" when not kept.
+	Log string
 }
 
 func (e *StartError) Error() string {
@@ -41,16 +55,25 @@ func (e *StartError) Error() string {
 	if out := strings.TrimSpace(e.Output); out != "" {
 		msg += "\n\nlast lines of its output:\n" + out
 	}
+	if e.Log != "" {
+		msg += "\n\nits whole output: " + e.Log
+	}
 	return msg
 }
 
 // EngineError means the sandbox itself failed (Docker unreachable, an image
-// missing, a container that could not be created). Not the learner's fault.
+// missing, a container that could not be created, a registry the build
+// could not reach). Not the learner's fault.
 type EngineError struct {
 	Op  string
 	Err error
 	// Advice tells the user what to do, e.g. how to start Docker.
 	Advice string
+	// Host is what the build could not reach (registry.npmjs.org:443),
+	// when the failure was the network's.
+	Host string
+	// Log is the file holding the whole build output, "" when not kept.
+	Log string
 }
 
 func (e *EngineError) Error() string {
@@ -61,16 +84,45 @@ func (e *EngineError) Error() string {
 	if e.Advice != "" {
 		msg += "\n" + e.Advice
 	}
+	if e.Log != "" {
+		msg += "\nthe whole build output: " + e.Log
+	}
 	return msg
 }
 
 func (e *EngineError) Unwrap() error { return e.Err }
 
+// WorkspaceKind says what is wrong with a workspace, for the headline.
+type WorkspaceKind int
+
+const (
+	// WorkspaceInvalid: coach.yaml or a setting is wrong.
+	WorkspaceInvalid WorkspaceKind = iota
+	// WorkspaceMissing: nothing in the folder is a project coach knows.
+	WorkspaceMissing
+	// WorkspaceNoStart: a project, but coach can't tell how to start it.
+	WorkspaceNoStart
+	// WorkspaceUnsupported: a project coach cannot install (Pipfile).
+	WorkspaceUnsupported
+	// WorkspaceTooLarge: too big to send to the sandbox.
+	WorkspaceTooLarge
+)
+
 // WorkspaceError means coach could not tell how to build and run the
 // workspace (wrong directory, conflicting or malformed coach.yaml).
 type WorkspaceError struct {
-	Dir string
-	Msg string
+	Dir  string
+	Kind WorkspaceKind
+	// File is the file coach read to decide, "" when none.
+	File string
+	Msg  string
+	// Hint says what to do.
+	Hint string
 }
 
-func (e *WorkspaceError) Error() string { return e.Msg }
+func (e *WorkspaceError) Error() string {
+	if e.Hint == "" {
+		return e.Msg
+	}
+	return e.Msg + "\n" + e.Hint
+}

@@ -100,6 +100,7 @@ func (p *Process) Start(ctx context.Context, spec Spec) (Instance, error) {
 	if len(runArgv) == 0 {
 		return nil, &EngineError{Op: fmt.Sprintf("the process sandbox cannot run a %s workspace", ws.Runtime)}
 	}
+	ws.announce(prog, buildArgv, runArgv)
 	if err := processCheckTools(buildArgv, runArgv); err != nil {
 		return nil, err
 	}
@@ -216,7 +217,9 @@ func processBuild(ctx context.Context, spec Spec, argv []string, prog io.Writer)
 	default:
 		return &EngineError{Op: "run the build " + processArgvString(argv), Err: err}
 	}
-	return &BuildError{Runtime: string(spec.Workspace.Runtime), Output: out.Tail(buildTailLines), Err: err}
+	all := out.LogsSince(0)
+	return &BuildError{Runtime: string(spec.Workspace.Runtime), Output: Excerpt(string(all), 12, buildTailLines-12), Err: err,
+		Log: SaveLog(spec.LogDir, BuildLogName, all)}
 }
 
 // processEnv is the host environment with the exercise's variables on top,

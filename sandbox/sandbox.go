@@ -24,6 +24,9 @@ type Spec struct {
 	// Progress receives human-readable progress lines (building, pulling).
 	// Nil means discard.
 	Progress io.Writer
+	// LogDir keeps the whole build and server output (WorkspaceLogDir);
+	// "" keeps none.
+	LogDir string
 }
 
 // Instance is a running server. It satisfies grader.Target.

@@ -148,11 +148,13 @@ func workspaceTar(dir string, max int64) (data []byte, skipped []string, err err
 		max = DefaultMaxContextBytes
 	}
 	var rules []ignoreRule
+	ruleFile := ""
 	if b, err := os.ReadFile(filepath.Join(dir, ".dockerignore")); err == nil {
-		rules = parseIgnore(b)
+		rules, ruleFile = parseIgnore(b), ".dockerignore"
 	} else if b, err := os.ReadFile(filepath.Join(dir, ".gitignore")); err == nil {
-		rules = parseIgnore(b)
+		rules, ruleFile = parseIgnore(b), ".gitignore"
 	}
+	var envKept, leftOut []string
 	var files []contextFile
 	type entry struct {
 		rel  string
@@ -177,10 +179,19 @@ func workspaceTar(dir string, max int64) (data []byte, skipped []string, err err
 			return filepath.SkipDir
 		}
 		if ignored(rules, rel, d.IsDir()) && !keepAnyway(rel) {
-			if d.IsDir() {
+			switch {
+			case d.IsDir():
 				return filepath.SkipDir
+			case isEnvFile(rel) && ruleFile == ".gitignore":
+				// .gitignore keeps secrets out of commits, not out of the
+				// server: run on the learner's machine, it reads them.
+				envKept = append(envKept, rel)
+			default:
+				if serverMayRead(rel) {
+					leftOut = append(leftOut, rel)
+				}
+				return nil
 			}
-			return nil
 		}
 		info, err := d.Info()
 		if err != nil {
@@ -210,6 +221,18 @@ func workspaceTar(dir string, max int64) (data []byte, skipped []string, err err
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("read workspace %s: %w", dir, err)
+	}
+	if len(envKept) > 0 {
+		skipped = append(skipped, fmt.Sprintf("copied %s into the sandbox although .gitignore lists it: your server reads it as it does on your machine "+
+			"(list it in .dockerignore to leave it out)", listFew(envKept)))
+	}
+	if len(leftOut) > 0 {
+		it := "it"
+		if len(leftOut) > 1 {
+			it = "them"
+		}
+		skipped = append(skipped, fmt.Sprintf("left out %s (in %s): if your server reads %s, it will not find %s in the sandbox",
+			listFew(leftOut), ruleFile, it, it))
 	}
 	if total > max {
 		sort.Slice(files, func(i, j int) bool { return files[i].size > files[j].size })
@@ -264,6 +287,47 @@ func copyFile(w io.Writer, p string, size int64) error {
 		return fmt.Errorf("read %s: %w", p, errors.New("file shrank while being read; try again"))
 	}
 	return nil
+}
+
+// isEnvFile is a dotenv file (.env, .env.local), not its committed
+// template (.env.example).
+func isEnvFile(rel string) bool {
+	base := path.Base(rel)
+	if base != ".env" && !strings.HasPrefix(base, ".env.") {
+		return false
+	}
+	for _, t := range []string{"example", "sample", "template", "dist"} {
+		if strings.HasSuffix(base, "."+t) {
+			return false
+		}
+	}
+	return true
+}
+
+// serverMayRead is a left-out file worth a warning: configuration, data,
+// keys. Build outputs and logs are left out on purpose.
+func serverMayRead(rel string) bool {
+	base := path.Base(rel)
+	switch {
+	case isEnvFile(rel):
+		return true
+	case strings.HasPrefix(base, "."), strings.Contains(base, "compose"), strings.HasPrefix(base, "tsconfig"),
+		strings.HasSuffix(base, ".lock"), strings.HasSuffix(base, "-lock.json"):
+		return false // tool settings, not what a server reads
+	}
+	switch strings.ToLower(path.Ext(rel)) {
+	case ".json", ".yaml", ".yml", ".toml", ".ini", ".cfg", ".conf", ".db", ".sqlite", ".sqlite3", ".csv", ".pem", ".key", ".crt":
+		return !strings.HasSuffix(rel, ".tsbuildinfo")
+	}
+	return false
+}
+
+// listFew names up to three paths and counts the rest.
+func listFew(names []string) string {
+	if len(names) <= 3 {
+		return strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(names[:3], ", "), len(names)-3)
 }
 
 func isAlwaysSkipped(base string) bool {

@@ -4,8 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"go/parser"
+	"go/token"
+	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -42,6 +46,12 @@ type Workspace struct {
 	Deps bool
 	// Source names the file that decided the runtime, for messages.
 	Source string
+	// PyDeps are the requirements pyproject.toml lists, installed when
+	// there is no requirements.txt.
+	PyDeps []string
+	// Notes say what detection saw and will not use (a second runtime's
+	// manifest, another package manager's lockfile, a dev script).
+	Notes []string
 	// Services are the databases coach.yaml declares (services.go).
 	Services Services
 }
@@ -58,10 +68,11 @@ type WorkspaceFile struct {
 }
 
 // lookedFor is what Detect tries, for the message when nothing matches.
-const lookedFor = "coach.yaml (runtime: node|go|python|dockerfile), package.json, go.mod, " +
+const lookedFor = "coach.yaml (runtime: node|go|python|dockerfile), package.json, go.mod, *.go, " +
 	"main.py, app.py, requirements.txt, pyproject.toml or a Dockerfile"
 
-// Detect inspects dir and decides how to build and run it.
+// Detect inspects dir and decides how to build and run it. Notes on the
+// workspace say what detection saw and will not use.
 func Detect(dir string) (*Workspace, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
@@ -69,17 +80,17 @@ func Detect(dir string) (*Workspace, error) {
 	}
 	st, err := os.Stat(abs)
 	if err != nil || !st.IsDir() {
-		return nil, &WorkspaceError{Dir: abs, Msg: fmt.Sprintf("%s is not a directory", abs)}
+		return nil, &WorkspaceError{Dir: abs, Kind: WorkspaceMissing, Msg: fmt.Sprintf("%s is not a directory", abs)}
 	}
 	ws := &Workspace{Dir: abs}
 	if data, err := os.ReadFile(filepath.Join(abs, "coach.yaml")); err == nil {
 		var wf WorkspaceFile
 		if err := yaml.Unmarshal(data, &wf); err != nil {
-			return nil, &WorkspaceError{Dir: abs, Msg: fmt.Sprintf("coach.yaml: %v", err)}
+			return nil, &WorkspaceError{Dir: abs, File: "coach.yaml", Msg: fmt.Sprintf("coach.yaml: %v", err)}
 		}
 		if wf.Runtime != "" {
 			if !knownRuntime(wf.Runtime) {
-				return nil, &WorkspaceError{Dir: abs, Msg: fmt.Sprintf(
+				return nil, &WorkspaceError{Dir: abs, File: "coach.yaml", Msg: fmt.Sprintf(
 					"coach.yaml: unknown runtime %q (want node, go, python or dockerfile)", wf.Runtime)}
 			}
 			ws.Runtime, ws.Source = wf.Runtime, "coach.yaml"
@@ -90,12 +101,15 @@ func Detect(dir string) (*Workspace, error) {
 		return nil, fmt.Errorf("read coach.yaml: %w", err)
 	}
 	if ws.Runtime == "" {
-		ws.Runtime, ws.Source = sniff(abs)
+		var notes []string
+		ws.Runtime, ws.Source, notes = sniff(abs)
+		ws.Notes = append(ws.Notes, notes...)
 	}
 	if ws.Runtime == "" {
-		return nil, &WorkspaceError{Dir: abs, Msg: fmt.Sprintf(
-			"no workspace found in %s: coach looked for %s. Run coach in your project directory, "+
-				"or start one with `coach start step-1 --lang node|go|python`", abs, lookedFor)}
+		return nil, &WorkspaceError{Dir: abs, Kind: WorkspaceMissing, Msg: fmt.Sprintf(
+			"no workspace found in %s: coach looked for %s", abs, lookedFor),
+			Hint: "run coach in your project's folder, or name it: coach check -C path/to/project; " +
+				"or start one with `coach start step-1 --lang node|go|python`"}
 	}
 	if err := ws.fill(); err != nil {
 		return nil, err
@@ -108,7 +122,8 @@ func Detect(dir string) (*Workspace, error) {
 func ForceRuntime(dir string, rt Runtime) (*Workspace, error) {
 	ws, err := Detect(dir)
 	var werr *WorkspaceError
-	if err != nil && !errors.As(err, &werr) {
+	var berr *BuildError
+	if err != nil && !errors.As(err, &werr) && !errors.As(err, &berr) {
 		return nil, err
 	}
 	if ws == nil {
@@ -118,7 +133,7 @@ func ForceRuntime(dir string, rt Runtime) (*Workspace, error) {
 	if ws.Runtime == rt {
 		return ws, nil
 	}
-	ws.Runtime, ws.Source, ws.Entry, ws.Build, ws.Run = rt, "the exercise", "", "", ""
+	ws.Runtime, ws.Source, ws.Entry, ws.Build, ws.Run, ws.Notes = rt, "the exercise", "", "", "", nil
 	if err := ws.fill(); err != nil {
 		return nil, err
 	}
@@ -139,22 +154,76 @@ func exists(dir, name string) bool {
 	return err == nil
 }
 
-func sniff(dir string) (Runtime, string) {
-	switch {
-	case exists(dir, "package.json"):
-		return Node, "package.json"
-	case exists(dir, "go.mod"):
-		return Go, "go.mod"
+// pythonManifests decide that a folder is a Python workspace.
+var pythonManifests = []string{"requirements.txt", "pyproject.toml", "Pipfile"}
+
+// candidate is a runtime a folder could be, with the file that says so and
+// whether it holds a server coach can find (not only tooling).
+type candidate struct {
+	rt     Runtime
+	file   string
+	server bool
+}
+
+// sniff finds the runtimes the folder's files point to. The first one with
+// a server wins; the others are named in notes, since a package.json beside
+// go.mod is usually only tooling (a CSS build, a linter).
+func sniff(dir string) (Runtime, string, []string) {
+	var cs []candidate
+	if exists(dir, "package.json") {
+		cs = append(cs, candidate{Node, "package.json", nodeHasServer(dir)})
 	}
-	for _, f := range []string{"main.py", "app.py", "requirements.txt", "pyproject.toml"} {
-		if exists(dir, f) {
-			return Python, f
-		}
+	if exists(dir, "go.mod") {
+		cs = append(cs, candidate{Go, "go.mod", len(goMains(dir)) > 0})
+	} else if f := goFileAtRoot(dir); f != "" {
+		cs = append(cs, candidate{Go, f, true})
+	}
+	if f := firstExisting(dir, pythonManifests); f != "" {
+		e, _ := pythonEntry(dir)
+		cs = append(cs, candidate{Python, f, e != nil})
+	} else if f := firstExisting(dir, pythonEntryFiles); f != "" {
+		e, _ := pythonEntry(dir)
+		cs = append(cs, candidate{Python, f, e != nil})
 	}
 	if exists(dir, "Dockerfile") {
-		return Dockerfile, "Dockerfile"
+		cs = append(cs, candidate{Dockerfile, "Dockerfile", len(cs) == 0})
 	}
-	return "", ""
+	if len(cs) == 0 {
+		return "", "", nil
+	}
+	chosen := cs[0]
+	for _, c := range cs {
+		if c.server {
+			chosen = c
+			break
+		}
+	}
+	var notes []string
+	for _, c := range cs {
+		if c == chosen {
+			continue
+		}
+		use := "is not used"
+		if c.rt == Node && !c.server {
+			use = "is used only for tooling here"
+		}
+		instead := fmt.Sprintf("to run the %s one instead", c.rt)
+		if c.rt == Dockerfile {
+			instead = "to build your Dockerfile instead"
+		}
+		notes = append(notes, fmt.Sprintf("%s %s: coach runs your %s server (%s); %s, put `runtime: %s` in coach.yaml",
+			c.file, use, chosen.rt, chosen.file, instead, c.rt))
+	}
+	return chosen.rt, chosen.file, notes
+}
+
+func firstExisting(dir string, names []string) string {
+	for _, n := range names {
+		if exists(dir, n) {
+			return n
+		}
+	}
+	return ""
 }
 
 type packageJSON struct {
@@ -165,20 +234,290 @@ type packageJSON struct {
 
 var nodeStart = regexp.MustCompile(`^node\s+([\w./-]+)$`)
 
+// nodeEntryFiles are tried, in order, when package.json says nothing.
+var nodeEntryFiles = []string{"server.js", "index.js", "app.js", "main.js"}
+
+// nodeUnusedLockfiles are lockfiles of other package managers: coach
+// installs with npm, so their pinned versions do not apply.
+var nodeUnusedLockfiles = []string{"yarn.lock", "pnpm-lock.yaml", "bun.lockb", "bun.lock"}
+
+// nodeHasServer says whether package.json describes something to run
+// rather than only tooling.
+func nodeHasServer(dir string) bool {
+	var pkg packageJSON
+	if data, err := os.ReadFile(filepath.Join(dir, "package.json")); err == nil {
+		_ = json.Unmarshal(data, &pkg)
+	}
+	if pkg.Scripts["start"] != "" || (pkg.Main != "" && exists(dir, pkg.Main)) {
+		return true
+	}
+	return firstExisting(dir, nodeEntryFiles) != ""
+}
+
+// readPackageJSON decodes package.json; a syntax error is the learner's
+// code and names its line and column.
+func readPackageJSON(dir string) (packageJSON, error) {
+	var pkg packageJSON
+	data, err := os.ReadFile(filepath.Join(dir, "package.json"))
+	if err != nil {
+		return pkg, nil
+	}
+	err = json.Unmarshal(data, &pkg)
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	var off int64 = -1
+	switch {
+	case err == nil:
+		return pkg, nil
+	case errors.As(err, &syn):
+		off = syn.Offset
+	case errors.As(err, &typ):
+		off = typ.Offset
+	}
+	pos := "package.json"
+	if off >= 0 {
+		line, col := lineCol(data, off)
+		pos = fmt.Sprintf("package.json:%d:%d", line, col)
+	}
+	return pkg, &BuildError{Runtime: string(Node), Err: fmt.Errorf("%s: %w", pos, err),
+		Hint: "package.json is not valid JSON: fix it at " + pos + " (a missing comma or quote, or a trailing comma, is the usual cause); `npm install` says the same"}
+}
+
+// lineCol turns a byte offset (just past the offending byte, as
+// encoding/json reports it) into a 1-based line and column.
+func lineCol(data []byte, off int64) (int, int) {
+	if off > int64(len(data)) {
+		off = int64(len(data))
+	}
+	if off > 0 {
+		off-- // the offset is after the byte that failed
+	}
+	line, col := 1, 1
+	for _, b := range data[:off] {
+		if b == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+	}
+	return line, col
+}
+
+// moduleAbove is the nearest parent folder of dir holding a go.mod, "" for none.
+func moduleAbove(dir string) string {
+	for p := filepath.Dir(dir); p != dir; dir, p = p, filepath.Dir(p) {
+		if exists(p, "go.mod") {
+			return p
+		}
+	}
+	return ""
+}
+
+func mustRel(base, p string) string {
+	rel, err := filepath.Rel(base, p)
+	if err != nil {
+		return p
+	}
+	return filepath.ToSlash(rel)
+}
+
+// goMains lists the packages under dir whose files say `package main`, as
+// `go build` arguments ("." or "./cmd/api"), the module root first.
+func goMains(dir string) []string {
+	var mains []string
+	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		rel, _ := filepath.Rel(dir, p)
+		if d.IsDir() {
+			name := d.Name()
+			if p != dir && (strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") || name == "vendor" ||
+				name == "testdata" || name == "node_modules" || strings.Count(rel, string(filepath.Separator)) >= 3) {
+				return filepath.SkipDir
+			}
+			if p != dir && exists(p, "go.mod") {
+				return filepath.SkipDir // another module
+			}
+			return nil
+		}
+		if !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") {
+			return nil
+		}
+		pkg := filepath.Dir(rel)
+		if len(mains) > 0 && mains[len(mains)-1] == goPkgArg(pkg) {
+			return nil
+		}
+		if goPackageName(p) == "main" {
+			mains = append(mains, goPkgArg(pkg))
+		}
+		return nil
+	})
+	return mains
+}
+
+func goPkgArg(rel string) string {
+	if rel == "." {
+		return "."
+	}
+	return "./" + filepath.ToSlash(rel)
+}
+
+// goPackageName reads a file's package clause; files excluded from every
+// build (//go:build ignore, as generators are) count as none.
+func goPackageName(p string) string {
+	f, err := parser.ParseFile(token.NewFileSet(), p, nil, parser.PackageClauseOnly|parser.ParseComments)
+	if err != nil {
+		return ""
+	}
+	for _, cg := range f.Comments {
+		if cg.Pos() > f.Package {
+			break
+		}
+		for _, c := range cg.List {
+			if strings.HasPrefix(c.Text, "//go:build ignore") || strings.HasPrefix(c.Text, "// +build ignore") {
+				return ""
+			}
+		}
+	}
+	return f.Name.Name
+}
+
+func goFileAtRoot(dir string) string {
+	if exists(dir, "main.go") {
+		return "main.go"
+	}
+	m, _ := filepath.Glob(filepath.Join(dir, "*.go"))
+	for _, f := range m {
+		if !strings.HasSuffix(f, "_test.go") {
+			return filepath.Base(f)
+		}
+	}
+	return ""
+}
+
+// pyEntry is a Python file coach could run, and how.
+type pyEntry struct {
+	file   string // as found, e.g. src/app.py or app/__main__.py
+	module string // for a package's __main__.py: run with python -m
+}
+
+// pythonEntryFiles are tried in order; the first that runs a server wins.
+var pythonEntryFiles = []string{"main.py", "app.py", "server.py", "run.py", "wsgi.py",
+	"src/main.py", "src/app.py", "src/server.py", "app/__main__.py", "src/app/__main__.py", "app/__init__.py"}
+
+var (
+	pyMainGuard = regexp.MustCompile(`(?m)^if\s+__name__\s*==\s*['"]__main__['"]`)
+	// pyServes is a call that runs a server, outside comments and strings
+	// (a docstring may well mention app.run()).
+	pyServes     = regexp.MustCompile("(?m)^[^#\n\"'`]*(\\.run\\(|serve_forever\\(|uvicorn\\.run\\(|web\\.run_app\\(|\\bserve\\()")
+	pyFlaskApp   = regexp.MustCompile(`(?m)^(\w+)\s*=\s*(Flask\(|create_app\()`)
+	pyFastAPIApp = regexp.MustCompile(`(?m)^(\w+)\s*=\s*FastAPI\(`)
+)
+
+// pythonEntry finds the file to run. When the only app found is a Flask or
+// FastAPI object that nothing runs, it returns the run: line to suggest
+// instead (and no entry).
+func pythonEntry(dir string) (*pyEntry, string) {
+	var first *pyEntry
+	suggest, found := "", ""
+	for _, f := range pythonEntryFiles {
+		data, err := os.ReadFile(filepath.Join(dir, f))
+		if err != nil {
+			continue
+		}
+		e := &pyEntry{file: f}
+		if path.Base(f) == "__main__.py" {
+			e.module = strings.ReplaceAll(strings.TrimPrefix(path.Dir(f), "src/"), "/", ".")
+			return e, ""
+		}
+		src := string(data)
+		if pyMainGuard.MatchString(src) || pyServes.MatchString(src) {
+			if path.Base(f) == "__init__.py" {
+				continue // a package is run by its __main__.py
+			}
+			return e, ""
+		}
+		mod := strings.TrimSuffix(strings.TrimPrefix(f, "src/"), ".py")
+		mod = strings.TrimSuffix(strings.ReplaceAll(mod, "/", "."), ".__init__")
+		if suggest == "" && (pyFlaskApp.MatchString(src) || pyFastAPIApp.MatchString(src)) {
+			found = f
+		}
+		if m := pyFlaskApp.FindStringSubmatch(src); m != nil && suggest == "" {
+			suggest = fmt.Sprintf("run: python3 -m flask --app %s:%s run --host 0.0.0.0 --port $PORT", mod, m[1])
+			if strings.HasPrefix(f, "src/") {
+				suggest = "run: cd src && exec " + strings.TrimPrefix(suggest, "run: ")
+			}
+		} else if m := pyFastAPIApp.FindStringSubmatch(src); m != nil && suggest == "" {
+			suggest = fmt.Sprintf("run: python3 -m uvicorn %s:%s --host 0.0.0.0 --port $PORT", mod, m[1])
+			if strings.HasPrefix(f, "src/") {
+				suggest = fmt.Sprintf("run: python3 -m uvicorn --app-dir src %s:%s --host 0.0.0.0 --port $PORT", mod, m[1])
+			}
+		}
+		if first == nil && path.Base(f) != "__init__.py" {
+			first = e
+		}
+	}
+	if suggest != "" {
+		return nil, found + "\x00" + suggest
+	}
+	return first, ""
+}
+
+// pyprojectDeps reads [project] dependencies from pyproject.toml: enough
+// TOML for the array of strings that PEP 621 puts there. ok is false when
+// the file has no [project] table with dependencies.
+func pyprojectDeps(dir string) (deps []string, ok bool) {
+	data, err := os.ReadFile(filepath.Join(dir, "pyproject.toml"))
+	if err != nil {
+		return nil, false
+	}
+	section := ""
+	in := false
+	for _, line := range strings.Split(string(data), "\n") {
+		t := strings.TrimSpace(line)
+		if i := strings.Index(t, "#"); i >= 0 && !strings.ContainsAny(t[:i], `"'`) {
+			t = strings.TrimSpace(t[:i])
+		}
+		if !in && strings.HasPrefix(t, "[") {
+			section = strings.Trim(t, "[] ")
+			continue
+		}
+		if section != "project" {
+			continue
+		}
+		if !in {
+			k, v, found := strings.Cut(t, "=")
+			if !found || strings.TrimSpace(k) != "dependencies" {
+				continue
+			}
+			ok, in, t = true, true, strings.TrimSpace(v)
+		}
+		for _, m := range pyString.FindAllStringSubmatch(t, -1) {
+			deps = append(deps, m[1]+m[2])
+		}
+		if strings.Contains(t, "]") {
+			in = false
+		}
+	}
+	return deps, ok
+}
+
+var pyString = regexp.MustCompile(`"([^"]*)"|'([^']*)'`)
+
 // fill completes Entry and Deps from the runtime's conventions.
 func (ws *Workspace) fill() error {
-	fail := func(format string, a ...any) error {
-		return &WorkspaceError{Dir: ws.Dir, Msg: fmt.Sprintf(format, a...)}
+	noStart := func(file, hint, format string, a ...any) error {
+		return &WorkspaceError{Dir: ws.Dir, Kind: WorkspaceNoStart, File: file, Msg: fmt.Sprintf(format, a...), Hint: hint}
 	}
 	switch ws.Runtime {
 	case Node:
-		var pkg packageJSON
-		if data, err := os.ReadFile(filepath.Join(ws.Dir, "package.json")); err == nil {
-			if err := json.Unmarshal(data, &pkg); err != nil {
-				return fail("package.json is not valid JSON: %v", err)
-			}
+		pkg, err := readPackageJSON(ws.Dir)
+		if err != nil {
+			return err
 		}
 		ws.Deps = len(pkg.Dependencies) > 0
+		ws.nodeNotes(pkg)
 		if ws.Entry != "" || ws.Run != "" {
 			break
 		}
@@ -186,52 +525,134 @@ func (ws *Workspace) fill() error {
 			ws.Entry = m[1] // run node directly so signals reach the server
 		} else if pkg.Scripts["start"] != "" {
 			ws.Run = "npm start"
-		} else if pkg.Main != "" {
+		} else if pkg.Main != "" && exists(ws.Dir, pkg.Main) {
 			ws.Entry = pkg.Main
 		} else {
-			for _, f := range []string{"server.js", "index.js", "app.js", "main.js"} {
-				if exists(ws.Dir, f) {
-					ws.Entry = f
-					break
-				}
-			}
+			ws.Entry = firstExisting(ws.Dir, nodeEntryFiles)
 		}
 		if ws.Entry == "" && ws.Run == "" {
-			return fail("coach cannot tell how to start your Node.js server: add a \"start\" script " +
-				"to package.json (e.g. \"node server.js\"), or create server.js or index.js")
+			hint := "add a \"start\" script to package.json (e.g. \"start\": \"node server.js\"), or create server.js or index.js"
+			if dev := pkg.Scripts["dev"]; dev != "" {
+				hint = fmt.Sprintf("package.json has a \"dev\" script (%s) but no \"start\" script: coach runs your server as production does, "+
+					"not with a watcher; add \"start\": \"node server.js\" (the file your server starts in)", dev)
+			}
+			return noStart("package.json", hint, "coach read package.json and found no \"start\" script, no \"main\" file and none of %s",
+				strings.Join(nodeEntryFiles, ", "))
 		}
 	case Go:
+		if !exists(ws.Dir, "go.mod") && ws.Build == "" {
+			if root := moduleAbove(ws.Dir); root != "" {
+				return &WorkspaceError{Dir: ws.Dir, Kind: WorkspaceNoStart, File: filepath.Join(root, "go.mod"),
+					Msg:  fmt.Sprintf("%s is a folder inside the Go module at %s", ws.Dir, root),
+					Hint: fmt.Sprintf("run coach in the module's folder: coach check -C %s (put `entry: ./%s` in its coach.yaml if the server is here)", root, mustRel(root, ws.Dir))}
+			}
+			return &BuildError{Runtime: string(Go), Err: fmt.Errorf("%s has Go code but no go.mod", ws.Dir),
+				Hint: fmt.Sprintf("run `go mod init example.com/server` in %s (any module path works, often github.com/<you>/<project>), then check again", ws.Dir)}
+		}
+		if ws.Entry == "" && ws.Build == "" {
+			mains := goMains(ws.Dir)
+			switch {
+			case len(mains) == 0:
+				return noStart("go.mod", "your server's main.go must start with `package main` and have a func main()",
+					"coach found no `package main` in %s or its folders (cmd/<name>/ included)", ws.Dir)
+			case mains[0] == "." || len(mains) == 1:
+				ws.Entry = mains[0]
+			default:
+				return noStart("go.mod", fmt.Sprintf("say which one is your server in coach.yaml: `entry: %s`", mains[0]),
+					"coach found several Go programs (package main): %s, and can't tell which is your server", strings.Join(mains, ", "))
+			}
+		}
 		if ws.Entry == "" {
 			ws.Entry = "."
 		}
-		if !exists(ws.Dir, "go.mod") && ws.Build == "" {
-			return fail("a Go workspace needs a go.mod (run `go mod init example.com/server`)")
-		}
 	case Python:
-		ws.Deps = exists(ws.Dir, "requirements.txt")
+		if err := ws.pythonDeps(); err != nil {
+			return err
+		}
 		if ws.Entry != "" || ws.Run != "" {
 			break
 		}
-		for _, f := range []string{"main.py", "app.py", "server.py"} {
-			if exists(ws.Dir, f) {
-				ws.Entry = f
-				break
+		e, suggest := pythonEntry(ws.Dir)
+		switch {
+		case e != nil && e.module != "":
+			ws.Run, ws.Entry = "python3 -u -m "+e.module, e.file
+			if strings.HasPrefix(e.file, "src/") {
+				ws.Run = "cd src && exec " + ws.Run
 			}
-		}
-		if ws.Entry == "" {
-			return fail("coach cannot tell how to start your Python server: create main.py or app.py, " +
-				"or set `entry:` or `run:` in coach.yaml")
+		case e != nil:
+			ws.Entry = e.file
+		case suggest != "":
+			file, line, _ := strings.Cut(suggest, "\x00")
+			return noStart(file, "put this line in coach.yaml (it is how Flask and FastAPI apps are started):\n  "+line,
+				"coach found your app in %s, but no code that starts a server (no `if __name__ == \"__main__\":` block)", file)
+		default:
+			return noStart("", "create main.py or app.py that starts the server, or set `entry:` or `run:` in coach.yaml",
+				"coach found none of %s", strings.Join(pythonEntryFiles, ", "))
 		}
 	case Dockerfile:
 		if ws.Entry == "" {
 			ws.Entry = "Dockerfile"
 		}
 		if !exists(ws.Dir, ws.Entry) {
-			return fail("this step builds your own image, but %s has no %s", ws.Dir, ws.Entry)
+			return &WorkspaceError{Dir: ws.Dir, Kind: WorkspaceNoStart, File: ws.Entry,
+				Msg:  fmt.Sprintf("this step builds your own image, but %s has no %s", ws.Dir, ws.Entry),
+				Hint: "write a Dockerfile that builds and runs your server (see the step's README)"}
 		}
 	}
 	if ws.Entry != "" && ws.Runtime != Go && ws.Run == "" && !exists(ws.Dir, ws.Entry) {
-		return fail("%s names %s, which does not exist in %s", ws.Source, ws.Entry, ws.Dir)
+		return noStart(ws.Source, "check the file name in "+ws.Source+", or create "+ws.Entry,
+			"%s names %s, which does not exist in %s", ws.Source, ws.Entry, ws.Dir)
+	}
+	return nil
+}
+
+// nodeNotes says what of package.json and its neighbours coach will not use.
+func (ws *Workspace) nodeNotes(pkg packageJSON) {
+	for _, f := range nodeUnusedLockfiles {
+		if !exists(ws.Dir, f) {
+			continue
+		}
+		from := "package.json, so versions may differ from the ones " + f + " pins (`npm install` writes a package-lock.json to pin them)"
+		if exists(ws.Dir, "package-lock.json") {
+			from = "package-lock.json"
+		}
+		ws.Notes = append(ws.Notes, fmt.Sprintf("%s is not used: coach installs with npm from %s", f, from))
+	}
+	if dev := pkg.Scripts["dev"]; dev != "" && pkg.Scripts["start"] != "" && ws.Run == "" {
+		ws.Notes = append(ws.Notes, fmt.Sprintf("the \"dev\" script (%s) is not used: coach runs \"start\", as production does", dev))
+	}
+}
+
+// pythonDeps decides where the dependencies come from: requirements.txt,
+// else pyproject.toml's [project] dependencies. Pipfile and poetry are
+// not supported: their lockfiles need their own tools.
+func (ws *Workspace) pythonDeps() error {
+	other := ""
+	switch {
+	case exists(ws.Dir, "Pipfile"):
+		other = "Pipfile"
+	case exists(ws.Dir, "poetry.lock"):
+		other = "poetry.lock"
+	}
+	if exists(ws.Dir, "requirements.txt") {
+		ws.Deps = true
+		if other != "" {
+			ws.Notes = append(ws.Notes, other+" is not used: coach installs requirements.txt")
+		}
+		return nil
+	}
+	if deps, ok := pyprojectDeps(ws.Dir); ok {
+		ws.PyDeps, ws.Deps = deps, len(deps) > 0
+		return nil
+	}
+	if other != "" && ws.Build == "" {
+		export := "pipenv requirements > requirements.txt"
+		if other == "poetry.lock" {
+			export = "poetry export -f requirements.txt -o requirements.txt"
+		}
+		return &WorkspaceError{Dir: ws.Dir, Kind: WorkspaceUnsupported, File: other,
+			Msg:  fmt.Sprintf("%s is not supported: coach installs Python dependencies from requirements.txt (or pyproject.toml's [project] dependencies)", other),
+			Hint: fmt.Sprintf("export them once: `%s`, and commit requirements.txt", export)}
 	}
 	return nil
 }
@@ -272,10 +693,69 @@ func (ws *Workspace) BuildCommand(binDir string) []string {
 		}
 	case Python:
 		if ws.Deps {
-			return []string{"python3", "-m", "pip", "install", "--no-cache-dir", "-r", "requirements.txt"}
+			return append([]string{"python3", "-m", "pip", "install", "--no-cache-dir"}, ws.pipRequirements()...)
 		}
 	}
 	return nil
+}
+
+// pipRequirements are pip install's arguments naming what to install.
+func (ws *Workspace) pipRequirements() []string {
+	if len(ws.PyDeps) > 0 && !exists(ws.Dir, "requirements.txt") {
+		return ws.PyDeps
+	}
+	return []string{"-r", "requirements.txt"}
+}
+
+// Plan says in one line what was detected and what will run, e.g.
+// "node (package.json) · install: npm ci · start: node server.js". build
+// and run are the commands the backend will run.
+func (ws *Workspace) Plan(build, run []string) string {
+	parts := []string{fmt.Sprintf("%s (%s)", ws.Runtime, ws.Source)}
+	if len(build) > 0 {
+		label := "build"
+		if ws.Build == "" && ws.Runtime != Go {
+			label = "install"
+		}
+		parts = append(parts, label+": "+displayCommand(build))
+	}
+	switch {
+	case ws.Runtime == Dockerfile:
+		parts = append(parts, "start: your image's CMD")
+	case ws.Runtime == Go && ws.Run == "":
+		parts = append(parts, "start: the program built from "+ws.Entry)
+	case len(run) > 0:
+		parts = append(parts, "start: "+displayCommand(run))
+	}
+	return strings.Join(parts, " · ")
+}
+
+// announce tells w what was detected and will run, and what was not used.
+func (ws *Workspace) announce(w io.Writer, build, run []string) {
+	fmt.Fprintf(w, "coach: %s\n", ws.Plan(build, run))
+	for _, n := range ws.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
+}
+
+// displayCommand shows a command as the learner would type it: without
+// coach's own flags (output paths, quieter npm, pip's target).
+func displayCommand(argv []string) string {
+	if len(argv) == 3 && argv[0] == "sh" && argv[1] == "-c" {
+		return strings.TrimPrefix(argv[2], "exec ")
+	}
+	var out []string
+	for i := 0; i < len(argv); i++ {
+		a := argv[i]
+		switch {
+		case a == "-o" || a == "--target":
+			i++
+		case strings.HasPrefix(a, "--"):
+		default:
+			out = append(out, a)
+		}
+	}
+	return shellJoin(out)
 }
 
 func shell(cmd string) []string {

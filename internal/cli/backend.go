@@ -86,23 +86,24 @@ func start(ctx context.Context, g *globalOptions, cfg *config.Config, req server
 	}
 	ws.Services = ws.Services.With(ex.Services.Required...)
 	spec.Workspace = ws
+	spec.LogDir = sandbox.WorkspaceLogDir(ws.Dir)
 	switch kind {
 	case "process":
 		// Port 0 (not set anywhere) is a free port, so a server the learner
 		// runs on 8080 does not collide.
 		inst, err := sandbox.NewProcess().Start(ctx, spec)
-		return inst, nil, err
+		return inst, nil, sandbox.Diagnose(spec.LogDir, err)
 	case "docker":
 		if req.docker != nil {
 			inst, err := req.docker.Start(ctx, spec)
-			return inst, nil, err
+			return inst, nil, sandbox.Diagnose(spec.LogDir, err)
 		}
 		d, err := sandbox.NewDocker(ctx, dockerOptions(cfg, g))
 		if err != nil {
 			return nil, nil, err
 		}
 		inst, err := d.Start(ctx, spec)
-		return inst, d, err
+		return inst, d, sandbox.Diagnose(spec.LogDir, err)
 	}
 	return nil, nil, usagef("unknown sandbox %q: want docker or process", kind)
 }

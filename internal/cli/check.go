@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -280,6 +281,9 @@ func checkStep(ctx context.Context, o *checkOptions, cfg *config.Config, st *loa
 	}
 	got := grader.Run(ctx, st.suite, inst, runOpts)
 	spin.Stop()
+	if kind != "url" {
+		sandbox.SaveLog(sandbox.WorkspaceLogDir(o.g.dir), sandbox.ServerLogName, inst.LogsSince(0))
+	}
 	got.Exercise, got.Step, got.CoachVersion, got.Target = res.Exercise, res.Step, res.CoachVersion, res.Target
 	if ctx.Err() != nil {
 		return false, withCode(ExitInterrupted, errors.New("interrupted"))
@@ -376,6 +380,11 @@ func reportStartFailure(o *checkOptions, cfg *config.Config, res *grader.Result,
 		return withCode(code, err) // not a first-hour problem: the plain message
 	}
 	text := e.render(learnerStyle{o.g.colorOut(cfg, o.g.io.ErrIsTTY)})
+	if log := failureLog(err); log != "" && o.verbose {
+		if data, rerr := os.ReadFile(filepath.Join(o.g.dir, log)); rerr == nil {
+			text = fmt.Sprintf("── %s (all of it, -v) ──\n%s\n── end of %s ──\n\n", log, strings.TrimRight(string(data), "\n"), log) + text
+		}
+	}
 	// Advice already specific to the problem (the wrong port) beats the
 	// step's first, general build hint.
 	if code == ExitLearnerCode && len(ex.Hints.Build) > 0 && len(e.advice) == 0 {

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -40,6 +41,7 @@ func runDoctor(ctx context.Context, o *doctorOptions, cfg *config.Config) error 
 		fmt.Fprintf(out, "config: %s\n", strings.Join(cfg.Files, ", "))
 	}
 	fmt.Fprintf(out, "sandbox: %s\n", cfg.String(config.KeySandbox))
+	wsRuntime, wsErr := doctorWorkspace(o, cfg)
 	d, err := sandbox.NewDocker(ctx, dockerOptions(cfg, o.g))
 	if err != nil {
 		fmt.Fprintf(out, "docker: ✗ %v\n", err)
@@ -66,6 +68,9 @@ func runDoctor(ctx context.Context, o *doctorOptions, cfg *config.Config) error 
 			mark = "· missing (pulled on first use)"
 			missing++
 		}
+		if im.Runtime == wsRuntime {
+			mark += " ← your workspace's"
+		}
 		fmt.Fprintf(out, "  %-7s %-28s %s\n", im.Runtime, im.Image, mark)
 	}
 	for _, w := range r.Warnings {
@@ -74,7 +79,58 @@ func runDoctor(ctx context.Context, o *doctorOptions, cfg *config.Config) error 
 	if r.Relay != "" {
 		return withCode(ExitSandbox, fmt.Errorf("the sandbox relay cannot run: %s", r.Relay))
 	}
-	return nil
+	return wsErr
+}
+
+// doctorWorkspace checks what coach check would build here, the CA bundle
+// and the proxy settings the build gets. It returns the workspace's
+// runtime ("" for none) and an error for a setting that cannot work.
+func doctorWorkspace(o *doctorOptions, cfg *config.Config) (sandbox.Runtime, error) {
+	out := o.g.io.Out
+	var rt sandbox.Runtime
+	var bad error
+	ws, err := sandbox.Detect(o.g.dir)
+	var we *sandbox.WorkspaceError
+	switch {
+	case err == nil:
+		rt = ws.Runtime
+		fmt.Fprintf(out, "workspace: ✓ %s\n  %s\n", ws.Dir, ws.DockerPlan())
+		for _, n := range ws.Notes {
+			fmt.Fprintf(out, "  note: %s\n", n)
+		}
+	case errors.As(err, &we) && we.Kind == sandbox.WorkspaceMissing:
+		fmt.Fprintf(out, "workspace: · none in %s (run coach doctor in your project's folder to check it too)\n", we.Dir)
+	default:
+		e := explainStart(err)
+		fmt.Fprintf(out, "workspace: ✗ %s\n", e.headline)
+		for _, l := range strings.Split(strings.TrimSpace(e.body), "\n") {
+			fmt.Fprintf(out, "  %s\n", l)
+		}
+		for _, a := range e.advice {
+			fmt.Fprintf(out, "  %s\n", a)
+		}
+	}
+	if ca := cfg.String(config.KeyCAFile); ca == "" {
+		fmt.Fprintln(out, "ca file: · none (sandbox.ca_file: needed only behind a proxy that replaces TLS certificates)")
+	} else if n, err := sandbox.CheckCAFile(ca); err != nil {
+		fmt.Fprintf(out, "ca file: ✗ %v\n", err)
+		bad = withCode(ExitUsage, fmt.Errorf("sandbox.ca_file cannot be used: %w", err))
+	} else {
+		fmt.Fprintf(out, "ca file: ✓ %s (%d certificates, given to every build)\n", ca, n)
+	}
+	var set []string
+	for _, k := range []string{"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy",
+		"NPM_CONFIG_REGISTRY", "npm_config_registry", "GOPROXY", "PIP_INDEX_URL"} {
+		if v := o.g.io.Getenv(k); v != "" {
+			set = append(set, k+"="+sandbox.RedactURL(v))
+		}
+	}
+	if len(set) == 0 {
+		fmt.Fprintln(out, "proxy: · none set (builds reach registries directly; set HTTPS_PROXY and NO_PROXY behind a proxy)")
+	} else {
+		fmt.Fprintf(out, "proxy and registries: %s (passed to builds)\n", strings.Join(set, ", "))
+	}
+	return rt, bad
 }
 
 type cleanOptions struct {

@@ -220,3 +220,26 @@ func sha256Hex(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])
 }
+
+// TestDoctorNamesEngine: coach doctor says which engine it uses and how it
+// was chosen, and an unknown context is an engine problem (exit 4) that
+// says how to pick one.
+func TestDoctorNamesEngine(t *testing.T) {
+	dockertest.Require(t)
+	sock := filepath.Join(shortTempDir(t), "engine.sock")
+	forwardEngine(t, "unix", sock)
+	cfg := dockerContextConfig(t, "coach-doctor-ctx", "unix://"+sock)
+	env := map[string]string{"DOCKER_HOST": "", "DOCKER_CONFIG": cfg}
+
+	r := coachWith(t, "", env, "doctor")
+	require.Equal(t, ExitOK, r.code, r.out+r.err)
+	assert.Contains(t, r.out, `docker: ✓ unix://`+sock+` (docker context "coach-doctor-ctx", from the current context in `+filepath.Join(cfg, "config.json")+`)`)
+	assert.Regexp(t, `engine \S+, API \S+, linux/\S+`, r.out)
+	assert.Regexp(t, `relay: ✓ (embedded relay|coach's own executable).* for linux/(amd64|arm64)|relay: ✓ .* serves as the linux/(amd64|arm64) relay`, r.out)
+
+	env["DOCKER_CONTEXT"] = "no-such-engine"
+	r = coachWith(t, "", env, "doctor")
+	assert.Equal(t, ExitSandbox, r.code, r.out+r.err)
+	assert.Contains(t, r.out+r.err, `use docker context "no-such-engine" (from DOCKER_CONTEXT): no such context`)
+	assert.Contains(t, r.out+r.err, "docker context ls")
+}

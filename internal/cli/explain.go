@@ -27,9 +27,9 @@ func explainStart(err error) explanation {
 	)
 	switch {
 	case errors.As(err, &be):
-		return explanation{headline: "Your code did not build", body: err.Error()}
+		return explanation{headline: "Your code did not build", body: err.Error(), advice: lines(be.Hint)}
 	case errors.As(err, &se):
-		e := explanation{headline: "Your server did not start", body: err.Error()}
+		e := explanation{headline: "Your server did not start", body: err.Error(), advice: lines(se.Hint)}
 		switch {
 		case strings.Contains(se.Reason, "instead: read the port from the PORT"):
 			e.headline = fmt.Sprintf("Your server is listening on the wrong port: coach gave it PORT=%d", se.Port)
@@ -45,16 +45,55 @@ func explainStart(err error) explanation {
 		return e
 	case errors.As(err, &eng):
 		e := explanation{headline: "coach could not use its sandbox", body: err.Error()}
-		if strings.HasPrefix(eng.Op, "connect to Docker") {
+		switch {
+		case strings.HasPrefix(eng.Op, "connect to Docker"):
 			e.headline = "Docker is not running, or not installed"
 			e.advice = append(e.advice, dockerInstallAdvice(runtime.GOOS))
+		case eng.Host != "":
+			e.headline = "coach could not reach " + eng.Host + " (not your code)"
 		}
 		return e
 	case errors.As(err, &we):
-		return explanation{headline: "No workspace here", body: err.Error(),
-			advice: []string{"run coach in your project's folder, or name it: coach check -C path/to/project"}}
+		e := explanation{headline: "coach can't use this workspace", body: we.Msg, advice: lines(we.Hint)}
+		switch we.Kind {
+		case sandbox.WorkspaceMissing:
+			e.headline = "No workspace here"
+		case sandbox.WorkspaceNoStart:
+			e.headline = "coach can't tell how to start your server"
+		case sandbox.WorkspaceUnsupported:
+			e.headline = "coach can't install your dependencies"
+		case sandbox.WorkspaceTooLarge:
+			e.headline = "Your workspace is too large to send to the sandbox"
+		}
+		return e
 	}
 	return explanation{body: err.Error()}
+}
+
+// lines splits a hint into advice lines ("" is none).
+func lines(hint string) []string {
+	if hint == "" {
+		return nil
+	}
+	return strings.Split(hint, "\n")
+}
+
+// failureLog is the workspace-relative log file a failure kept, "" for none.
+func failureLog(err error) string {
+	var (
+		be  *sandbox.BuildError
+		se  *sandbox.StartError
+		eng *sandbox.EngineError
+	)
+	switch {
+	case errors.As(err, &be):
+		return be.Log
+	case errors.As(err, &se):
+		return se.Log
+	case errors.As(err, &eng):
+		return eng.Log
+	}
+	return ""
 }
 
 // dockerInstallAdvice says where to get Docker per OS; the sandbox's own

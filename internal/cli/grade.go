@@ -95,7 +95,7 @@ whenever every submission was graded.`,
 	f.BoolVar(&o.showHidden, "show-hidden", false, "show hidden tests in learner-facing outputs too")
 	f.StringVar(&o.github, "github", "auto", "GitHub Actions annotations and step summary: auto (when GITHUB_ACTIONS=true), always or never")
 	f.BoolVar(&o.exitZero, "exit-zero", false, "exit 0 when every submission was graded, whatever the verdicts")
-	f.IntVar(&o.port, "port", 8080, "the PORT each server is given")
+	f.IntVar(&o.port, "port", 0, "the PORT each server is given (default 8080; with --sandbox process a free port each)")
 	f.String("sandbox", "docker", "where to run the servers: docker (isolated) or process (NOT isolated: trusted code only)")
 	cmd.AddCommand(newGradeMergeCmd(g))
 	return cmd

@@ -318,7 +318,7 @@ func materialize(ex *exercises.Exercise, lang string, m *exercises.Mutant) (stri
 
 // runOne starts the workspace in dir and runs one step's suite against it.
 func runOne(ctx context.Context, g *globalOptions, cfg *config.Config, kind string, st *loadedStep, dir, runtime string, only []string) verdict {
-	inst, stop, err := startServer(ctx, g, cfg, serverRequest{ex: st.ex, kind: kind, dir: dir, port: 8080, runtime: runtime})
+	inst, stop, err := startServer(ctx, g, cfg, serverRequest{ex: st.ex, kind: kind, dir: dir, runtime: runtime})
 	if err != nil {
 		return verdict{Status: "error", Message: firstLine(err.Error())}
 	}

@@ -1,0 +1,574 @@
+package sandbox
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/moby/moby/api/pkg/stdcopy"
+	"github.com/moby/moby/client"
+)
+
+// LogDir is where the whole build and server output is kept, relative to
+// the workspace (coach's own folder, never copied into the sandbox).
+const LogDir = ".coach/logs"
+
+// Log files in LogDir.
+const (
+	BuildLogName  = "build.log"
+	ServerLogName = "server.log"
+)
+
+// WorkspaceLogDir is where a workspace's logs are kept.
+func WorkspaceLogDir(dir string) string { return filepath.Join(dir, filepath.FromSlash(LogDir)) }
+
+// SaveLog writes data to name in logDir and returns the path to show
+// (relative to the workspace for its own log folder), or "" when there is
+// no logDir or the file could not be written: a log is a convenience,
+// never a reason to fail.
+func SaveLog(logDir, name string, data []byte) string {
+	if logDir == "" {
+		return ""
+	}
+	p := filepath.Join(logDir, name)
+	if err := os.MkdirAll(logDir, 0o755); err != nil {
+		return ""
+	}
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		return ""
+	}
+	if strings.HasSuffix(filepath.ToSlash(logDir), LogDir) {
+		return LogDir + "/" + name
+	}
+	return p
+}
+
+// errorLine is the start of a build's real error: npm and node-gyp print
+// pages after it, so the tail alone often hides the cause.
+var errorLine = regexp.MustCompile(`(?i)(^npm (ERR!|error)|^gyp ERR!|^error\b|\berror[:\[ ]|^\S+\.(go|ts|js|py):\d+|^Traceback|^\s*File ".*", line \d+|SyntaxError|cannot find|undefined:|^ERROR:)`)
+
+// progressLine is build output that only says what is being fetched: left
+// out of excerpts (the log keeps it).
+var progressLine = regexp.MustCompile(`^(go: downloading |go: finding |go: extracting |npm (http|sill|verb|timing) |Collecting |  Downloading |Downloading )`)
+
+// Excerpt shows a long output as a learner should read it: from its first
+// error line (a few lines of it), then the last lines. Short output stays whole.
+func Excerpt(out string, first, last int) string {
+	var lines []string
+	for _, l := range strings.Split(strings.TrimRight(out, "\n"), "\n") {
+		if !progressLine.MatchString(l) {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) <= first+last {
+		return strings.Join(lines, "\n")
+	}
+	start := -1
+	for i, l := range lines {
+		if errorLine.MatchString(l) {
+			start = i
+			break
+		}
+	}
+	tail := lines[len(lines)-last:]
+	if start < 0 || start >= len(lines)-last {
+		return strings.Join(tail, "\n")
+	}
+	head := lines[start:min(start+first, len(lines)-last)]
+	gap := len(lines) - last - (start + len(head))
+	parts := head
+	if gap > 0 {
+		parts = append(append([]string{}, head...), fmt.Sprintf("… (%d more lines)", gap))
+	}
+	return strings.Join(append(parts, tail...), "\n")
+}
+
+// netFailure is a build step's failure to reach the network.
+type netFailure struct {
+	host string // host[:port] it could not reach
+	tls  bool   // the connection worked but the certificate was not trusted
+	line string // the line that says so
+}
+
+var (
+	urlIn      = regexp.MustCompile(`https?://[^\s"'<>)]+`)
+	hostQuoted = regexp.MustCompile(`host='([^']+)'(?:, port=(\d+))?`)
+	dialAddr   = regexp.MustCompile(`dial tcp (?:lookup )?(\[[^\]]+\]:\d+|[\w.-]+:\d+|[\w.-]+)`)
+	lookupHost = regexp.MustCompile(`lookup ([\w.-]+)`)
+	connectTo  = regexp.MustCompile(`(?:ECONNREFUSED|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|ECONNRESET) ([\w.:\[\]-]+)`)
+	// netWords mark a line as a network failure, not a compile error.
+	netWords = regexp.MustCompile(`(?i)(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET|ENETUNREACH|EHOSTUNREACH|ERR_SOCKET_TIMEOUT|` +
+		`connection refused|no such host|i/o timeout|network is unreachable|TLS handshake timeout|proxyconnect|` +
+		`Temporary failure in name resolution|Name or service not known|Failed to establish a new connection|NewConnectionError|` +
+		`ProxyError|Max retries exceeded|Could not fetch URL|getaddrinfo|` + tlsWordsSrc + `)`)
+	tlsWords    = regexp.MustCompile(`(?i)(` + tlsWordsSrc + `)`)
+	tlsWordsSrc = `SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_GET_ISSUER_CERT_LOCALLY|UNABLE_TO_VERIFY_LEAF_SIGNATURE|DEPTH_ZERO_SELF_SIGNED_CERT|` +
+		`self[- ]signed certificate|unable to get local issuer certificate|x509: certificate|CERTIFICATE_VERIFY_FAILED|SSLError|certificate verify failed`
+)
+
+// findNetFailure looks for a build's failure to reach a registry or proxy.
+// A failure whose lines never name the host (pip's retries) comes back with
+// host "".
+func findNetFailure(out string) *netFailure {
+	var hostless *netFailure
+	for _, line := range strings.Split(out, "\n") {
+		if !netWords.MatchString(line) {
+			continue
+		}
+		f := &netFailure{tls: tlsWords.MatchString(line), line: strings.TrimSpace(line)}
+		switch {
+		case hostQuoted.MatchString(line):
+			m := hostQuoted.FindStringSubmatch(line)
+			f.host = m[1]
+			if m[2] != "" {
+				f.host = net.JoinHostPort(m[1], m[2])
+			}
+		case urlIn.MatchString(line):
+			if u, err := url.Parse(urlIn.FindString(line)); err == nil {
+				f.host = u.Host
+			}
+		case dialAddr.MatchString(line):
+			f.host = dialAddr.FindStringSubmatch(line)[1]
+		case lookupHost.MatchString(line):
+			f.host = lookupHost.FindStringSubmatch(line)[1]
+		case connectTo.MatchString(line):
+			f.host = connectTo.FindStringSubmatch(line)[1]
+		}
+		if f.host == "" {
+			if hostless == nil && !strings.Contains(line, " code ") {
+				hostless = f
+			}
+			continue // a summary line (npm error code ECONNREFUSED): a later one may name the host
+		}
+		return f
+	}
+	return hostless
+}
+
+// defaultRegistry is the host a runtime's build downloads from.
+func (d *Docker) defaultRegistry(rt Runtime) string {
+	def := map[Runtime]string{Node: "registry.npmjs.org", Go: "proxy.golang.org", Python: "pypi.org"}[rt]
+	for _, k := range registryEnv[rt] {
+		v := strings.Split(d.opts.BuildEnv[k], ",")[0]
+		if u, err := url.Parse(v); err == nil && u.Host != "" {
+			return u.Host
+		}
+	}
+	return def
+}
+
+// registryEnv names, per runtime, the settings that point a build at a
+// registry, so a failure can say which one is in effect.
+var registryEnv = map[Runtime][]string{
+	Node:   {"NPM_CONFIG_REGISTRY", "npm_config_registry"},
+	Go:     {"GOPROXY"},
+	Python: {"PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL"},
+}
+
+// classifyBuild turns a failed build's output into the right error: the
+// network's failure (exit 4, naming the host) or the learner's (exit 3,
+// with a hint when coach recognises the cause).
+func (d *Docker) classifyBuild(ws *Workspace, what string, code int, out, log string) error {
+	if f := findNetFailure(out); f != nil {
+		return d.netError(ws.Runtime, f, log)
+	}
+	if strings.Contains(out, "Exit handler never called") {
+		// npm's own bug, set off mostly by a failing network (a TLS proxy,
+		// a registry that drops connections): not the learner's code.
+		f := &netFailure{host: d.defaultRegistry(Node), line: "npm error Exit handler never called!"}
+		e := d.netError(ws.Runtime, f, log)
+		if d.opts.CAFile == "" {
+			e.Advice = "behind a proxy that replaces TLS certificates, give coach its CA bundle: `sandbox.ca_file: /path/to/ca.pem` in coach.yaml\n" + e.Advice
+		}
+		e.Op = "npm crashed while downloading from " + f.host + " (\"Exit handler never called!\", an npm bug set off by a failing connection)"
+		return e
+	}
+	be := &BuildError{Runtime: string(ws.Runtime), Output: Excerpt(out, 12, 25), Log: log,
+		Err: fmt.Errorf("%s failed with exit code %d", what, code)}
+	be.Hint = buildHint(out)
+	return be
+}
+
+func (d *Docker) netError(rt Runtime, f *netFailure, log string) *EngineError {
+	if f.host == "" {
+		f.host = d.defaultRegistry(rt)
+	}
+	e := &EngineError{Op: "the build could not reach " + f.host, Err: errors.New(f.line), Host: f.host, Log: log}
+	var advice []string
+	if f.tls {
+		e.Op = "the build does not trust the certificate of " + f.host
+		if d.opts.CAFile != "" {
+			advice = append(advice, fmt.Sprintf("sandbox.ca_file is %s: check that it holds the CA that signs %s's certificate (your proxy's)", d.opts.CAFile, f.host))
+		} else {
+			advice = append(advice, "a proxy or antivirus on your network replaces TLS certificates: give coach its CA bundle with "+
+				"`sandbox.ca_file: /path/to/ca.pem` in coach.yaml (or COACH_SANDBOX_CA_FILE)")
+		}
+	} else {
+		for _, k := range registryEnv[rt] {
+			if v := d.opts.BuildEnv[k]; v != "" {
+				advice = append(advice, fmt.Sprintf("%s is set to %s: is that registry up and reachable from Docker?", k, v))
+				break
+			}
+		}
+		if p := firstNonEmpty(d.opts.HTTPSProxy, d.opts.HTTPProxy); p != "" {
+			advice = append(advice, fmt.Sprintf("the build uses the proxy %s (HTTPS_PROXY/HTTP_PROXY): check that it runs and allows %s", redactURL(p), f.host))
+		} else {
+			advice = append(advice, "check your connection; behind a proxy, set HTTPS_PROXY (and NO_PROXY) before running coach: coach passes them to the build")
+		}
+	}
+	advice = append(advice, "this is not your code: the build downloads dependencies over the network (coach doctor checks the settings)")
+	e.Advice = strings.Join(advice, "\n")
+	return e
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// redactURL hides a proxy URL's password.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
+
+var (
+	npm404    = regexp.MustCompile(`404 Not Found - GET \S+/(@?[^/\s]+(?:%2[fF][^/\s]+)?)`)
+	npmETARGT = regexp.MustCompile(`No matching version found for (\S+)`)
+	pipNoDist = regexp.MustCompile(`No matching distribution found for (\S+)`)
+	goNoMod   = regexp.MustCompile(`no required module provides package (\S+)`)
+	npmLock   = regexp.MustCompile("`npm ci` can only install packages when your package.json and package-lock.json")
+	goNewer   = regexp.MustCompile(`(?m)^go: (?:(\S+): module \S+ |go\.mod )requires go >= (\S+) \(running go (\S+?);`)
+)
+
+// buildHint recognises a few causes a beginner can fix at once.
+func buildHint(out string) string {
+	switch {
+	case npm404.MatchString(out):
+		name := strings.ReplaceAll(npm404.FindStringSubmatch(out)[1], "%2f", "/")
+		return fmt.Sprintf("the package %s does not exist on the npm registry: check its name in package.json", name)
+	case npmETARGT.MatchString(out):
+		return fmt.Sprintf("no published version matches %s: fix the version in package.json", npmETARGT.FindStringSubmatch(out)[1])
+	case npmLock.MatchString(out):
+		return "package-lock.json does not match package.json: run `npm install` and commit the updated package-lock.json"
+	case pipNoDist.MatchString(out):
+		return fmt.Sprintf("pip found no package %s: check its name and version in requirements.txt", pipNoDist.FindStringSubmatch(out)[1])
+	case goNoMod.MatchString(out):
+		return fmt.Sprintf("go.mod does not require the module of %s: run `go mod tidy` and commit go.mod and go.sum", goNoMod.FindStringSubmatch(out)[1])
+	case goNewer.MatchString(out):
+		m := goNewer.FindStringSubmatch(out)
+		have := strings.Join(strings.SplitN(m[3], ".", 3)[:2], ".")
+		if m[1] != "" {
+			return fmt.Sprintf("the dependency %s needs Go %s, but the sandbox's image has Go %s: require an older version of it "+
+				"(`go get %s@<older>`), or set sandbox.images.go in coach.yaml to an image with Go %s", m[1], m[2], m[3], strings.Split(m[1], "@")[0], m[2])
+		}
+		return fmt.Sprintf("go.mod asks for Go %s, but the sandbox's image has Go %s: lower the `go` line of go.mod (`go mod edit -go=%s`), "+
+			"or set sandbox.images.go in coach.yaml to an image with Go %s", m[2], m[3], have, m[2])
+	case strings.Contains(out, "missing go.sum entry"):
+		return "go.sum is missing entries: run `go mod tidy` and commit go.mod and go.sum"
+	}
+	return ""
+}
+
+// dbPorts name the database servers a refused port belongs to.
+var dbPorts = map[string]string{"5432": "PostgreSQL", "27017": "MongoDB", "3306": "MySQL/MariaDB", "6379": "Redis"}
+
+var (
+	refusedAddr       = regexp.MustCompile("(?i)(?:ECONNREFUSED|Error 111 connecting to|Can't reach database server at)\\s+`?\\[?([\\w.:-]+?)\\]?`?:`?(5432|27017|3306|6379)\\b")
+	refusedAddrBefore = regexp.MustCompile(`(?im)(?:^|[\s"'(,@])\[?([\w.-]+|[\d:]+)\]?:(5432|27017|3306|6379)\b[^\n]*(?:refused|ECONNREFUSED|Errno 111)`)
+	portFailed        = regexp.MustCompile(`(?i)\bport (5432|27017|3306|6379) failed`)
+	noHost            = regexp.MustCompile(`(?:getaddrinfo (?:ENOTFOUND|EAI_AGAIN) ([\w.-]+)|lookup ([\w.-]+)(?: on \S+)?: (?:no such host|server misbehaving|.*i/o timeout|dial udp)|` +
+		`could not translate host name "([^"]+)"|Name or service not known|Temporary failure in name resolution)`)
+	dbWords = regexp.MustCompile(`(MongooseServerSelectionError|MongoServerSelectionError|MongoNetworkError|ServerSelectionTimeoutError|` +
+		`PrismaClientInitializationError|P1001|SequelizeConnection\w*Error|psycopg2?\.OperationalError|sqlalchemy\.exc\.OperationalError|` +
+		`redis\.exceptions\.ConnectionError|ECONNREFUSED|pq: |pgx|Connection refused)`)
+	dbNames = []struct{ word, name string }{{"ongo", "MongoDB"}, {"rismaClient", "the database (Prisma)"}, {"P1001", "the database (Prisma)"},
+		{"Sequelize", "the database (Sequelize)"}, {"psycopg", "PostgreSQL"}, {"redis", "Redis"}, {"pq: ", "PostgreSQL"}, {"pgx", "PostgreSQL"}, {"sqlalchemy", "the database (SQLAlchemy)"}}
+)
+
+// noDatabase is what to do instead of a database server.
+const noDatabase = "the sandbox has no network and no database server: keep the data in SQLite or in files under $DATA_DIR " +
+	"(coach gives your server that writable folder), or in memory when the step allows it"
+
+// ExplainOutput says in one line what a server's output shows it tried and
+// cannot have in the sandbox (a database, another host), "" when nothing:
+// for output printed during the tests as well as at start.
+func ExplainOutput(out string) string { return diagnoseServer(out) }
+
+// diagnoseServer says, in one line, what the server's output shows it
+// tried and could not have in the sandbox: a database, another host.
+func diagnoseServer(out string) string {
+	if m := refusedAddr.FindStringSubmatch(out); m != nil {
+		return fmt.Sprintf("your server tried to connect to %s at %s and was refused: %s", dbPorts[m[2]], hostPort(m[1], m[2]), noDatabase)
+	}
+	if m := refusedAddrBefore.FindStringSubmatch(out); m != nil {
+		return fmt.Sprintf("your server tried to connect to %s at %s and was refused: %s", dbPorts[m[2]], hostPort(m[1], m[2]), noDatabase)
+	}
+	if m := portFailed.FindStringSubmatch(out); m != nil {
+		return fmt.Sprintf("your server tried to connect to %s on port %s and was refused: %s", dbPorts[m[1]], m[1], noDatabase)
+	}
+	if m := noHost.FindStringSubmatch(out); m != nil {
+		host := firstNonEmpty(m[1], m[2], m[3])
+		what := "another host"
+		if host != "" {
+			what = host
+		}
+		return fmt.Sprintf("your server tried to reach %s, but the sandbox has no network: everything it needs must be in the workspace; "+
+			"for data, use SQLite or files under $DATA_DIR", what)
+	}
+	if dbWords.MatchString(out) {
+		for _, n := range dbNames {
+			if strings.Contains(out, n.word) {
+				return fmt.Sprintf("your server tried to connect to %s: %s", n.name, noDatabase)
+			}
+		}
+	}
+	return ""
+}
+
+func hostPort(host, port string) string {
+	host = strings.Trim(host, "[]")
+	if host == "" {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// Diagnose completes a start failure with what coach recognises in the
+// server's output and keeps the whole output in logDir's server log. It
+// returns err, so callers can wrap a return with it.
+func Diagnose(logDir string, err error) error {
+	var se *StartError
+	if !errors.As(err, &se) {
+		return err
+	}
+	full := se.Full
+	if len(full) == 0 {
+		full = []byte(se.Output)
+	}
+	if se.Hint == "" {
+		se.Hint = diagnoseServer(string(full))
+	}
+	if se.Log == "" && len(full) > 0 {
+		se.Log = SaveLog(logDir, ServerLogName, full)
+	}
+	return err
+}
+
+// buildSilence is how long a build may print nothing before coach says
+// what is still running, so a slow download does not look like a hang.
+var buildSilence = 30 * time.Second
+
+// buildLog is where a build tells its progress and keeps its output.
+type buildLog struct {
+	progress io.Writer
+	dir      string // "" keeps no log
+}
+
+// buildCut is a build that stopped before its container exited (timeout,
+// Ctrl-C), with the output it had printed.
+type buildCut struct {
+	out string
+	log string
+	err error
+}
+
+func (e *buildCut) Error() string { return e.err.Error() }
+func (e *buildCut) Unwrap() error { return e.err }
+
+// followBuild streams a started build container's output into memory
+// until it exits, telling w when the build stays silent, and returns its
+// exit code and whole output (as far as kept).
+func (d *Docker) followBuild(ctx context.Context, id, what string, w io.Writer) (int, []byte, error) {
+	out := &timedOutput{Output: NewOutput(8 << 20)}
+	out.touch()
+	done := make(chan struct{})
+	followed := make(chan struct{})
+	go func() {
+		defer close(followed)
+		rc, err := d.cli.ContainerLogs(ctx, id, client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true, Follow: true})
+		if err != nil {
+			return
+		}
+		defer rc.Close()
+		_, _ = stdcopy.StdCopy(out, out, rc)
+	}()
+	go func() {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		said := time.Duration(0)
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				quiet := out.quiet()
+				if quiet < buildSilence {
+					said = 0
+					continue
+				}
+				if quiet-said >= buildSilence {
+					said = quiet.Truncate(buildSilence)
+					last := strings.TrimSpace(TailLines(string(out.LogsSince(0)), 1))
+					msg := fmt.Sprintf("still running %s: no output for %s", what, said)
+					if last != "" {
+						msg += " (last line: " + truncate(last, 80) + ")"
+					}
+					fmt.Fprintln(w, msg)
+				}
+			}
+		}
+	}()
+	code, err := d.waitExit(ctx, id)
+	if err == nil {
+		// The log stream ends when the container does; wait for its last bytes.
+		select {
+		case <-followed:
+		case <-time.After(5 * time.Second):
+		}
+	}
+	close(done)
+	return code, out.LogsSince(0), err
+}
+
+func truncate(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}
+
+// timedOutput is an Output that remembers when it was last written.
+type timedOutput struct {
+	*Output
+	mu   sync.Mutex
+	last time.Time
+}
+
+func (o *timedOutput) Write(p []byte) (int, error) {
+	o.touch()
+	return o.Output.Write(p)
+}
+
+func (o *timedOutput) touch() {
+	o.mu.Lock()
+	o.last = time.Now()
+	o.mu.Unlock()
+}
+
+func (o *timedOutput) quiet() time.Duration {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return time.Since(o.last)
+}
+
+// buildTimedOut is the error for a build that ran out of time: the network's
+// when its output shows a registry it could not reach, else the learner's,
+// with the last lines it printed.
+func (d *Docker) buildTimedOut(ws *Workspace, limit time.Duration, err error) error {
+	var cut *buildCut
+	out, log := "", ""
+	if errors.As(err, &cut) {
+		out, log = cut.out, cut.log
+	}
+	if f := findNetFailure(out); f != nil {
+		return d.netError(ws.Runtime, f, log)
+	}
+	be := &BuildError{Runtime: string(ws.Runtime), Err: fmt.Errorf("the build took longer than %s", limit), Log: log,
+		Hint: "a build that hangs is often waiting for the network or for input; run the same command on your machine to see"}
+	if last := TailLines(out, 15); last != "" {
+		be.Output = "last lines before coach stopped it:\n" + last
+	}
+	return be
+}
+
+var (
+	pullNetwork = regexp.MustCompile(`(?i)(dial tcp|no such host|i/o timeout|TLS handshake|connection refused|x509|Client.Timeout|proxyconnect|net/http)`)
+	pullMissing = regexp.MustCompile(`(?i)(pull access denied|manifest unknown|not found|repository does not exist|invalid reference format)`)
+)
+
+// dockerfileFailure tells a Dockerfile's own failure (exit 3) from a base
+// image the engine could not pull (exit 4, or 3 for a name that does not exist).
+func (d *Docker) dockerfileFailure(logDir string, bf *buildFailure) error {
+	log := SaveLog(logDir, BuildLogName, []byte(bf.full+bf.msg+"\n"))
+	if pullNetwork.MatchString(bf.msg) {
+		host := ""
+		if m := urlIn.FindString(bf.msg); m != "" {
+			if u, err := url.Parse(m); err == nil {
+				host = u.Host
+			}
+		} else if m := lookupHost.FindStringSubmatch(bf.msg); m != nil {
+			host = m[1]
+		}
+		e := &EngineError{Op: "the engine could not pull your Dockerfile's base image", Err: errors.New(bf.msg), Host: host, Log: log,
+			Advice: "run `docker pull <the FROM image>` on a machine with network access (or `docker load` it here); " +
+				"behind a proxy, configure the Docker engine's own proxy settings. This is not your code."}
+		if host != "" {
+			e.Op = "the engine could not reach " + host + " to pull your Dockerfile's base image"
+		}
+		return e
+	}
+	be := &BuildError{Runtime: string(Dockerfile), Output: Excerpt(bf.full, 12, 25), Err: errors.New(bf.msg), Log: log}
+	if strings.Contains(bf.out, "FROM") && pullMissing.MatchString(bf.msg) {
+		be.Hint = "the image in your FROM line does not exist (or is private): check its name and tag, e.g. FROM node:22-bookworm-slim"
+	}
+	return be
+}
+
+// DockerPlan is the one line the Docker backend prints before it builds
+// the workspace (Plan with the backend's own commands).
+func (ws *Workspace) DockerPlan() string {
+	return ws.Plan(buildArgv(ws), ws.RunCommand(binDir))
+}
+
+// CheckCAFile reads a CA bundle as the build will and counts the
+// certificates in it, so a wrong sandbox.ca_file shows before a build.
+func CheckCAFile(p string) (int, error) {
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return 0, fmt.Errorf("read %s: %w", p, err)
+	}
+	n := 0
+	for {
+		var b *pem.Block
+		b, data = pem.Decode(data)
+		if b == nil {
+			break
+		}
+		if b.Type != "CERTIFICATE" {
+			continue
+		}
+		if _, err := x509.ParseCertificate(b.Bytes); err != nil {
+			return n, fmt.Errorf("%s: certificate %d does not parse: %w", p, n+1, err)
+		}
+		n++
+	}
+	if n == 0 {
+		return 0, fmt.Errorf("%s holds no PEM certificate (-----BEGIN CERTIFICATE-----)", p)
+	}
+	return n, nil
+}
+
+// RedactURL hides a URL's password (proxy settings), for display.
+func RedactURL(s string) string { return redactURL(s) }

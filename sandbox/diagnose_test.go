@@ -1,0 +1,151 @@
+package sandbox
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestDiagnoseServer(t *testing.T) {
+	tests := []struct {
+		name, out, want string
+	}{
+		{"node pg", "Error: connect ECONNREFUSED 127.0.0.1:5432\n    at TCPConnectWrap.afterConnect", "PostgreSQL at 127.0.0.1:5432"},
+		{"node mongo ipv6", "MongooseServerSelectionError: connect ECONNREFUSED ::1:27017", "MongoDB at [::1]:27017"},
+		{"go pgx", `failed to connect to host=localhost user=app database=app: dial tcp 127.0.0.1:5432: connect: connection refused`, "PostgreSQL at 127.0.0.1:5432"},
+		{"go redis", "dial tcp [::1]:6379: connect: connection refused", "Redis at [::1]:6379"},
+		{"psycopg2", `psycopg2.OperationalError: connection to server at "localhost" (127.0.0.1), port 5432 failed: Connection refused`, "PostgreSQL on port 5432"},
+		{"pymongo", "pymongo.errors.ServerSelectionTimeoutError: localhost:27017: [Errno 111] Connection refused", "MongoDB at localhost:27017"},
+		{"redis-py", "redis.exceptions.ConnectionError: Error 111 connecting to localhost:6379. Connection refused.", "Redis at localhost:6379"},
+		{"mysql", "Error: connect ECONNREFUSED 127.0.0.1:3306", "MySQL/MariaDB at 127.0.0.1:3306"},
+		{"prisma", "PrismaClientInitializationError: Can't reach database server at `localhost`:`5432`", "PostgreSQL at localhost:5432"},
+		{"dns node", "Error: getaddrinfo ENOTFOUND db.example.com", "tried to reach db.example.com, but the sandbox has no network"},
+		{"dns go", "dial tcp: lookup cluster0.mongodb.net on 127.0.0.11:53: no such host", "tried to reach cluster0.mongodb.net"},
+		{"mongoose words", "MongooseServerSelectionError: Could not connect to any servers in your MongoDB Atlas cluster", "MongoDB"},
+		{"nothing", "listening on 3000\nTypeError: x is not a function", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := diagnoseServer(tt.out)
+			if tt.want == "" {
+				assert.Empty(t, got)
+				return
+			}
+			assert.Contains(t, got, tt.want)
+			if strings.Contains(tt.want, "PostgreSQL") || strings.Contains(tt.want, "MongoDB") {
+				assert.Contains(t, got, "$DATA_DIR")
+			}
+		})
+	}
+}
+
+func TestFindNetFailure(t *testing.T) {
+	tests := []struct {
+		name, out, host string
+		tls             bool
+	}{
+		{"npm 10 refused", "npm error code ECONNREFUSED\nnpm error syscall connect\nnpm error errno ECONNREFUSED\n" +
+			"npm error FetchError: request to http://127.0.0.1:9/express failed, reason: connect ECONNREFUSED 127.0.0.1:9", "127.0.0.1:9", false},
+		{"npm 9 tls", "npm ERR! code SELF_SIGNED_CERT_IN_CHAIN\nnpm ERR! errno SELF_SIGNED_CERT_IN_CHAIN\n" +
+			"npm ERR! request to https://registry.npmjs.org/zod/-/zod-3.21.4.tgz failed, reason: self-signed certificate in certificate chain", "registry.npmjs.org", true},
+		{"go proxy dns", `go: github.com/gin-gonic/gin@v1.9.1: Get "https://proxy.golang.org/github.com/gin-gonic/gin/@v/v1.9.1.mod": dial tcp: lookup proxy.golang.org on 10.0.0.2:53: no such host`, "proxy.golang.org", false},
+		{"go x509", `go: example.com/m@v1: Get "https://proxy.golang.org/x": tls: failed to verify certificate: x509: certificate signed by unknown authority`, "proxy.golang.org", true},
+		{"pip", "WARNING: Retrying (Retry(total=4, connect=None, read=None, redirect=None, status=None)) after connection broken by 'NewConnectionError('<pip._vendor.urllib3.connection.HTTPSConnection object at 0x7f>: Failed to establish a new connection: [Errno -3] Temporary failure in name resolution')': /simple/flask/", "", false},
+		{"pip host", "ERROR: Could not install packages due to an OSError: HTTPSConnectionPool(host='pypi.org', port=443): Max retries exceeded with url: /simple/flask/", "pypi.org:443", false},
+		{"compile error", "./main.go:5:2: undefined: foo", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := findNetFailure(tt.out)
+			switch tt.name {
+			case "compile error":
+				assert.Nil(t, f)
+				return
+			case "pip":
+				if assert.NotNil(t, f, "pip's retries never name the host: the runtime's registry stands in") {
+					assert.Empty(t, f.host)
+				}
+				return
+			}
+			if assert.NotNil(t, f) {
+				assert.Equal(t, tt.host, f.host)
+				assert.Equal(t, tt.tls, f.tls)
+			}
+		})
+	}
+}
+
+func TestExcerptShowsFirstErrorAndTail(t *testing.T) {
+	var b strings.Builder
+	for i := 0; i < 10; i++ {
+		b.WriteString("npm http fetch GET 200 ok\n")
+	}
+	b.WriteString("gyp ERR! build error: the real cause\n")
+	for i := 0; i < 100; i++ {
+		b.WriteString("gyp ERR! stack noise\n")
+	}
+	b.WriteString("npm error A complete log of this run can be found in: x\n")
+	got := Excerpt(b.String(), 3, 5)
+	lines := strings.Split(got, "\n")
+	assert.Equal(t, "gyp ERR! build error: the real cause", lines[0])
+	assert.Contains(t, got, "more lines)")
+	assert.True(t, strings.HasSuffix(got, "can be found in: x"))
+	assert.Equal(t, "a\nb", Excerpt("a\nb\n", 3, 5), "short output stays whole")
+}
+
+func TestBuildHint(t *testing.T) {
+	tests := []struct{ out, want string }{
+		{"go: go.mod requires go >= 1.26.0 (running go 1.25.14; GOTOOLCHAIN=local)", "go mod edit -go=1.25"},
+		{"go: downloading x\ngo: github.com/sqlc-dev/sqlc@v1.31.1: module github.com/sqlc-dev/sqlc@v1.31.1 requires go >= 1.26.0 (running go 1.25.14; GOTOOLCHAIN=local)",
+			"the dependency github.com/sqlc-dev/sqlc@v1.31.1 needs Go 1.26.0"},
+		{"npm error 404 Not Found - GET https://registry.npmjs.org/expresss - Not found", "the package expresss does not exist"},
+		{"main.go:3:2: no required module provides package github.com/gin-gonic/gin; to add it:", "go mod tidy"},
+		{"./main.go:5:2: undefined: foo", ""},
+	}
+	for _, tt := range tests {
+		got := buildHint(tt.out)
+		if tt.want == "" {
+			assert.Empty(t, got)
+			continue
+		}
+		assert.Contains(t, got, tt.want)
+	}
+	assert.Equal(t, "go: real error", Excerpt(strings.Repeat("go: downloading x v1\n", 50)+"go: real error\n", 3, 5), "download progress is left out")
+}
+
+// .env files left out only by .gitignore are copied (the server reads them
+// on the learner's machine); .dockerignore is obeyed; other left-out files
+// a server may read are named.
+func TestWorkspaceTarEnvFiles(t *testing.T) {
+	tests := []struct {
+		name, ignoreFile, rules string
+		copied                  bool
+		note                    string
+	}{
+		{"gitignore", ".gitignore", ".env\nconfig.json\n*.log\n.eslintrc.json\n", true, "copied .env into the sandbox although .gitignore lists it"},
+		{"dockerignore", ".dockerignore", ".env\nconfig.json\n", false, "left out .env, config.json (in .dockerignore)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for name, body := range map[string]string{tt.ignoreFile: tt.rules, ".env": "A=1\n", ".env.example": "A=\n", "config.json": "{}",
+				"debug.log": "x", ".eslintrc.json": "{}", "server.js": ""} {
+				require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644))
+			}
+			data, notes, err := workspaceTar(dir, 0)
+			require.NoError(t, err)
+			names := tarNames(t, data)
+			assert.Equal(t, tt.copied, slices.Contains(names, ".env"), "%v", names)
+			assert.Contains(t, names, ".env.example")
+			joined := strings.Join(notes, "\n")
+			assert.Contains(t, joined, tt.note)
+			assert.NotContains(t, joined, "debug.log", "logs are left out on purpose")
+			assert.NotContains(t, joined, ".eslintrc", "tool settings are not what a server reads")
+		})
+	}
+}
