@@ -102,6 +102,22 @@ var services = map[string]serviceKind{
 	},
 }
 
+// serviceFor maps the database names the output diagnosis uses
+// (diagnose.go) to the service that provides one.
+var serviceFor = map[string]string{"PostgreSQL": "postgres", "Redis": "redis", "MySQL/MariaDB": "mariadb"}
+
+// declareService says how to get the database db as a service, "" when
+// coach offers none.
+func declareService(db string) string {
+	name, ok := serviceFor[db]
+	if !ok {
+		return ""
+	}
+	s := Service{Name: name}
+	return fmt.Sprintf("add `services: [%s]` to coach.yaml and coach runs %s beside your server, on 127.0.0.1:%d, "+
+		"and sets %s", name, db, s.Port(), strings.Join(slices.Sorted(maps.Keys(s.kind().serverEnv(s))), ", "))
+}
+
 // ServiceNames lists the catalogue, sorted.
 func ServiceNames() []string { return slices.Sorted(maps.Keys(services)) }
 
