@@ -44,6 +44,9 @@ func (in *DockerInstance) startServices(ctx context.Context, ss Services) error 
 	}
 	in.services = make([]*serviceContainer, len(ss))
 	errs := make([]error, len(ss))
+	took := make([]string, len(ss))
+	began := time.Now()
+	fmt.Fprintf(in.progress, "starting %s in the sandbox\n", strings.Join(ss.Names(), ", "))
 	var wg sync.WaitGroup
 	for i, s := range ss {
 		sc := &serviceContainer{svc: s}
@@ -52,13 +55,18 @@ func (in *DockerInstance) startServices(ctx context.Context, ss Services) error 
 		go func() {
 			defer wg.Done()
 			errs[i] = in.startService(ctx, sc)
+			took[i] = fmt.Sprintf("%s %.1fs", s.Name, time.Since(began).Seconds())
 		}()
 	}
 	wg.Wait()
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	return errors.Join(errs...)
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	fmt.Fprintf(in.progress, "ready: %s\n", strings.Join(took, ", "))
+	return nil
 }
 
 func (in *DockerInstance) startService(ctx context.Context, sc *serviceContainer) error {

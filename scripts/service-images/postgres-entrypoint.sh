@@ -25,10 +25,12 @@ if [ "$1" = postgres ] && [ ! -s "$PGDATA/.coach-setup" ]; then
     else
       echo "CREATE ROLE $(ident "$user") SUPERUSER LOGIN PASSWORD $(q "${POSTGRES_PASSWORD:-}");"
     fi
-    [ "$db" = postgres ] || echo "CREATE DATABASE $(ident "$db") OWNER $(ident "$user");"
+    # FILE_COPY: a third of the time of WAL_LOG (the default) for a fresh database.
+    [ "$db" = postgres ] || echo "CREATE DATABASE $(ident "$db") OWNER $(ident "$user") STRATEGY = FILE_COPY;"
   } > /tmp/coach-setup.sql
   # One statement per line (no -j): CREATE DATABASE cannot share a command.
-  if postgres --single -D "$PGDATA" postgres < /tmp/coach-setup.sql 2>&1 | grep -E 'ERROR|FATAL' >&2; then
+  # -F: no fsync; a setup cut short leaves a volume that is thrown away.
+  if postgres --single -F -D "$PGDATA" postgres < /tmp/coach-setup.sql 2>&1 | grep -E 'ERROR|FATAL' >&2; then
     exit 1
   fi
   rm -f /tmp/coach-setup.sql
