@@ -80,3 +80,70 @@ func TestStartShowsServices(t *testing.T) {
 	assert.Equal(t, ExitUsage, r.code, r.out+r.err)
 	assert.Contains(t, r.err, `unknown service "mongodb" (coach offers mariadb, postgres, redis)`)
 }
+
+// claimServer is a step-1 server that claims its database at start: it
+// creates a table, which fails when another submission's server made it
+// already, and then the server exits before it listens.
+const claimServer = `package main
+
+import (
+	"context"
+	"log"
+	"net/http"
+	"os"
+
+	"github.com/jackc/pgx/v5"
+)
+
+func main() {
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, os.Getenv("DATABASE_URL"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, "CREATE TABLE claimed (by text)"); err != nil {
+		log.Fatalf("the database is not this submission's own: %v", err)
+	}
+	conn.Close(ctx)
+	http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html")
+		w.Write([]byte("<h1>Hello Backend World!</h1>"))
+	})
+	http.HandleFunc("/health", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(` + "`" + `{"status":"ok"}` + "`" + `))
+	})
+	log.Fatal(http.ListenAndServe(":"+os.Getenv("PORT"), nil))
+}
+`
+
+// TestDockerGradeJobsOwnDatabases grades two submissions at once (--jobs
+// 2) whose servers each claim their Postgres database at start: both pass
+// only if each has a database of its own.
+func TestDockerGradeJobsOwnDatabases(t *testing.T) {
+	dockertest.Require(t)
+	root := t.TempDir()
+	gomod, err := os.ReadFile(filepath.Join("..", "..", "sandbox", "testdata", "go-services", "go.mod"))
+	require.NoError(t, err)
+	gosum, err := os.ReadFile(filepath.Join("..", "..", "sandbox", "testdata", "go-services", "go.sum"))
+	require.NoError(t, err)
+	var dirs []string
+	for _, who := range []string{"ada", "bob"} {
+		dir := filepath.Join(root, who)
+		writeFiles(t, dir, map[string]string{"coach.yaml": "runtime: go\nservices: [postgres]\n", "main.go": claimServer,
+			"go.mod": string(gomod), "go.sum": string(gosum)})
+		dirs = append(dirs, dir)
+	}
+	out := filepath.Join(t.TempDir(), "results")
+	r := coachWith(t, "", nil, append([]string{"grade", "--step", "1", "--sandbox", "docker", "--jobs", "2", "--out", out}, dirs...)...)
+	assert.Equal(t, ExitOK, r.code, r.out+r.err)
+	for _, who := range []string{"ada", "bob"} {
+		full := readJSON(t, filepath.Join(out, who, "results.json"))
+		assert.Equal(t, "pass", full["status"], "%s: %v", who, full["message"])
+	}
+	assertNoLeftovers(t, os.Getpid())
+}
