@@ -100,9 +100,6 @@ func statusText(code int) string {
 
 // parseBody decodes a JSON body, or says why it cannot be checked.
 func parseBody(o *outgoing, resp *response) (any, error) {
-	if resp.truncated {
-		return nil, failAt(o, resp, "json", "a JSON body", fmt.Sprintf("a body over %d bytes (not read to the end)", maxBody))
-	}
 	doc, err := decodeJSON(resp.body)
 	if err != nil {
 		actual := "an empty body"
@@ -326,7 +323,7 @@ func (x *testRun) capture(o *outgoing, resp *response, caps []Capture) (map[stri
 			}
 			m := c.Regex.FindStringSubmatch(text)
 			if m == nil {
-				return nil, failAt(o, resp, check, fmt.Sprintf("%s to match /%s/", where, c.Regex), show(clip(text, 200)))
+				return nil, failAt(o, resp, check, regexExpectation(where, c.Regex), show(clip(text, 200)))
 			}
 			out[c.Name] = m[1]
 		}

@@ -16,7 +16,8 @@ import (
 )
 
 const (
-	// maxBody is how much of a response body is read; the rest is dropped.
+	// maxBody is the largest response body coach reads; a longer one fails
+	// the request rather than being checked by its start.
 	maxBody = 1 << 20
 	// maxCurlBody is how much of a request body a curl line shows.
 	maxCurlBody = 1 << 10
@@ -49,13 +50,12 @@ type outgoing struct {
 	timeout time.Duration
 }
 
-// response is what came back, with the body capped at maxBody.
+// response is what came back, body complete (at most maxBody bytes).
 type response struct {
-	status    int
-	header    http.Header
-	body      []byte
-	truncated bool
-	duration  time.Duration
+	status   int
+	header   http.Header
+	body     []byte
+	duration time.Duration
 }
 
 // build renders req with data into an outgoing request; jar supplies the
@@ -205,12 +205,17 @@ func send(ctx context.Context, client *http.Client, o *outgoing) (*response, err
 		// so the connection is not reused.
 		client.CloseIdleConnections()
 	}
-	out := &response{status: resp.StatusCode, header: resp.Header, body: b, duration: time.Since(start)}
 	if len(b) > maxBody {
-		out.body, out.truncated = b[:maxBody], true
+		// A check on the first MiB could pass on what is only a prefix
+		// (an endless body that starts with the expected text): the
+		// request fails instead.
+		return nil, &transportError{msg: fmt.Sprintf("the response body is larger than %s: coach reads at most that much of an answer, so it cannot check this one", mib(maxBody))}
 	}
-	return out, nil
+	return &response{status: resp.StatusCode, header: resp.Header, body: b, duration: time.Since(start)}, nil
 }
+
+// mib writes a byte count in whole MiB, as learners read limits.
+func mib(n int) string { return fmt.Sprintf("%d MiB", n>>20) }
 
 // classify turns a transport error into a sentence a learner can act on.
 // Errors from the test's own context are returned as they are, so the
@@ -222,7 +227,7 @@ func classify(ctx, rctx context.Context, timeout time.Duration, err error, part 
 	var msg string
 	switch {
 	case rctx.Err() != nil && part == "body":
-		msg = fmt.Sprintf("response body did not end within %s", timeout)
+		msg = fmt.Sprintf("the response body was not finished after %s: the status and headers came, the end of the body never did", timeout)
 	case rctx.Err() != nil:
 		msg = fmt.Sprintf("no response within %s", timeout)
 	case errors.Is(err, syscall.ECONNREFUSED):

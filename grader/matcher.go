@@ -416,7 +416,7 @@ func (m *Matcher) checkRegex(r *renderer, data map[string]any, s subject) (*mism
 	}
 	str, ok := s.value.(string)
 	if !ok || !re.MatchString(str) {
-		return &mismatch{expected: "a string matching /" + re.String() + "/", actual: show(s.value)}, nil
+		return &mismatch{expected: regexExpectation("a string", re), actual: show(s.value)}, nil
 	}
 	return nil, nil
 }

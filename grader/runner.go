@@ -32,6 +32,10 @@ type run struct {
 	vars      map[string]any
 	transport *http.Transport
 	client    *http.Client
+	// down is set once the server is seen stopped, until it runs again.
+	down             *serverDown
+	stoppedOnPurpose bool            // a test signalled it
+	causes           map[string]bool // of the failures so far
 }
 
 // Run executes s against t. Tests run one after another in file order;
@@ -46,7 +50,7 @@ func Run(ctx context.Context, s *Suite, t Target, opts RunOptions) *Result {
 		res.Status, res.Message = StatusError, err.Error()
 		return res
 	}
-	ru := &run{target: t, opts: opts, r: newRenderer(opts.Seed), transport: newTransport(t)}
+	ru := &run{target: t, opts: opts, r: newRenderer(opts.Seed), transport: newTransport(t), causes: map[string]bool{}}
 	defer ru.transport.CloseIdleConnections()
 	ru.client = &http.Client{
 		Transport: ru.transport,
@@ -57,13 +61,19 @@ func Run(ctx context.Context, s *Suite, t Target, opts RunOptions) *Result {
 		res.Status, res.Message = StatusError, err.Error()
 		return res
 	}
+	res.Startup = logTail(t.LogsSince(0), 20)
+	names := map[string]string{}
 	for _, p := range picked {
 		res.MaxScore += p.test.Points
+		names[p.test.ID] = p.test.Name
 		var tr TestResult
 		if ctx.Err() != nil {
 			tr = TestResult{ID: p.test.ID, Name: p.test.Name, Status: StatusError, Message: "check interrupted"}
 		} else {
+			mark := t.LogMark()
 			tr = ru.runTest(ctx, p.test)
+			ru.observeServer(ctx, p.test, mark, &tr)
+			ru.blameServer(&tr)
 		}
 		tr.TaskID, tr.MaxScore, tr.Hidden = p.pos, p.test.Points, p.test.Hidden
 		if tr.Status == StatusPass {
@@ -78,6 +88,7 @@ func Run(ctx context.Context, s *Suite, t Target, opts RunOptions) *Result {
 			opts.OnTest(tr)
 		}
 	}
+	resolveSetups(res.Tests, names)
 	res.Status, res.Message = verdict(res.Tests)
 	return res
 }
@@ -179,6 +190,8 @@ type testRun struct {
 	async   map[string]chan asyncResult
 	streams map[string]*stream
 	exchs   []Exchange
+	plan    requestPlan
+	sent    []sentRequest
 	stepIdx int
 	note    string // reported as the message of a passed test
 }
@@ -195,7 +208,7 @@ func (ru *run) runTest(ctx context.Context, t *Test) TestResult {
 	tctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	jar, _ := cookiejar.New(nil)
-	x := &testRun{run: ru, test: t, jar: jar, data: ru.baseData(), mark: ru.target.LogMark(), async: map[string]chan asyncResult{}, streams: map[string]*stream{}}
+	x := &testRun{run: ru, test: t, jar: jar, data: ru.baseData(), mark: ru.target.LogMark(), async: map[string]chan asyncResult{}, streams: map[string]*stream{}, plan: planRequests(t)}
 	defer x.closeStreams()
 	for k, v := range ru.vars {
 		x.data[k] = v
@@ -243,8 +256,20 @@ func (x *testRun) fail(ctx, tctx context.Context, timeout time.Duration, err err
 		tr.Status, tr.Message = StatusError, fmt.Sprintf("step %d: %v", x.stepIdx, err)
 		return
 	}
-	tail := logTail(x.target.LogsSince(x.mark), 20)
+	x.awaitCrash(ctx, tr.Failure)
+	// Only the first failure of a cause is shown in full: the others need
+	// not wait for late output.
+	if cause := causeKey(tr.Failure, requestRoute(x.test.Steps[x.stepIdx-1])); !x.causes[cause] {
+		x.causes[cause] = true
+		x.settleLogs(ctx)
+	}
+	out := x.target.LogsSince(x.mark)
+	tail := logTail(out, 20)
 	tr.Failure.LogTail, tr.Output = tail, tail
+	x.describe(tr.Failure, out)
+	if tr.Failure.Setup {
+		tr.Message = setupMessage(tr.Failure)
+	}
 }
 
 // logTail returns the last n lines of out.
@@ -269,8 +294,12 @@ func (c *checkFailure) Error() string { return c.message() }
 
 // message is the one-line summary, e.g. "expected status 201, got 200".
 func (c *checkFailure) message() string {
-	if c.f.Check == "status" {
+	switch c.f.Check {
+	case "status":
 		return fmt.Sprintf("expected status %s, got %s", c.f.Expected, c.f.Actual)
+	case "response":
+		// "GET /hang: no response within 10s" says it all.
+		return fmt.Sprintf("%s: %s", strings.TrimPrefix(c.f.Expected, "an HTTP response to "), c.f.Actual)
 	}
 	return fmt.Sprintf("%s: expected %s, got %s", c.f.Check, oneLine(c.f.Expected), oneLine(c.f.Actual))
 }

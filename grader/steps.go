@@ -56,6 +56,7 @@ type asyncResult struct {
 	out  *outgoing
 	resp *response
 	err  error
+	mark int64 // server output before it was sent
 }
 
 // exchangeOnce sends o, records it and stores the cookies it set.
@@ -80,17 +81,19 @@ func (x *testRun) request(ctx context.Context, s *Step) error {
 	if err != nil {
 		return err
 	}
+	mark := x.target.LogMark()
 	if s.Async != "" {
 		ch := make(chan asyncResult, 1)
 		x.async[s.Async] = ch
 		go func() {
 			resp, err := send(ctx, x.client, o)
-			ch <- asyncResult{o, resp, err}
+			ch <- asyncResult{o, resp, err, mark}
 		}()
 		return nil
 	}
 	resp, err := x.exchangeOnce(ctx, o)
 	x.record(o, resp, err)
+	x.noteSent(x.plan.num[x.stepIdx-1], mark, o, resp, err)
 	return x.verify(o, resp, err, s.Expect, s.Capture)
 }
 
@@ -107,6 +110,7 @@ func (x *testRun) await(ctx context.Context, s *Step) error {
 		}
 	}
 	x.record(res.out, res.resp, res.err)
+	x.noteSent(x.plan.num[x.stepIdx-1], res.mark, res.out, res.resp, res.err)
 	return x.verify(res.out, res.resp, res.err, s.awaited.Expect, s.awaited.Capture)
 }
 
@@ -161,6 +165,7 @@ func (x *testRun) burst(ctx context.Context, b *Burst) error {
 		}
 		outs[i] = o
 	}
+	mark := x.target.LogMark()
 	resps := make([]*response, b.Count)
 	errs := make([]error, b.Count)
 	start := make(chan struct{})
@@ -178,6 +183,9 @@ func (x *testRun) burst(ctx context.Context, b *Burst) error {
 	for i := range outs {
 		x.record(outs[i], resps[i], errs[i])
 	}
+	x.sent = append(x.sent, sentRequest{num: x.plan.num[x.stepIdx-1], mark: mark,
+		label: fmt.Sprintf("%d × %s %s at once", b.Count, outs[0].method, pathOf(outs[0].url)),
+		route: outs[0].method + " " + pathOf(outs[0].url), curl: outs[0].curl()})
 	for i, err := range errs {
 		if err != nil {
 			return burstFailure(i, b.Count, transportFailure(outs[i], err))
@@ -214,7 +222,7 @@ func (x *testRun) burstChecks(b *Burst, outs []*outgoing, resps []*response) err
 // burstFailure names which of the requests failed.
 func burstFailure(i, n int, err error) error {
 	if cf, ok := err.(*checkFailure); ok {
-		cf.f.Check = fmt.Sprintf("request %d of %d: %s", i+1, n, cf.f.Check)
+		cf.f.Check = fmt.Sprintf("answer %d of %d to the burst: %s", i+1, n, cf.f.Check)
 	}
 	return err
 }

@@ -43,3 +43,26 @@ type Signaler interface {
 	// interface without importing the grader.
 	WaitExit(ctx context.Context, timeout time.Duration) (code int, exited bool, err error)
 }
+
+// StateReporter is a Target that can say whether the server still runs,
+// so a failure after a crash names the crash instead of its symptom (a
+// refused or closed connection).
+type StateReporter interface {
+	ServerState(ctx context.Context) (ServerState, error)
+}
+
+// ServerState is what a backend knows of the server process. It is an
+// alias of an unnamed struct type, so a backend can return the identical
+// struct (declared on its side) without importing the grader.
+type ServerState = struct {
+	Running     bool
+	ExitCode    int   // when not running; 128+N after signal N
+	OOMKilled   bool  // killed by the kernel for exceeding its memory limit
+	MemoryLimit int64 // bytes; 0 when there is none or it is unknown
+}
+
+// OutputHider is a Target that cannot see the server's output (a server
+// the learner runs themselves), so "it printed nothing" would be untrue.
+type OutputHider interface {
+	OutputHidden() bool
+}

@@ -411,7 +411,7 @@ func (in *DockerInstance) waitReady(ctx context.Context) error {
 }
 
 func (in *DockerInstance) exitedError(st *container.State) *StartError {
-	e := &StartError{ExitCode: st.ExitCode, OOMKilled: st.OOMKilled, Port: in.port, Output: in.out.Tail(20)}
+	e := &StartError{ExitCode: st.ExitCode, OOMKilled: st.OOMKilled, Port: in.port, Output: in.out.Tail(20), Full: in.out.LogsSince(0)}
 	switch {
 	case st.OOMKilled:
 		e.Reason = fmt.Sprintf("the server was killed before it accepted connections: it ran out of memory (limit %s)", in.mib())
@@ -422,7 +422,7 @@ func (in *DockerInstance) exitedError(st *container.State) *StartError {
 }
 
 func (in *DockerInstance) neverListened(listening []int) *StartError {
-	e := &StartError{ExitCode: -1, Port: in.port, Output: in.out.Tail(20),
+	e := &StartError{ExitCode: -1, Port: in.port, Output: in.out.Tail(20), Full: in.out.LogsSince(0),
 		Reason: fmt.Sprintf("the server did not accept connections on port %d (its $PORT) within %s", in.port, in.startTimeout)}
 	var others []string
 	self := false

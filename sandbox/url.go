@@ -8,6 +8,9 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
+	"syscall"
+	"time"
 )
 
 // URLError means the --url the user gave is not one coach can check. Like
@@ -70,8 +73,15 @@ func NewURL(raw string) (*URLTarget, error) {
 	return &URLTarget{base: u.String(), host: u.Host, port: port}, nil
 }
 
+// urlRefusedGrace is how long a refused connection is retried: a server
+// that is not running refuses at once, and a learner should hear that in
+// about a second, not after the whole start timeout.
+const urlRefusedGrace = time.Second
+
 // Start checks that something accepts connections at the URL within
-// spec.StartTimeout; only Port, StartTimeout and Progress of spec are used.
+// spec.StartTimeout, or within a second when connections are refused
+// (nothing listens there); only Port, StartTimeout and Progress of spec
+// are used.
 func (t *URLTarget) Start(ctx context.Context, spec Spec) (Instance, error) {
 	timeout := spec.StartTimeout
 	if timeout <= 0 {
@@ -79,17 +89,40 @@ func (t *URLTarget) Start(ctx context.Context, spec Spec) (Instance, error) {
 	}
 	fmt.Fprintf(progress(spec.Progress), "checking your server at %s (coach cannot see its output)\n", t.base)
 	inst := &URLInstance{base: t.base, host: t.host}
-	probe := DialProbe(func(ctx context.Context) (net.Conn, error) { return inst.DialContext(ctx, "tcp", t.host) })
-	err := WaitReady(ctx, timeout, nil, probe)
+	var mu sync.Mutex
+	refused := false // some dial was refused: nothing listens there
+	probe := func(ctx context.Context) error {
+		dctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+		defer cancel()
+		conn, err := inst.DialContext(dctx, "tcp", t.host)
+		if errors.Is(err, syscall.ECONNREFUSED) {
+			mu.Lock()
+			refused = true
+			mu.Unlock()
+		}
+		if err != nil {
+			return err
+		}
+		return conn.Close()
+	}
+	err := WaitReady(ctx, min(urlRefusedGrace, timeout), nil, probe)
+	mu.Lock()
+	wasRefused := refused
+	mu.Unlock()
+	if errors.Is(err, ErrNotReady) && !wasRefused && timeout > urlRefusedGrace {
+		// Not refused (a slow network, a firewall dropping packets): wait
+		// the rest of the start timeout.
+		err = WaitReady(ctx, timeout-urlRefusedGrace, nil, probe)
+	}
 	switch {
 	case err == nil:
 		return inst, nil
 	case errors.Is(err, ErrNotReady):
-		return nil, &StartError{
-			Reason:   fmt.Sprintf("nothing is listening at %s: start your server first", t.base),
-			ExitCode: -1,
-			Port:     t.port,
+		reason := fmt.Sprintf("nothing listens on %s: start your server first", t.host)
+		if !wasRefused {
+			reason = fmt.Sprintf("nothing at %s accepted a connection within %s: is the address right, and is your server running?", t.base, timeout)
 		}
+		return nil, &StartError{Reason: reason, ExitCode: -1, Port: t.port}
 	default:
 		return nil, fmt.Errorf("wait for %s: %w", t.base, err)
 	}

@@ -60,7 +60,7 @@ func failedRun() *grader.Result {
 				Hint:       "Give every new todo an \"id\" (a UUID) and \"done\": false,\nand send the stored todo back.",
 				Output:     "\x1b[32mINFO\x1b[0m listening on :8080\nPOST /todos 201",
 				Failure: &grader.Failure{
-					Step:     1,
+					Step: 1, Steps: 1, Kind: "request", Request: 1, Requests: 1,
 					Check:    "json $",
 					Curl:     `curl -sS -X POST http://localhost:8080/todos -H 'Content-Type: application/json' -d '{"title":"buy milk 7f3a"}'`,
 					Expected: `an object with "id" (uuid), "title": "buy milk 7f3a", "done": false`,
@@ -118,7 +118,7 @@ func failedRun() *grader.Result {
 				Hidden:     true,
 				Hint:       "verify the " + secret,
 				Failure: &grader.Failure{
-					Step: 1, Check: "status", Curl: "curl -sS http://localhost:8080/me -H 'Authorization: Bearer " + secret + "'",
+					Step: 1, Steps: 1, Kind: "request", Request: 1, Requests: 1, Check: "status", Curl: "curl -sS http://localhost:8080/me -H 'Authorization: Bearer " + secret + "'",
 					Expected: "401", Actual: "200", LogTail: "GET /me 200",
 				},
 			},

@@ -30,6 +30,8 @@ type jsonResult struct {
 	Seed         int64      `json:"seed"`
 	CoachVersion string     `json:"coach_version"`
 	StartedAt    string     `json:"started_at,omitempty"`
+	// StartupOutput is what the server printed before the first test.
+	StartupOutput string `json:"startup_output,omitempty"`
 }
 
 type jsonCounts struct {
@@ -83,6 +85,7 @@ func JSON(w io.Writer, r *grader.Result) error {
 		Seed:         r.Seed,
 		CoachVersion: r.CoachVersion,
 	}
+	out.StartupOutput = r.Startup
 	if !r.StartedAt.IsZero() {
 		out.StartedAt = r.StartedAt.UTC().Format(time.RFC3339Nano)
 	}

@@ -37,8 +37,12 @@ type checkOptions struct {
 	port       int
 	showHidden bool
 	previous   bool
-	// watching is set by coach watch, where the next step is a key away.
+	// watching is set by coach watch, where the next step is a key away
+	// and the report must fit the screen: the compact report, kept in
+	// last (with its options) to page through its problems.
 	watching bool
+	last     *grader.Result
+	lastOpts report.TerminalOptions
 	now      func() time.Time
 }
 
@@ -191,10 +195,60 @@ func runCheck(ctx context.Context, o *checkOptions, cfg *config.Config) error {
 		}
 	}
 	if live {
+		if why := o.partial(ex); why != "" {
+			fmt.Fprintf(io.Out, "\n%s %s\n", sty.green("✓"), sty.bold("Every test that ran passed"))
+			fmt.Fprintf(io.Out, "Partial run: %s not marked as passed (%s).\n", ex.Name(), why)
+			return nil
+		}
 		announcePass(o, cat, ex, sty)
 	}
 	return nil
 }
+
+// partial says why a run that passed proves less than the step: it ran
+// only some tests, or checked a server coach did not build for a step the
+// folder is not on. "" means the run counts.
+func (o *checkOptions) partial(ex *exercises.Exercise) string {
+	switch {
+	case len(o.only) > 0:
+		return fmt.Sprintf("--test ran only %s; coach check %s runs them all", strings.Join(o.only, ", "), ex.Name())
+	case o.url == "":
+		return ""
+	case !progress.Exists(o.g.dir):
+		return "--url checked a server in a folder without coach progress; run coach check in your workspace to record it"
+	}
+	if st, err := progress.Load(o.g.dir); err == nil && st.Current != "" && st.Current != ex.ID {
+		return fmt.Sprintf("--url checked %s, but this workspace is on another step", ex.Name())
+	}
+	return ""
+}
+
+// runFlags are the flags that changed a run, for "Reproduce with".
+func (o *checkOptions) runFlags(kind string) []string {
+	var f []string
+	if o.url != "" {
+		f = append(f, "--url "+o.url)
+	} else if kind == "process" {
+		f = append(f, "--sandbox process")
+	}
+	// 8080 is the default in docker; the process sandbox otherwise picks
+	// a free port.
+	if o.port != 0 && o.url == "" && (o.port != sandbox.DefaultPort || kind == "process") {
+		f = append(f, fmt.Sprintf("--port %d", o.port))
+	}
+	if len(o.only) > 0 {
+		f = append(f, "--test "+strings.Join(o.only, ","))
+	}
+	return f
+}
+
+// The instances tell the grader what it needs beyond a Target: whether the
+// server still runs, and whether its output can be seen at all.
+var (
+	_ grader.StateReporter = (*sandbox.ProcessInstance)(nil)
+	_ grader.StateReporter = (*sandbox.DockerInstance)(nil)
+	_ grader.OutputHider   = (*sandbox.URLInstance)(nil)
+)
 
 // announcePass says the step passed and what comes next.
 func announcePass(o *checkOptions, cat *exercises.Catalog, ex *exercises.Exercise, sty learnerStyle) {
@@ -241,6 +295,7 @@ func checkStep(ctx context.Context, o *checkOptions, cfg *config.Config, st *loa
 		kind = "url"
 	}
 	res.Target = kind
+	termOpts.RunFlags = o.runFlags(kind)
 	if kind == "process" && !earlier {
 		fmt.Fprintln(io.Err, "coach: --sandbox process runs your server on this machine, NOT isolated")
 	}
@@ -263,20 +318,34 @@ func checkStep(ctx context.Context, o *checkOptions, cfg *config.Config, st *loa
 		return false, reportStartFailure(o, cfg, res, st.ex, err)
 	}
 	defer stop()
-	if !earlier {
-		spin.Stop()
-	} else {
+	// coach watch keeps the spinner to count the tests done: its report
+	// comes at the end, in one screen.
+	compact := live && o.watching && !earlier
+	switch {
+	case earlier:
 		spin.Status(fmt.Sprintf("checking %s (an earlier step): running its tests", st.ex.Name()))
+	case !compact:
+		spin.Stop()
 	}
-
-	if live {
+	if live && !compact {
 		report.Header(out, res, termOpts)
 	}
 	runOpts := grader.RunOptions{
 		Seed: o.seed, Env: st.ex.Env, Port: instancePort(inst, o.port), DefaultTestTimeout: st.ex.TestTimeout(),
 		Only: o.only, Transcript: o.verbose, ShowHidden: o.showHidden,
 	}
-	if live {
+	switch {
+	case compact:
+		total, done := len(st.suite.Tests), 0
+		if len(o.only) > 0 {
+			total = len(o.only)
+		}
+		spin.Status(fmt.Sprintf("checking %s: 0 of %d tests", st.ex.Name(), total))
+		runOpts.OnTest = func(grader.TestResult) {
+			done++
+			spin.Status(fmt.Sprintf("checking %s: %d of %d tests", st.ex.Name(), done, total))
+		}
+	case live:
 		runOpts.OnTest = func(t grader.TestResult) { report.TestLine(out, t, termOpts) }
 	}
 	got := grader.Run(ctx, st.suite, inst, runOpts)
@@ -293,11 +362,18 @@ func checkStep(ctx context.Context, o *checkOptions, cfg *config.Config, st *loa
 		failure = progress.FailureTest
 	}
 	o.record(st.ex, got, failure)
+	saveFailed(o.g.dir, st.ex, got)
 
-	if live {
+	switch {
+	case compact:
+		o.last, o.lastOpts = got, termOpts
+		_ = report.Compact(out, got, termOpts)
+	case live:
 		report.Summary(out, got, termOpts)
-	} else if err := writeReport(o, got, termOpts); err != nil {
-		return false, err
+	default:
+		if err := writeReport(o, got, termOpts); err != nil {
+			return false, err
+		}
 	}
 	if earlier {
 		if got.Passed() {
@@ -319,9 +395,10 @@ func checkStep(ctx context.Context, o *checkOptions, cfg *config.Config, st *loa
 
 // record saves a step's result in the workspace's progress. A partial run
 // (--test) proves nothing about the step, and a --url check records only
-// in a folder that already keeps progress, never in wherever it ran.
+// the current step of a folder that already keeps progress, never in
+// wherever it ran.
 func (o *checkOptions) record(ex *exercises.Exercise, r *grader.Result, failure string) {
-	if len(o.only) > 0 || (o.url != "" && !progress.Exists(o.g.dir)) {
+	if o.partial(ex) != "" {
 		return
 	}
 	now := time.Now
@@ -375,7 +452,11 @@ func reportStartFailure(o *checkOptions, cfg *config.Config, res *grader.Result,
 	if code == ExitLearnerCode {
 		o.record(ex, res, progress.FailureBuild)
 	}
-	e := explainStart(err)
+	sc := startContext{url: o.url, process: res.Target == "process"}
+	if ws, werr := sandbox.Detect(o.g.dir); werr == nil {
+		sc.runtime = ws.Runtime
+	}
+	e := explainStartIn(err, sc)
 	if e.headline == "" {
 		return withCode(code, err) // not a first-hour problem: the plain message
 	}

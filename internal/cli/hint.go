@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/coachcli/coach/exercises"
+	"github.com/coachcli/coach/grader"
 	"github.com/coachcli/coach/internal/progress"
 )
 
@@ -77,7 +78,7 @@ func runHint(_ context.Context, o *hintOptions) error {
 		}
 		return nil
 	}
-	revealHint(o.g.io.Out, o.g.dir, ex, kind)
+	revealHint(o.g.io.Out, o.g.dir, ex, kind, fmt.Sprintf("run `coach hint %s` again", ex.Name()))
 	return nil
 }
 
@@ -109,17 +110,93 @@ func hintList(ex *exercises.Exercise, kind string) ([]string, string) {
 	return ex.Hints.Test, ""
 }
 
-// revealHint prints the next hint of a kind and counts it.
-func revealHint(out io.Writer, dir string, ex *exercises.Exercise, kind string) {
-	hints, about := hintList(ex, kind)
-	if len(hints) == 0 {
-		fmt.Fprintf(out, "%s has no hints of this kind.\n", ex.Name())
+// failedTests are the failed tests of a step's last check, with their
+// hints, kept in the workspace's .coach folder: the hints of what failed
+// come before the step's general ones.
+type failedTests struct {
+	Step  string       `json:"step"`
+	Tests []failedTest `json:"tests"`
+}
+
+type failedTest struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	Hint string `json:"hint"`
+}
+
+func failedFile(dir string) string { return filepath.Join(dir, progress.Dir, "failed.json") }
+
+// saveFailed records the failed tests of a check of ex, one per cause (a
+// test that failed only because another did adds no hint of its own).
+func saveFailed(dir string, ex *exercises.Exercise, r *grader.Result) {
+	if !progress.Exists(dir) {
 		return
 	}
+	ft := failedTests{Step: ex.ID, Tests: []failedTest{}}
+	causes := map[string]bool{}
+	for _, t := range r.Tests {
+		if t.Status != grader.StatusFail || t.Hidden || t.Hint == "" {
+			continue
+		}
+		if f := t.Failure; f != nil && f.Cause != "" {
+			if causes[f.Cause] {
+				continue
+			}
+			causes[f.Cause] = true
+		}
+		ft.Tests = append(ft.Tests, failedTest{ID: t.ID, Name: t.Name, Hint: t.Hint})
+	}
+	data, _ := json.MarshalIndent(ft, "", "  ")
+	_ = progress.WriteFileAtomic(failedFile(dir), append(data, '\n'))
+}
+
+func loadFailed(dir string, ex *exercises.Exercise) []failedTest {
+	var ft failedTests
+	data, err := os.ReadFile(failedFile(dir))
+	if err != nil || json.Unmarshal(data, &ft) != nil || ft.Step != ex.ID {
+		return nil
+	}
+	return ft.Tests
+}
+
+// revealHint prints the next hint of a kind and counts it: first the hint
+// of each test that failed in the last check, then the step's own hints,
+// gentle to specific. again says how to ask for the next one.
+func revealHint(out io.Writer, dir string, ex *exercises.Exercise, kind, again string) {
 	file := hintsFile(dir)
 	state := hintState{}
 	if data, err := os.ReadFile(file); err == nil {
 		_ = json.Unmarshal(data, &state) // a damaged file only resets the count
+	}
+	save := func() {
+		if err := os.MkdirAll(filepath.Dir(file), 0o755); err == nil {
+			data, _ := json.MarshalIndent(state, "", "  ")
+			_ = progress.WriteFileAtomic(file, append(data, '\n'))
+		}
+	}
+	hints, about := hintList(ex, kind)
+	if kind == progress.FailureTest {
+		failed := loadFailed(dir, ex)
+		for i, f := range failed {
+			key := ex.ID + "/failed/" + f.ID
+			if state[key] > 0 {
+				continue
+			}
+			fmt.Fprintf(out, "Hint for %s (%s), which failed in your last check:\n%s\n", f.ID, f.Name, f.Hint)
+			switch {
+			case i+1 < len(failed):
+				fmt.Fprintf(out, "\n(%s for the next failing test)\n", again)
+			case len(hints) > 0:
+				fmt.Fprintf(out, "\n(%s for the step's general hints)\n", again)
+			}
+			state[key] = 1
+			save()
+			return
+		}
+	}
+	if len(hints) == 0 {
+		fmt.Fprintf(out, "%s has no hints of this kind.\n", ex.Name())
+		return
 	}
 	key := ex.ID + "/" + kind
 	n := min(state[key], len(hints)-1)
@@ -129,13 +206,10 @@ func revealHint(out io.Writer, dir string, ex *exercises.Exercise, kind string) 
 		fmt.Fprintf(out, "Hint %d/%d for %s: %s\n", n+1, len(hints), ex.Name(), hints[n])
 	}
 	if n+1 < len(hints) {
-		fmt.Fprintf(out, "\n(run `coach hint %s` again for a more specific one)\n", ex.Name())
+		fmt.Fprintf(out, "\n(%s for a more specific one)\n", again)
 	}
 	state[key] = n + 1
-	if err := os.MkdirAll(filepath.Dir(file), 0o755); err == nil {
-		data, _ := json.MarshalIndent(state, "", "  ")
-		_ = progress.WriteFileAtomic(file, append(data, '\n'))
-	}
+	save()
 }
 
 // writeFileAtomic is progress.WriteFileAtomic, for the commands that write

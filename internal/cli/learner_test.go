@@ -125,7 +125,8 @@ func TestCheckRecordsProgressAndHintKinds(t *testing.T) {
 	st := loadProgress(t, dir)
 	assert.Equal(t, "fail", st.Step("ping").Status)
 	assert.Equal(t, progress.FailureTest, st.Step("ping").Failure)
-	assert.Contains(t, learner(t, dir, "hint").out, "Try the request yourself")
+	// The hint of the test that failed comes before the step's own.
+	assert.Contains(t, learner(t, dir, "hint").out, "Hint for ping (GET /ping answers pong), which failed in your last check:\nAnswer /ping with status 200")
 
 	// A server that reads the wrong port does not start: exit 3, the
 	// wrong-port headline, and build hints from now on.
@@ -140,7 +141,7 @@ func TestCheckRecordsProgressAndHintKinds(t *testing.T) {
 	h := learner(t, dir, "hint")
 	assert.Contains(t, h.out, "your code did not build or start")
 	assert.Contains(t, h.out, "Run your server yourself")
-	assert.Contains(t, learner(t, dir, "hint", "--test").out, "Hint 2/2", "--test picks test hints, counted apart")
+	assert.Contains(t, learner(t, dir, "hint", "--test").out, "Hint 1/2 for step-1: Try the request yourself", "--test picks test hints, counted apart")
 
 	copySolution(t, "step-01-ping", dir)
 	r = learner(t, dir, "check", "--sandbox", "process")

@@ -147,7 +147,10 @@ a locked-down Docker sandbox and checks it from the outside.`,
   coach check 3 --url http://127.0.0.1:3000`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// coach --version says what coach version does.
+		Version: Version(),
 	}
+	root.SetVersionTemplate(versionLine() + "\n")
 	root.SetOut(io.Out)
 	root.SetErr(io.Err)
 	root.PersistentFlags().StringVarP(&g.dir, "dir", "C", ".", "the workspace directory")

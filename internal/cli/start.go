@@ -8,8 +8,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -122,7 +124,14 @@ func runStart(_ context.Context, o *startOptions) error {
 		return fmt.Errorf("record the current step: %w", err)
 	}
 
-	if err := renderMarkdown(out, text, o.g.io.OutIsTTY, o.color, o.g.io.Getenv); err != nil {
+	shown := text
+	if o.g.io.OutIsTTY {
+		// A table wider than the terminal loses words from its cells when
+		// rendered: such a table is shown as a list instead. STEP.md keeps
+		// the table.
+		shown = fitTables(text, terminalWidth(out)-4)
+	}
+	if err := renderMarkdown(out, shown, o.g.io.OutIsTTY, o.color, o.g.io.Getenv); err != nil {
 		return err
 	}
 	sty := learnerStyle{o.color}
@@ -191,4 +200,75 @@ func learnerLanguage(configured string, st *progress.State, dir string) string {
 func hasCode(dir string) bool {
 	_, err := sandbox.Detect(dir)
 	return err == nil
+}
+
+// fitTables rewrites every Markdown table of md that is wider than width
+// columns as a list, one item per row: "- **test**: root-hello; **request**: ...".
+func fitTables(md string, width int) string {
+	lines := strings.Split(md, "\n")
+	var out []string
+	for i := 0; i < len(lines); {
+		end := i
+		for end < len(lines) && strings.HasPrefix(strings.TrimSpace(lines[end]), "|") {
+			end++
+		}
+		if end-i < 2 || !tableSeparator.MatchString(strings.TrimSpace(lines[i+1])) {
+			out = append(out, lines[i])
+			i++
+			continue
+		}
+		table := lines[i:end]
+		if tableWidth(table) <= width {
+			out = append(out, table...)
+		} else {
+			head := tableCells(table[0])
+			for _, row := range table[2:] {
+				cells := tableCells(row)
+				parts := make([]string, 0, len(cells))
+				for c, cell := range cells {
+					if c < len(head) && head[c] != "" {
+						cell = "**" + head[c] + "**: " + cell
+					}
+					parts = append(parts, cell)
+				}
+				out = append(out, "- "+strings.Join(parts, "; "))
+			}
+		}
+		i = end
+	}
+	return strings.Join(out, "\n")
+}
+
+var tableSeparator = regexp.MustCompile(`^\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?$`)
+
+// tableCells splits a table row into its trimmed cells.
+func tableCells(row string) []string {
+	row = strings.TrimSpace(row)
+	row = strings.TrimSuffix(strings.TrimPrefix(row, "|"), "|")
+	cells := strings.Split(row, "|")
+	for i, c := range cells {
+		cells[i] = strings.TrimSpace(c)
+	}
+	return cells
+}
+
+// tableWidth is how wide a table is when every column fits its widest cell.
+func tableWidth(table []string) int {
+	var widths []int
+	for r, row := range table {
+		if r == 1 {
+			continue // the separator
+		}
+		for c, cell := range tableCells(row) {
+			for len(widths) <= c {
+				widths = append(widths, 0)
+			}
+			widths[c] = max(widths[c], utf8.RuneCountInString(strings.ReplaceAll(cell, "`", "")))
+		}
+	}
+	total := 1
+	for _, w := range widths {
+		total += w + 3
+	}
+	return total
 }

@@ -23,6 +23,11 @@ func Version() string {
 	return "dev"
 }
 
+// versionLine is what coach version and coach --version print.
+func versionLine() string {
+	return fmt.Sprintf("coach %s (%s, %s/%s)", Version(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}
+
 func newVersionCmd(g *globalOptions) *cobra.Command {
 	return &cobra.Command{
 		Use:     "version",
@@ -30,7 +35,7 @@ func newVersionCmd(g *globalOptions) *cobra.Command {
 		Example: "  coach version",
 		Args:    cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			_, err := fmt.Fprintf(g.io.Out, "coach %s (%s, %s/%s)\n", Version(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+			_, err := fmt.Fprintln(g.io.Out, versionLine())
 			return err
 		},
 	}

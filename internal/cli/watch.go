@@ -9,12 +9,14 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
 	"github.com/coachcli/coach/exercises"
+	"github.com/coachcli/coach/grader/report"
 	"github.com/coachcli/coach/internal/config"
 	"github.com/coachcli/coach/internal/progress"
 )
@@ -125,6 +127,8 @@ func runWatch(ctx context.Context, o *watchOptions, cfg *config.Config) error {
 
 	var banner string // said at the top of the next check's screen
 	lastErr := errors.New("not checked yet")
+	var shown *checkOptions // the last check, whose problems f pages through
+	focus := 0
 	for {
 		if ios.OutIsTTY {
 			io.WriteString(out, screenClear)
@@ -149,7 +153,8 @@ func runWatch(ctx context.Context, o *watchOptions, cfg *config.Config) error {
 				if err != nil && !errors.Is(err, errSilent) && !isInterrupt(err) {
 					fmt.Fprintf(errw, "coach: %v\n", err)
 				}
-				footer(out, sty, ex.Name(), files.Mode, ios.OutIsTTY)
+				shown, focus = &co, 0
+				footer(out, sty, ex.Name(), files.Mode, ios.OutIsTTY, problems(shown))
 			case changed := <-files.C:
 				if running {
 					cancel()
@@ -176,9 +181,22 @@ func runWatch(ctx context.Context, o *watchOptions, cfg *config.Config) error {
 						<-done
 					}
 					return withCode(ExitInterrupted, errSilent)
+				case 'f', 'F':
+					// The next problem in full, on a screen of its own.
+					if running || problems(shown) < 2 {
+						continue
+					}
+					focus++
+					if ios.OutIsTTY {
+						io.WriteString(out, screenClear)
+					}
+					o := shown.lastOpts
+					o.Focus = focus
+					_ = report.Compact(out, shown.last, o)
+					footer(out, sty, ex.Name(), files.Mode, ios.OutIsTTY, problems(shown))
 				case 'h', 'H':
 					fmt.Fprintln(out)
-					revealHint(out, g.dir, ex, lastFailure(g.dir, ex))
+					revealHint(out, g.dir, ex, lastFailure(g.dir, ex), "press h again")
 				case 'r', 'R', '\r', '\n':
 					if running {
 						cancel()
@@ -216,12 +234,24 @@ func isInterrupt(err error) bool {
 	return errors.As(err, &ee) && ee.code == ExitInterrupted
 }
 
-func footer(w io.Writer, sty learnerStyle, step, mode string, tty bool) {
+// problems is how many problems the last check's compact report has.
+func problems(co *checkOptions) int {
+	if co == nil || co.last == nil {
+		return 0
+	}
+	return report.Problems(co.last, co.lastOpts)
+}
+
+func footer(w io.Writer, sty learnerStyle, step, mode string, tty bool, problems int) {
+	keys := []string{"h hint", "n next step", "r re-run", "q quit"}
+	if problems > 1 {
+		keys = append([]string{"f next problem"}, keys...)
+	}
 	if tty {
-		fmt.Fprintf(w, "\n%s\n", sty.dim(fmt.Sprintf("watching %s (%s) · h hint · n next step · r re-run · q quit", step, mode)))
+		fmt.Fprintf(w, "\n%s\n", sty.dim(fmt.Sprintf("watching %s (%s) · %s", step, mode, strings.Join(keys, " · "))))
 		return
 	}
-	fmt.Fprintf(w, "\nwatching %s for changes (%s); keys: h hint, n next step, r re-run, q quit\n", step, mode)
+	fmt.Fprintf(w, "\nwatching %s for changes (%s); keys: %s\n", step, mode, strings.Join(keys, ", "))
 }
 
 // nextStep starts the step after ex once ex has passed: it becomes the

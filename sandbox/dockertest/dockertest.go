@@ -17,9 +17,13 @@ import (
 const EnvRequire = "COACH_REQUIRE_DOCKER"
 
 // Require returns a client for the engine, or skips (fails, when
-// COACH_REQUIRE_DOCKER=1) the test when the engine is unreachable.
+// COACH_REQUIRE_DOCKER=1) the test when the engine is unreachable. With
+// -short it always skips: short runs are the ones without an engine.
 func Require(t testing.TB) *client.Client {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("needs a Docker engine (skipped with -short)")
+	}
 	cli, err := client.New(client.FromEnv)
 	if err == nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

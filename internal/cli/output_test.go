@@ -1,0 +1,239 @@
+package cli
+
+import (
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/creack/pty"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/coachcli/coach/sandbox"
+)
+
+// Golden output of what a learner reads when a check cannot pass as it is
+// (issue 13): nothing at --url, a missing package, a partial run. Each
+// test asserts the headline and the message besides its golden file.
+
+var portInText = regexp.MustCompile(`(localhost|127\.0\.0\.1):\d+`)
+
+// normaliseRun is normalise plus the ports and temporary paths of a run.
+func normaliseRun(s, dir string) string {
+	s = portInText.ReplaceAllString(normalise(s, dir), "$1:PORT")
+	s = regexp.MustCompile(`port \d+`).ReplaceAllString(s, "port N")
+	return regexp.MustCompile(`PORT=\d+`).ReplaceAllString(s, "PORT=N")
+}
+
+// closedPort is a loopback port nothing listens on.
+func closedPort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	require.NoError(t, err)
+	port := l.Addr().(*net.TCPAddr).Port
+	require.NoError(t, l.Close())
+	return port
+}
+
+func TestGoldenURLNothingListening(t *testing.T) {
+	dir := t.TempDir()
+	require.Equal(t, ExitOK, learner(t, dir, "init", "--lang", "python").code)
+	port := closedPort(t)
+	url := "http://127.0.0.1:" + strconv.Itoa(port)
+	// The exercise's start timeout is longer than this context: were it
+	// waited, the run would end interrupted (130), not with exit 3.
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	r := coachCtx(ctx, t, dir, "--catalog", learnerCatalog(t), "check", "--url", url)
+	require.Equal(t, ExitLearnerCode, r.code, r.out+r.err)
+	assert.Contains(t, r.err, "PORT="+strconv.Itoa(port)+" python3 main.py", "the command starts it on the URL's port")
+	got := normaliseRun(r.err, dir)
+	assertGolden(t, "url-nothing-listening.golden", got)
+	assert.Contains(t, got, "✗ Nothing is listening on 127.0.0.1:PORT")
+	assert.Contains(t, got, "PORT=N python3 main.py", "the learner's own language")
+	assert.NotContains(t, got, "npm start")
+}
+
+func TestGoldenCannotFindModule(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "package.json"), []byte(`{"name": "todo", "scripts": {"start": "node server.js"}}`+"\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "server.js"), []byte("const express = require('express');\nexpress().listen(process.env.PORT);\n"), 0o644))
+	r := learner(t, dir, "check", "1", "--sandbox", "process")
+	require.Equal(t, ExitLearnerCode, r.code, r.out+r.err)
+	got := normaliseRun(r.err, dir)
+	got = regexp.MustCompile(`(?m)^.*(node:internal|Node\.js v|at |requireStack|code:|\{|\}|\]).*\n`).ReplaceAllString(got, "")
+	assertGolden(t, "cannot-find-module.golden", got)
+	assert.Contains(t, got, "✗ Your server needs the package express, which is not installed")
+	assert.Contains(t, got, "npm install express")
+	assert.NotContains(t, got, "Hint:", "specific advice replaces the step's general build hint")
+}
+
+func TestGoldenPartialRun(t *testing.T) {
+	dir := t.TempDir()
+	require.Equal(t, ExitOK, learner(t, dir, "init", "--lang", "python").code)
+	copySolution(t, "step-01-ping", dir)
+	r := learner(t, dir, "check", "--sandbox", "process", "--test", "ping")
+	require.Equal(t, ExitOK, r.code, r.out+r.err)
+	got := normaliseRun(r.out, dir)
+	assertGolden(t, "partial-test.golden", got)
+	assert.Contains(t, got, "Partial run: step-1 not marked as passed (--test ran only ping; coach check step-1 runs them all).")
+	assert.NotContains(t, got, "step-1 passed!")
+	assert.NotContains(t, got, "Next:")
+	data, err := os.ReadFile(filepath.Join(dir, ".coach", "progress.json"))
+	require.NoError(t, err)
+	assert.NotContains(t, string(data), `"pass"`, "a partial run is not recorded as a pass")
+}
+
+func TestGoldenReproduceRepeatsRunFlags(t *testing.T) {
+	dir := t.TempDir()
+	require.Equal(t, ExitOK, learner(t, dir, "init", "--lang", "python").code)
+	r := learner(t, dir, "check", "--sandbox", "process", "--seed", "5", "--test", "ping,not-found")
+	require.Equal(t, ExitFailed, r.code, r.out+r.err)
+	assert.Contains(t, r.out, "Reproduce with: coach check step-1 --seed 5 --sandbox process --test ping,not-found\n")
+	assert.Equal(t, 1, strings.Count(r.out, "--sandbox process"))
+}
+
+func TestVersionFlag(t *testing.T) {
+	a, b := coach(t, "", "--version"), coach(t, "", "version")
+	require.Equal(t, ExitOK, a.code, a.err)
+	assert.Regexp(t, `^coach \S+ \(go\S+, \w+/\w+\)\n$`, a.out)
+	assert.Equal(t, b.out, a.out, "coach --version says what coach version does")
+}
+
+func TestStartHints(t *testing.T) {
+	nodeSyntax := "/app/server.js:3\n  app.get('/', (req, res) => {\n  ^^^\n\nSyntaxError: Unexpected identifier 'app'\n    at wrapSafe (node:internal/modules/cjs/loader:1469:18)"
+	pySyntax := "  File \"/app/main.py\", line 12\n    def do_GET(self)\n                    ^\nSyntaxError: expected ':'"
+	tests := []struct {
+		name     string
+		err      error
+		sc       startContext
+		headline string
+		advice   string
+	}{
+		{"node syntax error", &sandbox.StartError{ExitCode: 1, Port: 8080, Output: nodeSyntax}, startContext{},
+			"Your code has a syntax error at server.js:3: Unexpected identifier 'app'", ""},
+		{"python syntax error", &sandbox.StartError{ExitCode: 1, Port: 8080, Output: pySyntax}, startContext{},
+			"Your code has a syntax error at main.py:12: expected ':'", ""},
+		{"python module", &sandbox.StartError{ExitCode: 1, Port: 8080, Output: "ModuleNotFoundError: No module named 'flask'"}, startContext{},
+			"Your server needs the Python package flask, which is not installed", "requirements.txt"},
+		{"port in use on this machine", &sandbox.StartError{ExitCode: 1, Port: 8080, Output: "Error: listen EADDRINUSE: address already in use :::8080"}, startContext{process: true},
+			"Port 8080 is already in use", "maybe your own server"},
+		{"port opened twice in the sandbox", &sandbox.StartError{ExitCode: 1, Port: 8080, Output: "OSError: [Errno 98] Address already in use"}, startContext{},
+			"Your server tried to listen on port 8080 twice", "call listen once"},
+		{"nothing on $PORT", &sandbox.StartError{ExitCode: -1, Port: 8080, Reason: "the server did not accept connections on port 8080 (its $PORT) within 20s"}, startContext{},
+			"Your server did not listen on port 8080 (its $PORT)", "PORT environment variable"},
+		{"wrong port: --port checks it as it is", &sandbox.StartError{ExitCode: -1, Port: 8080,
+			Reason: "the server did not accept connections on port 8080 (its $PORT) within 20s: it is listening on port 3000 instead: read the port from the PORT environment variable"},
+			startContext{}, "Your server is listening on the wrong port: coach gave it PORT=8080", "coach check --port 3000"},
+		{"build error starts with its first error", &sandbox.BuildError{Runtime: "go", Output: "# example\n./main.go:3:15: undefined: undefinedThing\nnote: more"}, startContext{},
+			"Your code did not build: ./main.go:3:15: undefined: undefinedThing", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := explainStartIn(tt.err, tt.sc)
+			assert.Equal(t, tt.headline, e.headline)
+			if tt.advice != "" {
+				assert.Contains(t, strings.Join(e.advice, "\n"), tt.advice)
+			}
+		})
+	}
+}
+
+func TestGoldenHintFollowsFailures(t *testing.T) {
+	dir := t.TempDir()
+	require.Equal(t, ExitOK, learner(t, dir, "init", "--lang", "python").code)
+	require.Equal(t, ExitFailed, learner(t, dir, "check", "--sandbox", "process").code)
+	first, second := learner(t, dir, "hint"), learner(t, dir, "hint")
+	require.Equal(t, ExitOK, first.code, first.err)
+	assertGolden(t, "hint-after-failure.golden", first.out+"---\n"+second.out)
+	assert.True(t, strings.HasPrefix(first.out, "Hint for ping (GET /ping answers pong), which failed in your last check:"), first.out)
+	assert.Contains(t, first.out, "again for the step's general hints")
+	assert.True(t, strings.HasPrefix(second.out, "Hint 1/2 for step-1:"), second.out)
+}
+
+// TestTerminalWatchFitsAScreen: on a 40-row terminal, a check with many
+// failures shows the tally first, one problem in full and the others a
+// line each, and f pages to the next problem.
+func TestTerminalWatchFitsAScreen(t *testing.T) {
+	const rows, cols = 40, 120
+	dir := t.TempDir()
+	starter, err := os.ReadFile(filepath.Join("testdata", "learner", "step-01-ping", "starter", "python", "main.py"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.py"), starter, 0o644))
+	p := startPTY(t, dir, ttyEnv(t, "NO_COLOR=1"), "watch", "3", "--sandbox", "process")
+	require.NoError(t, pty.Setsize(p.ptmx, &pty.Winsize{Rows: rows, Cols: cols}))
+
+	end := p.waitFor("q quit", 0, 90*time.Second)
+	screen := lastScreen(p.output()[:end])
+	assert.LessOrEqual(t, screenRows(screen, cols), rows, "the report fits the screen:\n%s", screen)
+	tally := strings.Index(screen, " failed, ")
+	problem := strings.Index(screen, "Problem 1 of ")
+	require.GreaterOrEqual(t, tally, 0, screen)
+	require.Greater(t, problem, tally, "the tally comes before the first problem:\n%s", screen)
+	assert.Contains(t, screen, "Other problems:")
+	assert.Contains(t, screen, "f next problem")
+
+	_, err = p.ptmx.Write([]byte("f"))
+	require.NoError(t, err)
+	end = p.waitFor("Problem 2 of ", end, 5*time.Second)
+	end = p.waitFor("q quit", end, 5*time.Second)
+	assert.LessOrEqual(t, screenRows(lastScreen(p.output()[:end]), cols), rows)
+
+	_, err = p.ptmx.Write([]byte("q"))
+	require.NoError(t, err)
+	assert.Equal(t, ExitOK, p.exitCode(15*time.Second))
+}
+
+// lastScreen is what follows the last screen clear, without the spinner's
+// line redraws.
+func lastScreen(out string) string {
+	if i := strings.LastIndex(out, screenClear); i >= 0 {
+		out = out[i+len(screenClear):]
+	}
+	out = regexp.MustCompile(`\x1b\[[0-9;?]*[A-Za-z]`).ReplaceAllString(out, "")
+	var lines []string
+	for _, l := range strings.Split(strings.ReplaceAll(out, "\r\n", "\n"), "\n") {
+		if i := strings.LastIndex(l, "\r"); i >= 0 {
+			l = l[i+1:] // a line redrawn in place shows only its last state
+		}
+		lines = append(lines, l)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// screenRows is how many terminal rows s takes at a width of cols.
+func screenRows(s string, cols int) int {
+	n := 0
+	for _, l := range strings.Split(strings.TrimRight(s, "\n"), "\n") {
+		n += max(1, (utf8.RuneCountInString(l)+cols-1)/cols)
+	}
+	return n
+}
+
+func TestFitTables(t *testing.T) {
+	md := "Intro\n\n| test | must come back |\n|---|---|\n| `root-hello` | status `200`, the body contains `<h1>Hello Backend World!</h1>` |\n\nAfter\n"
+	assert.Equal(t, md, fitTables(md, 120), "a table that fits stays a table")
+	assert.Equal(t, "Intro\n\n- **test**: `root-hello`; **must come back**: status `200`, the body contains `<h1>Hello Backend World!</h1>`\n\nAfter\n",
+		fitTables(md, 60), "a table wider than the terminal becomes a list, every word kept")
+}
+
+// TestStartFitsTheTerminal: coach start on a 100-column terminal shows
+// every word of step 1's table of checks.
+func TestStartFitsTheTerminal(t *testing.T) {
+	dir := t.TempDir()
+	p := startPTY(t, dir, ttyEnv(t, "NO_COLOR=1"), "start", "1", "--lang", "python")
+	require.NoError(t, pty.Setsize(p.ptmx, &pty.Winsize{Rows: 50, Cols: 100}))
+	require.Equal(t, ExitOK, p.exitCode(60*time.Second), p.output())
+	out := strings.Join(strings.Fields(sgr.ReplaceAllString(p.output(), "")), " ")
+	for _, w := range []string{"curl -i localhost:8080/api/kettle/42", "status 404 each time (any body)", "(charset suffix fine)"} {
+		assert.Contains(t, out, w)
+	}
+}
