@@ -18,6 +18,7 @@ import (
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
+	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/system"
 	"github.com/moby/moby/client"
 )
@@ -171,6 +172,9 @@ type Docker struct {
 	relayTag string
 
 	sweepOnce sync.Once
+
+	engineOnce sync.Once // Podman asks the engine once
+	podman     bool
 }
 
 // dockerAdvice is what to do when the engine at ep cannot be reached.
@@ -379,14 +383,15 @@ func (d *Docker) removeLabelled(ctx context.Context, key string, match func(map[
 	if err != nil {
 		return rep, &EngineError{Op: "list containers", Err: err}
 	}
+	var mine []container.Summary
 	for _, c := range cs.Items {
-		if !match(c.Labels) {
-			continue
+		if match(c.Labels) {
+			mine = append(mine, c)
 		}
-		if _, err := d.cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); err != nil && !cerrdefs.IsNotFound(err) {
-			rep.Errors = append(rep.Errors, fmt.Sprintf("container %s: %v", short(c.ID), err))
-			continue
-		}
+	}
+	removed, errs := d.removeContainers(ctx, mine)
+	rep.Errors = append(rep.Errors, errs...)
+	for _, c := range removed {
 		rep.Containers = append(rep.Containers, containerName(c.Names, c.ID))
 	}
 	vs, err := d.cli.VolumeList(ctx, client.VolumeListOptions{Filters: f})
@@ -447,17 +452,42 @@ func (d *Docker) removeBuildContainers(ctx context.Context, match func(map[strin
 	if err != nil {
 		return rep, &EngineError{Op: "list containers", Err: err}
 	}
+	var mine []container.Summary
 	for _, c := range cs.Items {
-		if !match(c.Labels) {
-			continue
+		if match(c.Labels) {
+			mine = append(mine, c)
 		}
-		if _, err := d.cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); err != nil && !cerrdefs.IsNotFound(err) {
-			rep.Errors = append(rep.Errors, fmt.Sprintf("container %s: %v", short(c.ID), err))
-			continue
-		}
+	}
+	removed, errs := d.removeContainers(ctx, mine)
+	rep.Errors = append(rep.Errors, errs...)
+	for _, c := range removed {
 		rep.Containers = append(rep.Containers, containerName(c.Names, c.ID))
 	}
 	return rep, nil
+}
+
+// removeContainers removes cs, in passes: a container that another one
+// joined (a pod's relay) can only go after it on Podman, and a list comes in
+// no particular order. It returns what it removed (or found gone) and an
+// error line for each container it could not remove.
+func (d *Docker) removeContainers(ctx context.Context, cs []container.Summary) (removed []container.Summary, errs []string) {
+	for len(cs) > 0 {
+		var failed []container.Summary
+		var last []string
+		for _, c := range cs {
+			if _, err := d.cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); err != nil && !cerrdefs.IsNotFound(err) {
+				failed = append(failed, c)
+				last = append(last, fmt.Sprintf("container %s: %v", short(c.ID), err))
+				continue
+			}
+			removed = append(removed, c)
+		}
+		if len(failed) == len(cs) {
+			return removed, last
+		}
+		cs = failed
+	}
+	return removed, nil
 }
 
 func short(id string) string {
@@ -532,6 +562,7 @@ type DoctorReport struct {
 	CgroupDriver   string
 	StorageDriver  string
 	Rootless       bool
+	Podman         bool // Podman's Docker-compatible API
 	RunscAvailable bool
 	Runtime        string // OCI runtime coach uses ("" = engine default)
 	// Relay is empty when coach has a relay for the engine, otherwise why
@@ -565,6 +596,7 @@ func (d *Docker) Doctor(ctx context.Context) DoctorReport {
 		CgroupDriver:  d.info.CgroupDriver,
 		StorageDriver: d.info.Driver,
 		Rootless:      d.rootless(),
+		Podman:        d.Podman(ctx),
 		Runtime:       d.runtime,
 		Warnings:      slices.Clone(d.warnings),
 	}

@@ -25,7 +25,7 @@ import (
 
 // recipeVersion is part of every workspace image's hash: bump it when the
 // build recipe changes so that old images are not reused.
-const recipeVersion = "coach-recipe-1"
+const recipeVersion = "coach-recipe-2"
 
 // appDir is where the workspace lives in the image; binDir holds a
 // compiled server.
@@ -137,7 +137,8 @@ func (d *Docker) imageBuild(ctx context.Context, buildCtx io.Reader, o client.Im
 		}
 		if m.Stream != "" {
 			_, _ = tail.Write([]byte(m.Stream))
-			if strings.HasPrefix(m.Stream, "Step ") {
+			// "Step 2/5 : RUN ..." (Docker), "STEP 2/5: RUN ..." (Buildah, under Podman).
+			if strings.HasPrefix(strings.ToUpper(m.Stream), "STEP ") {
 				fmt.Fprint(w, "  "+m.Stream)
 			}
 		}
@@ -395,7 +396,7 @@ func (d *Docker) buildRecipe(ctx context.Context, ws *Workspace, data []byte, ba
 		HostConfig: &container.HostConfig{
 			Mounts:    mounts,
 			LogConfig: container.LogConfig{Type: "json-file", Config: map[string]string{"max-size": "5m", "max-file": "1"}},
-			Resources: container.Resources{PidsLimit: ptr(int64(4096))},
+			Resources: container.Resources{PidsLimit: ptr(int64(4096)), Ulimits: d.ulimits(ctx, wideNofile)},
 		},
 	})
 	if err != nil {
@@ -449,17 +450,25 @@ func (d *Docker) buildRecipe(ctx context.Context, ws *Workspace, data []byte, ba
 	if _, err := d.cli.ContainerCommit(ctx, created.ID, client.ContainerCommitOptions{
 		Reference: tag,
 		Comment:   "coach workspace build",
-		Config: &container.Config{
-			Cmd:        ws.RunCommand(binDir),
-			WorkingDir: appDir,
-			Env:        runEnv(ws),
-			User:       d.opts.User,
-			Labels:     map[string]string{LabelWorkspace: wsLabel},
-		},
+		Changes:   commitChanges(ws, d.opts.User, wsLabel),
+		Config:    &container.Config{}, // Podman fails on a request without a body ("Decode(): EOF")
 	}); err != nil {
 		return &EngineError{Op: "save the built image", Err: err}
 	}
 	return nil
+}
+
+// commitChanges turn the build container into the run image, as
+// Dockerfile instructions rather than a Config: Podman's commit applies only
+// these (it decodes the request's config and ignores it); Docker applies
+// them on top of the container's config, as it would a Config.
+func commitChanges(ws *Workspace, user, wsLabel string) []string {
+	cmd, _ := json.Marshal(ws.RunCommand(binDir))
+	c := []string{"CMD " + string(cmd), "WORKDIR " + appDir, "USER " + user, "LABEL " + LabelWorkspace + "=" + wsLabel}
+	for _, e := range runEnv(ws) {
+		c = append(c, "ENV "+e)
+	}
+	return c
 }
 
 func ptr[T any](v T) *T { return &v }

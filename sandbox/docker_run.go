@@ -14,7 +14,6 @@ import (
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
-	"github.com/moby/moby/api/pkg/stdcopy"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/mount"
 	"github.com/moby/moby/client"
@@ -168,6 +167,7 @@ func (in *DockerInstance) createPod(ctx context.Context, spec Spec, relayTag str
 			Runtime:   d.runtime,
 			Resources: container.Resources{
 				Memory: 64 << 20, MemorySwap: 64 << 20, PidsLimit: ptr(int64(64)), NanoCPUs: d.opts.NanoCPUs,
+				Ulimits: d.ulimits(ctx, wideNofile),
 			},
 		},
 	})
@@ -228,10 +228,7 @@ func (in *DockerInstance) createPod(ctx context.Context, spec Spec, relayTag str
 				MemorySwap: d.opts.Memory,
 				NanoCPUs:   d.opts.NanoCPUs,
 				PidsLimit:  ptr(d.opts.PidsLimit),
-				Ulimits: []*container.Ulimit{
-					{Name: "nofile", Soft: 1024, Hard: 1024},
-					{Name: "core", Soft: 0, Hard: 0},
-				},
+				Ulimits:    d.ulimits(ctx, serverNofile),
 			},
 		},
 	})
@@ -264,7 +261,8 @@ func (in *DockerInstance) initData(ctx context.Context, relayTag string, labels 
 		Config: &container.Config{Image: relayTag, Env: []string{"COACH_RELAY=init-data", "DATA_DIR=/data"}, User: "0:0", Labels: labels},
 		HostConfig: &container.HostConfig{
 			NetworkMode: "none", ReadonlyRootfs: true, CapDrop: []string{"ALL"}, SecurityOpt: []string{"no-new-privileges:true"},
-			Mounts: []mount.Mount{{Type: mount.TypeVolume, Source: in.volume, Target: "/data"}},
+			Mounts:    []mount.Mount{{Type: mount.TypeVolume, Source: in.volume, Target: "/data"}},
+			Resources: container.Resources{Ulimits: d.ulimits(ctx, serverNofile)},
 		},
 	})
 	if cerrdefs.IsNotFound(err) {
@@ -328,15 +326,7 @@ func (in *DockerInstance) followLogs(since time.Time) {
 	in.logMu.Unlock()
 	go func() {
 		defer close(done)
-		rc, err := in.d.cli.ContainerLogs(ctx, in.serverID, client.ContainerLogsOptions{
-			ShowStdout: true, ShowStderr: true, Follow: true,
-			Since: fmt.Sprintf("%d.%09d", since.Unix(), since.Nanosecond()),
-		})
-		if err != nil {
-			return
-		}
-		defer rc.Close()
-		_, _ = stdcopy.StdCopy(in.out, in.out, rc)
+		in.d.followOutput(ctx, in.serverID, since, in.out)
 	}()
 }
 
@@ -415,6 +405,8 @@ func (in *DockerInstance) exitedError(st *container.State) *StartError {
 	switch {
 	case st.OOMKilled:
 		e.Reason = fmt.Sprintf("the server was killed before it accepted connections: it ran out of memory (limit %s)", in.mib())
+	case in.d.podmanUnreportedOOM(st):
+		e.Reason = fmt.Sprintf("the server was killed (SIGKILL, exit code 137) before it accepted connections: most likely it ran out of memory (limit %s); Podman does not report out-of-memory kills", in.mib())
 	default:
 		e.Reason = fmt.Sprintf("the server exited with code %d before it accepted connections on port %d", st.ExitCode, in.port)
 	}
@@ -538,22 +530,7 @@ func (in *DockerInstance) Close(ctx context.Context) error {
 	if in.link != nil {
 		_ = in.link.Close()
 	}
-	ids := append([]string{in.serverID, in.relayID}, in.serviceIDs()...)
-	errs := make([]error, len(ids))
-	var wg sync.WaitGroup
-	for i, id := range ids {
-		if id == "" {
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if _, err := in.d.cli.ContainerRemove(cctx, id, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); err != nil && !cerrdefs.IsNotFound(err) {
-				errs[i] = fmt.Errorf("remove container %s: %w", short(id), err)
-			}
-		}()
-	}
-	wg.Wait()
+	errs := []error{in.d.removePod(cctx, in.relayID, append([]string{in.serverID}, in.serviceIDs()...)...)}
 	in.cancelLogs()
 	for _, v := range append([]string{in.volume}, in.serviceVolumes()...) {
 		if v == "" {

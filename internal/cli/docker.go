@@ -51,6 +51,9 @@ func runDoctor(ctx context.Context, o *doctorOptions, cfg *config.Config) error 
 	r := d.Doctor(ctx)
 	fmt.Fprintf(out, "docker: ✓ %s\n", r.Endpoint)
 	fmt.Fprintf(out, "  engine %s, API %s, %s/%s, %s (kernel %s)\n", r.EngineVersion, r.APIVersion, r.EngineOSType, r.Architecture, r.OS, r.Kernel)
+	if r.Podman {
+		fmt.Fprintln(out, "  Podman's Docker-compatible API: coach sets the process and open-file limits itself, and an out-of-memory kill Podman does not report is called a likely one")
+	}
 	fmt.Fprintf(out, "  cgroup v%s (%s), storage %s, rootless: %v, gVisor (runsc): %v\n",
 		r.CgroupVersion, r.CgroupDriver, r.StorageDriver, r.Rootless, r.RunscAvailable)
 	switch {
