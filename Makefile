@@ -48,6 +48,7 @@ release-local: cross
 # A Docker engine and the runtime images (built locally: no registry needed),
 # and Chromium, in which the class HTML report is checked (grader/report).
 setup: sandbox-setup
+	bash scripts/build-service-images.sh
 	bash scripts/qemu-binfmt.sh
 	command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 

@@ -7,10 +7,13 @@ import (
 	"io/fs"
 	"path"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/coachcli/coach/sandbox"
 )
 
 // Catalog is a loaded, validated roadmap with its exercises in step order.
@@ -137,6 +140,10 @@ func loadExercise(fsys fs.FS, rs *RoadmapStep) (*Exercise, error) {
 	check(len(ex.Topics) > 0, "topics", "list at least one roadmap topic")
 	for k := range ex.Env {
 		check(k != "PORT" && k != "DATA_DIR", "env", "env must not set %s: coach sets it", k)
+	}
+	for _, name := range append(slices.Clone(ex.Services.Required), ex.Services.Offered...) {
+		check(slices.Contains(sandbox.ServiceNames(), name), "services", "unknown service %q (coach offers %s)",
+			name, strings.Join(sandbox.ServiceNames(), ", "))
 	}
 
 	readme, err := fs.ReadFile(sub, "README.md")

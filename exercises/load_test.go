@@ -64,6 +64,11 @@ func TestLoadGood(t *testing.T) {
 		require.NoError(t, err, name)
 		assert.Same(t, ex, got)
 	}
+	fsys := goodFS()
+	fsys["step-01-hello/exercise.yaml"] = &fstest.MapFile{Data: []byte(goodExercise + "services: {required: [postgres], offered: [redis]}\n")}
+	withServices, err := Load(fsys)
+	require.NoError(t, err)
+	assert.Equal(t, Services{Required: []string{"postgres"}, Offered: []string{"redis"}}, withServices.Exercises[0].Services)
 	_, err = c.Find("step-9")
 	assert.ErrorContains(t, err, `no step "step-9"`)
 }
@@ -92,6 +97,8 @@ func TestLoadErrors(t *testing.T) {
 			"step-01-hello/exercise.yaml:11:10: \"soon\" is not a duration"},
 		{"bad difficulty", "step-01-hello/exercise.yaml", "id: hello\nstep: 1\ntitle: T\nsummary: S\ndifficulty: extreme\ntopics: [{name: a}]\npoints: 1\n",
 			"step-01-hello/exercise.yaml:5:13: difficulty \"extreme\" must be one of"},
+		{"unknown service", "step-01-hello/exercise.yaml", goodExercise + "services:\n  offered: [postgres, mongodb]\n",
+			"step-01-hello/exercise.yaml:11:3: unknown service \"mongodb\" (coach offers mariadb, postgres, redis)"},
 		{"no hints", "step-01-hello/hints.yaml", "build: [a]\n", "step-01-hello/hints.yaml:1:1: give at least one build hint"},
 		{"readme section", "step-01-hello/README.md", "# Hello\n", "What coach checks"},
 		{"mutant find missing", "step-01-hello/mutants.yaml",

@@ -41,6 +41,7 @@ type Exercise struct {
 	Runtime    string            `yaml:"runtime"`
 	Timeouts   Timeouts          `yaml:"timeouts"`
 	Points     float64           `yaml:"points"`
+	Services   Services          `yaml:"services"`
 
 	// Dir is the exercise's folder inside the catalogue; FS is rooted there.
 	Dir string `yaml:"-"`
@@ -49,6 +50,15 @@ type Exercise struct {
 	README  string   `yaml:"-"`
 	Hints   Hints    `yaml:"-"`
 	Mutants []Mutant `yaml:"-"`
+}
+
+// Services are the databases (sandbox.ServiceNames) an instructor names
+// for a step. Required ones run in the server's pod whether or not the
+// learner's coach.yaml declares them; offered ones are what the step allows
+// the learner to declare (`coach start` lists both).
+type Services struct {
+	Required []string `yaml:"required"`
+	Offered  []string `yaml:"offered"`
 }
 
 // Topic is a roadmap.sh node the exercise teaches.

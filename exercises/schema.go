@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+
+	"github.com/coachcli/coach/sandbox"
 )
 
 // Schema is a JSON Schema (draft-07, which editors' YAML support handles
@@ -233,6 +235,16 @@ func (Exercise) JSONSchema(r *Reflector) Schema {
 	s.Describe("env", "extra environment for the server; coach sets PORT and DATA_DIR")
 	s.Describe("runtime", "force a runtime instead of detecting it")
 	s.Describe("points", "must equal the sum of the suite's test points")
+	s.Describe("services", "databases run in the server's pod: required ones always, offered ones when the learner's coach.yaml declares them")
+	return s
+}
+
+// JSONSchema of exercise.yaml's services.
+func (Services) JSONSchema(r *Reflector) Schema {
+	s := r.Describe(Services{})
+	names := Schema{"type": "string", "enum": sandbox.ServiceNames()}
+	s.Prop("required")["items"] = names
+	s.Prop("offered")["items"] = names
 	return s
 }
 

@@ -307,9 +307,17 @@ var (
 		{"Sequelize", "the database (Sequelize)"}, {"psycopg", "PostgreSQL"}, {"redis", "Redis"}, {"pq: ", "PostgreSQL"}, {"pgx", "PostgreSQL"}, {"sqlalchemy", "the database (SQLAlchemy)"}}
 )
 
-// noDatabase is what to do instead of a database server.
-const noDatabase = "the sandbox has no network and no database server: keep the data in SQLite or in files under $DATA_DIR " +
-	"(coach gives your server that writable folder), or in memory when the step allows it"
+// noDatabase is what to do instead of the database server db: declare it
+// as a service when coach offers one (services.go), else keep the data
+// elsewhere.
+func noDatabase(db string) string {
+	files := "keep the data in SQLite or in files under $DATA_DIR (coach gives your server that writable folder), " +
+		"or in memory when the step allows it"
+	if advice := declareService(db); advice != "" {
+		return "the sandbox has no network and no database unless you declare one: " + advice + "; or " + files
+	}
+	return "the sandbox has no network and no database server: " + files
+}
 
 // ExplainOutput says in one line what a server's output shows it tried and
 // cannot have in the sandbox (a database, another host), "" when nothing:
@@ -320,13 +328,13 @@ func ExplainOutput(out string) string { return diagnoseServer(out) }
 // tried and could not have in the sandbox: a database, another host.
 func diagnoseServer(out string) string {
 	if m := refusedAddr.FindStringSubmatch(out); m != nil {
-		return fmt.Sprintf("your server tried to connect to %s at %s and was refused: %s", dbPorts[m[2]], hostPort(m[1], m[2]), noDatabase)
+		return fmt.Sprintf("your server tried to connect to %s at %s and was refused: %s", dbPorts[m[2]], hostPort(m[1], m[2]), noDatabase(dbPorts[m[2]]))
 	}
 	if m := refusedAddrBefore.FindStringSubmatch(out); m != nil {
-		return fmt.Sprintf("your server tried to connect to %s at %s and was refused: %s", dbPorts[m[2]], hostPort(m[1], m[2]), noDatabase)
+		return fmt.Sprintf("your server tried to connect to %s at %s and was refused: %s", dbPorts[m[2]], hostPort(m[1], m[2]), noDatabase(dbPorts[m[2]]))
 	}
 	if m := portFailed.FindStringSubmatch(out); m != nil {
-		return fmt.Sprintf("your server tried to connect to %s on port %s and was refused: %s", dbPorts[m[1]], m[1], noDatabase)
+		return fmt.Sprintf("your server tried to connect to %s on port %s and was refused: %s", dbPorts[m[1]], m[1], noDatabase(dbPorts[m[1]]))
 	}
 	if m := noHost.FindStringSubmatch(out); m != nil {
 		host := firstNonEmpty(m[1], m[2], m[3])
@@ -340,7 +348,7 @@ func diagnoseServer(out string) string {
 	if dbWords.MatchString(out) {
 		for _, n := range dbNames {
 			if strings.Contains(out, n.word) {
-				return fmt.Sprintf("your server tried to connect to %s: %s", n.name, noDatabase)
+				return fmt.Sprintf("your server tried to connect to %s: %s", n.name, noDatabase(n.name))
 			}
 		}
 	}

@@ -45,6 +45,7 @@ type DockerInstance struct {
 	relayID  string
 	serverID string
 	volume   string
+	services []*serviceContainer // databases in the pod (docker_services.go)
 
 	mu     sync.Mutex // serialises Restart and Close
 	closed bool
@@ -190,13 +191,17 @@ func (in *DockerInstance) createPod(ctx context.Context, spec Spec, relayTag str
 	}()
 
 	env := []string{"PORT=" + strconv.Itoa(in.port), "DATA_DIR=/data", "HOME=/tmp"}
-	keys := make([]string, 0, len(spec.Env))
-	for k := range spec.Env {
+	senv := spec.Workspace.Services.ServerEnv() // the exercise's Env wins
+	for k, v := range spec.Env {
+		senv[k] = v
+	}
+	keys := make([]string, 0, len(senv))
+	for k := range senv {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		env = append(env, k+"="+spec.Env[k])
+		env = append(env, k+"="+senv[k])
 	}
 	srvRes, err := d.cli.ContainerCreate(ctx, client.ContainerCreateOptions{
 		Name: "coach-" + in.runID + "-server",
@@ -238,7 +243,10 @@ func (in *DockerInstance) createPod(ctx context.Context, spec Spec, relayTag str
 	}
 	in.serverID = srvRes.ID
 	in.warn(srvRes.Warnings)
-	return in.waitRelay(ctx)
+	if err := in.waitRelay(ctx); err != nil {
+		return err
+	}
+	return in.startServices(ctx, spec.Workspace.Services)
 }
 
 func (in *DockerInstance) warn(ws []string) {
@@ -522,11 +530,14 @@ func (in *DockerInstance) Close(ctx context.Context) error {
 	if in.link != nil {
 		_ = in.link.Close()
 	}
-	errs := []error{in.d.removePod(cctx, in.relayID, in.serverID)}
+	errs := []error{in.d.removePod(cctx, in.relayID, append([]string{in.serverID}, in.serviceIDs()...)...)}
 	in.cancelLogs()
-	if in.volume != "" {
-		if _, err := in.d.cli.VolumeRemove(cctx, in.volume, client.VolumeRemoveOptions{Force: true}); err != nil && !cerrdefs.IsNotFound(err) {
-			errs = append(errs, fmt.Errorf("remove volume %s: %w", in.volume, err))
+	for _, v := range append([]string{in.volume}, in.serviceVolumes()...) {
+		if v == "" {
+			continue
+		}
+		if _, err := in.d.cli.VolumeRemove(cctx, v, client.VolumeRemoveOptions{Force: true}); err != nil && !cerrdefs.IsNotFound(err) {
+			errs = append(errs, fmt.Errorf("remove volume %s: %w", v, err))
 		}
 	}
 	// Anything else labelled with this run (e.g. an init container whose

@@ -70,6 +70,12 @@ func (p *Process) Start(ctx context.Context, spec Spec) (Instance, error) {
 			Advice: "this step builds your own image: use the docker sandbox (--sandbox docker)",
 		}
 	}
+	if len(ws.Services) > 0 {
+		return nil, &EngineError{
+			Op:     "the process sandbox cannot run services (" + strings.Join(ws.Services.Names(), ", ") + ")",
+			Advice: "coach.yaml declares databases, which run in the server's pod: use the docker sandbox (--sandbox docker)",
+		}
+	}
 	prog := progress(spec.Progress)
 	fmt.Fprintln(prog, "process sandbox: your server runs directly on this machine, not isolated")
 

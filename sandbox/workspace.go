@@ -61,6 +61,8 @@ type Workspace struct {
 	// manifest, another package manager's lockfile, a dev script) and what
 	// coach decided for the learner (npm install for a stale lockfile).
 	Notes []string
+	// Services are the databases coach.yaml declares (services.go).
+	Services Services
 }
 
 // WorkspaceFile is the part of coach.yaml that describes the workspace.
@@ -70,6 +72,8 @@ type WorkspaceFile struct {
 	Entry   string  `yaml:"entry"`
 	Build   string  `yaml:"build"`
 	Run     string  `yaml:"run"`
+	// Services: see Services.UnmarshalYAML.
+	Services Services `yaml:"services"`
 }
 
 // lookedFor is what Detect tries, for the message when nothing matches.
@@ -101,6 +105,7 @@ func Detect(dir string) (*Workspace, error) {
 			ws.Runtime, ws.Source = wf.Runtime, "coach.yaml"
 		}
 		ws.Entry, ws.Build, ws.Run = wf.Entry, wf.Build, wf.Run
+		ws.Services = wf.Services
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("read coach.yaml: %w", err)
 	}

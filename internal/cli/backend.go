@@ -87,6 +87,7 @@ func start(ctx context.Context, g *globalOptions, cfg *config.Config, req server
 	if err != nil {
 		return nil, nil, err
 	}
+	ws.Services = ws.Services.With(ex.Services.Required...)
 	spec.Workspace = ws
 	spec.LogDir = sandbox.WorkspaceLogDir(ws.Dir)
 	switch kind {

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -135,7 +137,34 @@ func runStart(_ context.Context, o *startOptions) error {
 	sty := learnerStyle{o.color}
 	fmt.Fprintf(out, "\n%s %s — %s\n", sty.cyan("▶"), sty.bold(ex.Name()), ex.Title)
 	fmt.Fprintf(out, "Saved to %s. When you are ready: coach check (or coach watch to check on every save); stuck? coach hint\n", file)
+	printServices(out, ex, o.g.dir)
 	return nil
+}
+
+// printServices says which databases the step's server gets (coach.yaml's
+// `services:` and the step's required ones) and which the step offers.
+func printServices(out io.Writer, ex *exercises.Exercise, dir string) {
+	var declared sandbox.Services
+	if ws, err := sandbox.Detect(dir); err == nil {
+		declared = ws.Services
+	}
+	running := declared.With(ex.Services.Required...)
+	if len(running) > 0 {
+		fmt.Fprintln(out, "\nYour server gets these services, on 127.0.0.1 inside the sandbox:")
+		for _, line := range running.Describe() {
+			fmt.Fprintf(out, "  %s\n", line)
+		}
+	}
+	var more []string
+	for _, n := range ex.Services.Offered {
+		if !slices.Contains(running.Names(), n) {
+			more = append(more, n)
+		}
+	}
+	if len(more) > 0 {
+		fmt.Fprintf(out, "\nThis step allows a database (%s): declare it in coach.yaml, e.g. `services: [%s]`, "+
+			"and your server gets its URL in the environment.\n", strings.Join(more, ", "), more[0])
+	}
 }
 
 // instructions is the step's README, followed for later steps by the notes
