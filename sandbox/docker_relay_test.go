@@ -83,3 +83,28 @@ func TestDockerRelayArm64Emulated(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "arm64", img.Architecture, "the relay ran as an arm64 image")
 }
+
+func TestImageUser(t *testing.T) {
+	for _, tc := range []struct{ image, want string }{
+		{"", "10001:10001"},
+		{"root", "10001:10001"},
+		{"0", "10001:10001"},
+		{"0:0", "10001:10001"},
+		{"node", "node"},
+		{"1000:1000", "1000:1000"},
+		{" app ", "app"},
+	} {
+		assert.Equal(t, tc.want, imageUser(tc.image, "10001:10001"), "USER %q", tc.image)
+	}
+}
+
+// TestDockerfileRunsAsItsUser: a learner's Dockerfile that chowns /data for
+// USER node (the usual way to run the official node image as non-root) runs
+// as node, and its server can write $DATA_DIR.
+func TestDockerfileRunsAsItsUser(t *testing.T) {
+	d, _ := newTestDocker(t, nil)
+	inst := start(t, d, testSpec(t, "dockerfile-user-node"))
+	code, body := httpGet(t, inst, "/")
+	assert.Equal(t, 200, code, body)
+	assert.Contains(t, body, "wrote as uid 1000")
+}

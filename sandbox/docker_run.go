@@ -37,6 +37,7 @@ type DockerInstance struct {
 	port         int
 	image        string
 	workspace    *Workspace
+	user         string     // who the server runs as
 	link         *relayLink // the session through the relay's attached streams
 	startTimeout time.Duration
 	out          *Output
@@ -80,18 +81,22 @@ func (d *Docker) Start(ctx context.Context, spec Spec) (_ Instance, err error) {
 	if err != nil {
 		return nil, err
 	}
+	user := d.opts.User
 	if spec.Workspace.Runtime == Dockerfile {
-		// The engine would refuse to create the container; say why in the
-		// learner's terms.
-		if ins, err := d.cli.ImageInspect(ctx, image); err == nil && ins.Config != nil &&
-			len(ins.Config.Cmd) == 0 && len(ins.Config.Entrypoint) == 0 {
-			return nil, &StartError{ExitCode: -1, Port: spec.Port,
-				Reason: "your image has no command to run: add a CMD (e.g. CMD [\"node\", \"server.js\"]) to your Dockerfile"}
+		if ins, err := d.cli.ImageInspect(ctx, image); err == nil && ins.Config != nil {
+			// The engine would refuse to create the container; say why in
+			// the learner's terms.
+			if len(ins.Config.Cmd) == 0 && len(ins.Config.Entrypoint) == 0 {
+				return nil, &StartError{ExitCode: -1, Port: spec.Port,
+					Reason: "your image has no command to run: add a CMD (e.g. CMD [\"node\", \"server.js\"]) to your Dockerfile"}
+			}
+			user = imageUser(ins.Config.User, user)
 		}
 	}
 
 	in := &DockerInstance{
 		d:            d,
+		user:         user,
 		runID:        newRunID(),
 		port:         spec.Port,
 		image:        image,
@@ -124,6 +129,19 @@ func (d *Docker) Start(ctx context.Context, spec Spec) (_ Instance, err error) {
 }
 
 var errRelayGone = errors.New("the relay image disappeared")
+
+// imageUser is who a learner's own image runs as: the USER its Dockerfile
+// names when that is not root (files it chowns for that user, such as
+// "chown node:node /data" for USER node, must stay theirs), else fallback,
+// coach's unprivileged default.
+func imageUser(imageUser, fallback string) string {
+	switch u := strings.TrimSpace(imageUser); u {
+	case "", "0", "root", "0:0", "root:root", "root:0", "0:root":
+		return fallback
+	default:
+		return u
+	}
+}
 
 // createPod makes the data volume and both containers, attaches to the
 // relay and starts it (the engine only lets a container join a running
@@ -208,7 +226,7 @@ func (in *DockerInstance) createPod(ctx context.Context, spec Spec, relayTag str
 		Config: &container.Config{
 			Image:  in.image,
 			Env:    env,
-			User:   d.opts.User,
+			User:   in.user,
 			Labels: labels,
 		},
 		HostConfig: &container.HostConfig{
