@@ -221,28 +221,17 @@ func layeredInstall(ws *Workspace) bool {
 // buildArgv is the whole build inside the container, for the plan coach
 // announces: the install, then the compile step.
 func buildArgv(ws *Workspace) []string {
-	install, compile := dockerInstallArgv(ws), ws.CompileCommand(serverBin)
-	switch {
-	case install == nil:
-		return compile
-	case compile == nil:
-		return install
-	}
-	return []string{"sh", "-c", shellJoin(install) + " && " + shellJoin(compile)}
+	return andThen(dockerInstallArgv(ws), ws.CompileCommand(serverBin))
 }
 
 // sourceArgv is what runs once the sources are copied in: the compile
 // step, preceded by the install when that is not a layer of its own.
 func sourceArgv(ws *Workspace) []string {
 	compile := ws.CompileCommand(serverBin)
-	install := dockerInstallArgv(ws)
-	if install == nil || layeredInstall(ws) {
+	if layeredInstall(ws) {
 		return compile
 	}
-	if compile == nil {
-		return install
-	}
-	return []string{"sh", "-c", shellJoin(install) + " && " + shellJoin(compile)}
+	return andThen(dockerInstallArgv(ws), compile)
 }
 
 // runEnv is the environment baked into a workspace image.

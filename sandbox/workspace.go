@@ -809,14 +809,18 @@ func (ws *Workspace) BuildCommand(server string) []string {
 	if ws.Build != "" {
 		return shell(ws.Build)
 	}
-	install, compile := ws.InstallCommand(), ws.CompileCommand(server)
+	return andThen(ws.InstallCommand(), ws.CompileCommand(server))
+}
+
+// andThen runs first, then (if it succeeded) second; either may be nil.
+func andThen(first, second []string) []string {
 	switch {
-	case install == nil:
-		return compile
-	case compile == nil:
-		return install
+	case first == nil:
+		return second
+	case second == nil:
+		return first
 	}
-	return []string{"sh", "-c", shellJoin(install) + " && " + shellJoin(compile)}
+	return []string{"sh", "-c", shellJoin(first) + " && " + shellJoin(second)}
 }
 
 // InstallCommand is the argv that installs the dependencies from the
