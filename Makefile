@@ -93,6 +93,7 @@ fuzz:
 
 lint:
 	gofmt -l . | (! grep .)
+	$(GO) mod tidy -diff
 	$(GO) vet ./...
 	@command -v golangci-lint >/dev/null && golangci-lint run || echo "golangci-lint not installed; ran gofmt and go vet"
 
