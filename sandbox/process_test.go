@@ -316,13 +316,14 @@ func TestProcessStartFailures(t *testing.T) {
 			name:  "never listens",
 			tool:  "node",
 			files: nodeWS("console.log('started, but no listen'); setInterval(() => {}, 1000);"),
-			spec:  Spec{StartTimeout: time.Second},
+			// Long enough for node to start and print on a loaded machine.
+			spec: Spec{StartTimeout: 5 * time.Second},
 			check: func(t *testing.T, err error) {
 				var se *StartError
 				require.ErrorAs(t, err, &se)
 				assert.Equal(t, -1, se.ExitCode)
 				assert.Contains(t, se.Reason,
-					fmt.Sprintf("did not accept connections on port %d (its $PORT) within 1s", se.Port))
+					fmt.Sprintf("did not accept connections on port %d (its $PORT) within 5s", se.Port))
 				assert.NotContains(t, se.Reason, "instead")
 				assert.Contains(t, se.Output, "started, but no listen")
 			},
