@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moby/moby/client"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -170,16 +171,7 @@ func TestDockerSigintMidCheckLeavesNothing(t *testing.T) {
 		require.True(t, time.Now().Before(deadline), "the server never started: %s", out.String())
 		time.Sleep(100 * time.Millisecond)
 	}
-	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case <-done:
-	case <-time.After(60 * time.Second):
-		t.Fatalf("coach did not stop within 60s of SIGINT: %s", out.String())
-	}
-	assert.Equal(t, ExitInterrupted, cmd.ProcessState.ExitCode(), out.String())
-	assert.Empty(t, dockertest.Leftovers(t, cli, pidLabel(pid)), "objects left behind after SIGINT")
+	interruptLeavesNothing(t, cli, cmd, &out)
 }
 
 // TestDockerVerifyCatalogue is the catalogue's proof in the real sandbox:
@@ -205,4 +197,20 @@ func TestDockerVerifyCatalogue(t *testing.T) {
 	assert.Len(t, rows, len(cat.Exercises), "every language's solution passes steps 1..N")
 	assert.NotContains(t, r.out, "✗")
 	assertNoLeftovers(t, os.Getpid())
+}
+
+// interruptLeavesNothing sends SIGINT to a running coach and asserts that it
+// stops within a minute with exit 130, leaving nothing of its own behind.
+func interruptLeavesNothing(t *testing.T, cli *client.Client, cmd *exec.Cmd, out *bytes.Buffer) {
+	t.Helper()
+	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		t.Fatalf("coach did not stop within 60s of SIGINT: %s", out.String())
+	}
+	assert.Equal(t, ExitInterrupted, cmd.ProcessState.ExitCode(), out.String())
+	assert.Empty(t, dockertest.Leftovers(t, cli, pidLabel(cmd.Process.Pid)), "objects left behind after SIGINT")
 }

@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
@@ -48,16 +47,7 @@ func TestDockerSigintWhilePostgresStartsLeavesNothing(t *testing.T) {
 		require.True(t, time.Now().Before(deadline), "postgres never started: %s", out.String())
 		time.Sleep(20 * time.Millisecond)
 	}
-	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case <-done:
-	case <-time.After(60 * time.Second):
-		t.Fatalf("coach did not stop within 60s of SIGINT: %s", out.String())
-	}
-	assert.Equal(t, ExitInterrupted, cmd.ProcessState.ExitCode(), out.String())
-	assert.Empty(t, dockertest.Leftovers(t, cli, pidLabel(pid)), "objects left behind after SIGINT")
+	interruptLeavesNothing(t, cli, cmd, &out)
 }
 
 // TestStartShowsServices: `coach start` lists the declared services and
