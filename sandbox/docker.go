@@ -69,6 +69,10 @@ type DockerOptions struct {
 	// StaleAfter is the age after which another coach's run counts as
 	// abandoned even when its process seems alive. Default 2h.
 	StaleAfter time.Duration
+	// WarmPod keeps a pod ready for the next Start once a server closes
+	// (coach watch): its next check then only creates and starts the
+	// server. Close removes it.
+	WarmPod bool
 	// Progress receives progress lines and warnings; nil discards them.
 	Progress io.Writer
 	// Getenv reads the environment that chooses the engine (DOCKER_HOST,
@@ -170,11 +174,20 @@ type Docker struct {
 	relayTag string
 
 	sweepOnce sync.Once
+	swept     chan struct{} // closed when the sweep of crashed runs is done
 
 	engineOnce sync.Once // Podman asks the engine once
 	podman     bool
 
 	bg bgWork // cleanups still running (docker_image.go)
+
+	// The warm pod (docker_warm.go).
+	warmMu     sync.Mutex
+	warm       *DockerInstance
+	warmKey    string
+	warmCtx    context.Context // ends with Close
+	warmCancel context.CancelFunc
+	warmWG     sync.WaitGroup
 }
 
 // dockerAdvice is what to do when the engine at ep cannot be reached.
@@ -225,11 +238,14 @@ func NewDocker(ctx context.Context, o DockerOptions) (*Docker, error) {
 		return nil, &EngineError{Op: "ask Docker about itself", Err: err, Advice: dockerAdvice(ep)}
 	}
 	d := &Docker{cli: cli, endpoint: ep, opts: o, info: info.Info}
+	if o.WarmPod {
+		d.warmCtx, d.warmCancel = context.WithCancel(context.Background())
+	}
 	d.checkInfo()
 	for _, w := range d.warnings {
 		fmt.Fprintf(progress(o.Progress), "warning: %s\n", w)
 	}
-	d.sweep(ctx)
+	d.startSweep(ctx)
 	return d, nil
 }
 
@@ -267,8 +283,13 @@ func (d *Docker) rootless() bool {
 	return false
 }
 
-// Close releases the connection to the engine.
+// Close removes the warm pod and releases the connection to the engine.
 func (d *Docker) Close() error {
+	d.closeWarm()
+	d.sweepOnce.Do(func() {}) // orders the read of swept after startSweep's write
+	if d.swept != nil {
+		<-d.swept
+	}
 	d.bg.wait()
 	return d.cli.Close()
 }
@@ -380,37 +401,11 @@ func (d *Docker) clean(ctx context.Context, all bool, match func(map[string]stri
 // carry label key ("k" or "k=v") and that match, in that order so nothing is
 // in use when its turn comes.
 func (d *Docker) removeLabelled(ctx context.Context, key string, match func(map[string]string) bool) (CleanReport, error) {
-	var rep CleanReport
+	rep, err := d.removeRunObjects(ctx, key, match)
+	if err != nil {
+		return rep, err
+	}
 	f := labelFilter(key)
-	cs, err := d.cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
-	if err != nil {
-		return rep, &EngineError{Op: "list containers", Err: err}
-	}
-	var mine []container.Summary
-	for _, c := range cs.Items {
-		if match(c.Labels) {
-			mine = append(mine, c)
-		}
-	}
-	removed, errs := d.removeContainers(ctx, mine)
-	rep.Errors = append(rep.Errors, errs...)
-	for _, c := range removed {
-		rep.Containers = append(rep.Containers, containerName(c.Names, c.ID))
-	}
-	vs, err := d.cli.VolumeList(ctx, client.VolumeListOptions{Filters: f})
-	if err != nil {
-		return rep, &EngineError{Op: "list volumes", Err: err}
-	}
-	for _, v := range vs.Items {
-		if !match(v.Labels) {
-			continue
-		}
-		if _, err := d.cli.VolumeRemove(ctx, v.Name, client.VolumeRemoveOptions{Force: true}); err != nil && !cerrdefs.IsNotFound(err) {
-			rep.Errors = append(rep.Errors, fmt.Sprintf("volume %s: %v", v.Name, err))
-			continue
-		}
-		rep.Volumes = append(rep.Volumes, v.Name)
-	}
 	ns, err := d.cli.NetworkList(ctx, client.NetworkListOptions{Filters: f})
 	if err != nil {
 		return rep, &EngineError{Op: "list networks", Err: err}
@@ -442,6 +437,45 @@ func (d *Docker) removeLabelled(ctx context.Context, key string, match func(map[
 			continue
 		}
 		rep.Images = append(rep.Images, name)
+	}
+	return rep, nil
+}
+
+// removeRunObjects removes the containers, then the volumes, that carry
+// label key and that match: all that a run creates. Listing images is the
+// slowest call of a run's teardown (the engine reads every image's config,
+// half a second with a few hundred images), and a run makes none.
+func (d *Docker) removeRunObjects(ctx context.Context, key string, match func(map[string]string) bool) (CleanReport, error) {
+	var rep CleanReport
+	f := labelFilter(key)
+	cs, err := d.cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
+	if err != nil {
+		return rep, &EngineError{Op: "list containers", Err: err}
+	}
+	var mine []container.Summary
+	for _, c := range cs.Items {
+		if match(c.Labels) {
+			mine = append(mine, c)
+		}
+	}
+	removed, errs := d.removeContainers(ctx, mine)
+	rep.Errors = append(rep.Errors, errs...)
+	for _, c := range removed {
+		rep.Containers = append(rep.Containers, containerName(c.Names, c.ID))
+	}
+	vs, err := d.cli.VolumeList(ctx, client.VolumeListOptions{Filters: f})
+	if err != nil {
+		return rep, &EngineError{Op: "list volumes", Err: err}
+	}
+	for _, v := range vs.Items {
+		if !match(v.Labels) {
+			continue
+		}
+		if _, err := d.cli.VolumeRemove(ctx, v.Name, client.VolumeRemoveOptions{Force: true}); err != nil && !cerrdefs.IsNotFound(err) {
+			rep.Errors = append(rep.Errors, fmt.Sprintf("volume %s: %v", v.Name, err))
+			continue
+		}
+		rep.Volumes = append(rep.Volumes, v.Name)
 	}
 	return rep, nil
 }
@@ -525,19 +559,31 @@ func (d *Docker) stale(labels map[string]string) bool {
 	return pid != os.Getpid() && !processAlive(pid)
 }
 
-// sweep removes what crashed coach runs left behind. It runs once per
-// Docker value and never fails a run: leftovers are only untidy.
-func (d *Docker) sweep(ctx context.Context) {
+// startSweep sweeps once per Docker value, in the background: the sweep
+// touches only other coaches' objects, so the run need not wait for it;
+// Close does.
+func (d *Docker) startSweep(ctx context.Context) {
 	d.sweepOnce.Do(func() {
-		sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-		defer cancel()
-		rep, _ := d.removeLabelled(sctx, LabelRun, d.stale)
-		r, _ := d.removeBuildContainers(sctx, d.stale)
-		rep.add(r)
-		if n := len(rep.Containers) + len(rep.Volumes) + len(rep.Images); n > 0 {
-			fmt.Fprintf(progress(d.opts.Progress), "removed %d objects left by an earlier coach run\n", n)
-		}
+		done := make(chan struct{})
+		d.swept = done
+		go func() {
+			defer close(done)
+			d.sweep(ctx)
+		}()
 	})
+}
+
+// sweep removes what crashed coach runs left behind. It never fails a run:
+// leftovers are only untidy.
+func (d *Docker) sweep(ctx context.Context) {
+	sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	rep, _ := d.removeRunObjects(sctx, LabelRun, d.stale)
+	r, _ := d.removeBuildContainers(sctx, d.stale)
+	rep.add(r)
+	if n := len(rep.Containers) + len(rep.Volumes); n > 0 {
+		fmt.Fprintf(progress(d.opts.Progress), "removed %d objects left by an earlier coach run\n", n)
+	}
 }
 
 // DoctorReport is what `coach doctor` prints about the engine.

@@ -48,6 +48,12 @@ type DockerInstance struct {
 	volume   string
 	services []*serviceContainer // databases in the pod (docker_services.go)
 
+	relayCreated chan struct{} // closed once relayID is set, or the pod failed before
+	relayOnce    sync.Once
+	podDone      chan struct{} // closed when the pod is made (or failed)
+	podErr       error         // a warm pod's failure, set before podDone closes
+	rewarm       *Spec         // the spec to make a warm pod for once this one closes
+
 	mu     sync.Mutex // serialises Restart and Close
 	closed bool
 
@@ -59,7 +65,9 @@ type DockerInstance struct {
 var _ Instance = (*DockerInstance)(nil)
 
 // Start builds the workspace (or reuses its image) and starts the server.
-// Whatever fails, nothing it created is left behind.
+// The pod (data volume, relay, services) is made while the image builds, or
+// taken ready from the warm pod (DockerOptions.WarmPod). Whatever fails,
+// nothing it created is left behind.
 func (d *Docker) Start(ctx context.Context, spec Spec) (_ Instance, err error) {
 	if spec.Workspace == nil {
 		return nil, &WorkspaceError{Msg: "no workspace to run"}
@@ -71,17 +79,36 @@ func (d *Docker) Start(ctx context.Context, spec Spec) (_ Instance, err error) {
 		spec.StartTimeout = DefaultStartTimeout
 	}
 	w := d.progress(spec)
-	d.sweep(ctx)
+	d.startSweep(ctx)
 
-	relayTag, err := d.relayImage(ctx, w)
-	if err != nil {
-		return nil, err
+	// The first of the build and the pod to fail ends the other.
+	pctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var first firstError
+	first.cancel = cancel
+	in := d.takeWarm(ctx, spec)
+	if in == nil {
+		in = d.newInstance(spec, w)
+		in.preparePod(pctx, spec, first.set)
+	} else {
+		in.progress = w
 	}
-	image, err := d.buildWorkspace(ctx, spec, w)
+	in.workspace, in.startTimeout, in.out = spec.Workspace, spec.StartTimeout, NewOutput(spec.OutputCap)
+	defer func() {
+		if err != nil {
+			cancel()
+			<-in.podDone
+			_ = in.Close(ctx)
+		}
+	}()
+
+	image, err := d.buildWorkspace(pctx, spec, w)
 	if err != nil {
-		return nil, err
+		first.set(err)
+		<-in.podDone
+		return nil, first.get()
 	}
-	user := d.opts.User
+	in.image, in.user = image, d.opts.User
 	if spec.Workspace.Runtime == Dockerfile {
 		if ins, err := d.cli.ImageInspect(ctx, image); err == nil && ins.Config != nil {
 			// The engine would refuse to create the container; say why in
@@ -90,42 +117,91 @@ func (d *Docker) Start(ctx context.Context, spec Spec) (_ Instance, err error) {
 				return nil, &StartError{ExitCode: -1, Port: spec.Port,
 					Reason: "your image has no command to run: add a CMD (e.g. CMD [\"node\", \"server.js\"]) to your Dockerfile"}
 			}
-			user = imageUser(ins.Config.User, user)
+			in.user = imageUser(ins.Config.User, in.user)
 		}
 	}
-
-	in := &DockerInstance{
-		d:            d,
-		user:         user,
-		runID:        newRunID(),
-		port:         spec.Port,
-		image:        image,
-		workspace:    spec.Workspace,
-		startTimeout: spec.StartTimeout,
-		out:          NewOutput(spec.OutputCap),
-		progress:     w,
+	// The server joins the relay's namespace: it can be created once the
+	// relay exists, while the relay starts.
+	<-in.relayCreated
+	if in.relayID != "" {
+		first.set(in.createServer(pctx, spec))
 	}
-	defer func() {
-		if err != nil {
-			_ = in.Close(ctx)
-		}
-	}()
-	if err := in.createPod(ctx, spec, relayTag); err != nil {
-		if !errors.Is(err, errRelayGone) {
-			return nil, err
-		}
-		d.forgetRelay()
-		if relayTag, err = d.relayImage(ctx, w); err != nil {
-			return nil, err
-		}
-		if err := in.createPod(ctx, spec, relayTag); err != nil {
-			return nil, err
-		}
+	<-in.podDone
+	if err := first.get(); err != nil {
+		return nil, err
 	}
 	if err := in.startServer(ctx); err != nil {
 		return nil, err
 	}
+	if d.opts.WarmPod {
+		in.rewarm = &spec
+	}
 	return in, nil
+}
+
+// firstError keeps the first error of work done at once, and cancels the
+// rest of it.
+type firstError struct {
+	mu     sync.Mutex
+	err    error
+	cancel context.CancelFunc
+}
+
+func (f *firstError) get() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.err
+}
+
+func (f *firstError) set(err error) {
+	if err == nil {
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err == nil {
+		f.err = err
+		f.cancel()
+	}
+}
+
+func (d *Docker) newInstance(spec Spec, w io.Writer) *DockerInstance {
+	return &DockerInstance{
+		d:            d,
+		runID:        newRunID(),
+		port:         spec.Port,
+		progress:     w,
+		relayCreated: make(chan struct{}),
+		podDone:      make(chan struct{}),
+	}
+}
+
+// preparePod makes the pod in the background: the data volume, the relay
+// (created, attached, started and answering) and the services. It closes
+// relayCreated once the relay container exists (or could not be made) and
+// podDone when it is done, and hands its error to fail.
+func (in *DockerInstance) preparePod(ctx context.Context, spec Spec, fail func(error)) {
+	go func() {
+		defer close(in.podDone)
+		defer in.markRelayCreated()
+		d := in.d
+		relayTag, err := d.relayImage(ctx, in.progress)
+		if err == nil {
+			err = in.createPod(ctx, spec, relayTag)
+		}
+		if errors.Is(err, errRelayGone) {
+			d.forgetRelay()
+			if relayTag, err = d.relayImage(ctx, in.progress); err == nil {
+				err = in.createPod(ctx, spec, relayTag)
+			}
+		}
+		fail(err)
+	}()
+}
+
+// markRelayCreated closes relayCreated, once.
+func (in *DockerInstance) markRelayCreated() {
+	in.relayOnce.Do(func() { close(in.relayCreated) })
 }
 
 var errRelayGone = errors.New("the relay image disappeared")
@@ -143,9 +219,10 @@ func imageUser(imageUser, fallback string) string {
 	}
 }
 
-// createPod makes the data volume and both containers, attaches to the
-// relay and starts it (the engine only lets a container join a running
-// namespace).
+// createPod makes the data volume and the relay, attaches to the relay and
+// starts it, then starts the services in its namespace. The server joins
+// the namespace later (createServer): the engine only lets a container join
+// a running one.
 func (in *DockerInstance) createPod(ctx context.Context, spec Spec, relayTag string) error {
 	d := in.d
 	labels := runLabels(in.runID)
@@ -161,7 +238,6 @@ func (in *DockerInstance) createPod(ctx context.Context, spec Spec, relayTag str
 		}
 	}
 
-	secOpt := []string{"no-new-privileges:true"}
 	relayRes, err := d.cli.ContainerCreate(ctx, client.ContainerCreateOptions{
 		Name:     "coach-" + in.runID + "-relay",
 		Platform: d.relayPlatform(),
@@ -179,7 +255,7 @@ func (in *DockerInstance) createPod(ctx context.Context, spec Spec, relayTag str
 			NetworkMode:    "none",
 			ReadonlyRootfs: true,
 			CapDrop:        []string{"ALL"},
-			SecurityOpt:    secOpt,
+			SecurityOpt:    podSecurityOpt,
 			// Its stdout is the traffic: keep it out of the engine's logs.
 			LogConfig: container.LogConfig{Type: "none"},
 			Runtime:   d.runtime,
@@ -197,17 +273,25 @@ func (in *DockerInstance) createPod(ctx context.Context, spec Spec, relayTag str
 	}
 	in.relayID = relayRes.ID
 	in.warn(relayRes.Warnings)
+	in.markRelayCreated()
 	if in.link, err = d.attachRelay(ctx, in.relayID); err != nil {
 		return err
 	}
-	// The engine checks that the relay runs only when the server starts, so
-	// the relay starts while the server container is created.
-	relayStarted := make(chan error, 1)
-	go func() {
-		_, err := d.cli.ContainerStart(ctx, in.relayID, client.ContainerStartOptions{})
-		relayStarted <- err
-	}()
+	if _, err := d.cli.ContainerStart(ctx, in.relayID, client.ContainerStartOptions{}); err != nil {
+		return &EngineError{Op: "start the relay container", Err: err}
+	}
+	if err := in.waitRelay(ctx); err != nil {
+		return err
+	}
+	return in.startServices(ctx, spec.Workspace.Services)
+}
 
+// podSecurityOpt is every container of a pod's.
+var podSecurityOpt = []string{"no-new-privileges:true"}
+
+// createServer creates the server container in the relay's namespace.
+func (in *DockerInstance) createServer(ctx context.Context, spec Spec) error {
+	d := in.d
 	env := []string{"PORT=" + strconv.Itoa(in.port), "DATA_DIR=/data", "HOME=/tmp"}
 	senv := spec.Workspace.Services.ServerEnv() // the exercise's Env wins
 	for k, v := range spec.Env {
@@ -227,14 +311,14 @@ func (in *DockerInstance) createPod(ctx context.Context, spec Spec, relayTag str
 			Image:  in.image,
 			Env:    env,
 			User:   in.user,
-			Labels: labels,
+			Labels: runLabels(in.runID),
 		},
 		HostConfig: &container.HostConfig{
 			NetworkMode:    container.NetworkMode("container:" + in.relayID),
 			ReadonlyRootfs: d.opts.ReadOnly,
 			Tmpfs:          map[string]string{"/tmp": "rw,nosuid,nodev,size=64m,mode=1777"},
 			CapDrop:        []string{"ALL"},
-			SecurityOpt:    secOpt,
+			SecurityOpt:    podSecurityOpt,
 			// An init process forwards signals and reaps zombies, so a
 			// server that does not handle SIGTERM as PID 1 still stops.
 			Init:      ptr(true),
@@ -250,21 +334,12 @@ func (in *DockerInstance) createPod(ctx context.Context, spec Spec, relayTag str
 			},
 		},
 	})
-	if rerr := <-relayStarted; rerr != nil {
-		if err == nil {
-			in.serverID = srvRes.ID // for Close
-		}
-		return &EngineError{Op: "start the relay container", Err: rerr}
-	}
 	if err != nil {
 		return &EngineError{Op: "create the server container", Err: err}
 	}
 	in.serverID = srvRes.ID
 	in.warn(srvRes.Warnings)
-	if err := in.waitRelay(ctx); err != nil {
-		return err
-	}
-	return in.startServices(ctx, spec.Workspace.Services)
+	return nil
 }
 
 func (in *DockerInstance) warn(ws []string) {
@@ -560,13 +635,16 @@ func (in *DockerInstance) Close(ctx context.Context) error {
 	}
 	// Anything else labelled with this run (e.g. an init container whose
 	// removal failed) goes too.
-	rep, err := in.d.removeLabelled(cctx, LabelRun+"="+in.runID, func(map[string]string) bool { return true })
+	rep, err := in.d.removeRunObjects(cctx, LabelRun+"="+in.runID, func(map[string]string) bool { return true })
 	errs = append(errs, err)
 	for _, e := range rep.Errors {
 		errs = append(errs, errors.New(e))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return &EngineError{Op: "clean up the sandbox", Err: err}
+	}
+	if in.rewarm != nil {
+		in.d.prewarm(*in.rewarm)
 	}
 	return nil
 }

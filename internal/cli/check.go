@@ -47,6 +47,9 @@ type checkOptions struct {
 	// teardowns are sandboxes still being removed after their verdict was
 	// printed; runCheck waits for them before it returns.
 	teardowns []func() time.Duration
+	// docker, when set, is the Docker backend the checks share (coach
+	// watch keeps one, with a warm pod); nil connects one per check.
+	docker *sandbox.Docker
 }
 
 func newCheckCmd(g *globalOptions) *cobra.Command {
@@ -357,7 +360,7 @@ func checkStep(ctx context.Context, o *checkOptions, cfg *config.Config, st *loa
 	sg.io = &sio
 	build := &sandbox.Timings{}
 	began := time.Now()
-	inst, stop, err := startServer(ctx, &sg, cfg, serverRequest{ex: st.ex, kind: kind, dir: o.g.dir, url: o.url, port: o.port, runtime: runtime, timings: build})
+	inst, stop, err := startServer(ctx, &sg, cfg, serverRequest{ex: st.ex, kind: kind, dir: o.g.dir, url: o.url, port: o.port, runtime: runtime, timings: build, docker: o.docker})
 	timings := &grader.Timings{BuildMS: build.Build.Milliseconds(), StartMS: (time.Since(began) - build.Build).Milliseconds()}
 	if err != nil {
 		spin.Stop()

@@ -19,6 +19,7 @@ import (
 	"github.com/coachcli/coach/grader/report"
 	"github.com/coachcli/coach/internal/config"
 	"github.com/coachcli/coach/internal/progress"
+	"github.com/coachcli/coach/sandbox"
 )
 
 type watchOptions struct {
@@ -124,6 +125,18 @@ func runWatch(ctx context.Context, o *watchOptions, cfg *config.Config) error {
 
 	files := watchFiles(ctx, g.dir, o.poll, o.interval, o.debounce)
 	defer files.Close()
+
+	// One Docker backend for all the checks, which keeps the next pod
+	// ready while the learner types; it goes (the warm pod with it) on
+	// every way out. When the engine cannot be reached, each check says so.
+	if cfg.String(config.KeySandbox) == "docker" {
+		dopts := dockerOptions(cfg, &wg)
+		dopts.WarmPod = true
+		if d, err := sandbox.NewDocker(ctx, dopts); err == nil {
+			defer d.Close()
+			o.check.docker = d
+		}
+	}
 
 	var banner string // said at the top of the next check's screen
 	lastErr := errors.New("not checked yet")

@@ -1,0 +1,89 @@
+package sandbox
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+)
+
+// A warm pod is a pod made ready for the next Start while nothing runs
+// (DockerOptions.WarmPod): in coach watch, while the learner types. Only
+// the server is then left to create and start when a file is saved. The
+// pod is fresh (nothing ran in it) and is torn down by Docker.Close, which
+// every way out of coach watch calls, Ctrl-C included; a coach killed
+// outright leaves it to the next run's sweep, as any pod.
+
+// podKey is what a pod is made for: a warm pod serves a Start whose spec
+// has the same key.
+func podKey(spec Spec) string {
+	return fmt.Sprintf("%d\x00%t\x00%v", spec.Port, spec.Workspace.Runtime == Dockerfile, spec.Workspace.Services)
+}
+
+// prewarm makes a pod for spec in the background, unless one is there or
+// the Docker value is closing.
+func (d *Docker) prewarm(spec Spec) {
+	d.warmMu.Lock()
+	defer d.warmMu.Unlock()
+	if d.warmCtx == nil || d.warmCtx.Err() != nil || d.warm != nil {
+		return
+	}
+	in := d.newInstance(spec, io.Discard)
+	d.warm, d.warmKey = in, podKey(spec)
+	in.preparePod(d.warmCtx, spec, func(err error) { in.podErr = err })
+}
+
+// takeWarm returns the warm pod when it was made for spec and still
+// answers, else nil (and a warm pod that does not fit is removed).
+func (d *Docker) takeWarm(ctx context.Context, spec Spec) *DockerInstance {
+	d.warmMu.Lock()
+	in, key := d.warm, d.warmKey
+	d.warm = nil
+	d.warmMu.Unlock()
+	if in == nil {
+		return nil
+	}
+	select {
+	case <-in.podDone:
+	case <-ctx.Done():
+		d.discardWarm(in)
+		return nil
+	}
+	if key != podKey(spec) || in.podErr != nil || !in.answers(ctx) {
+		// Another step's pod, or one that died while the learner typed
+		// (`coach clean` in another terminal, an engine restart).
+		d.discardWarm(in)
+		return nil
+	}
+	return in
+}
+
+// answers reports whether the pod's relay still answers.
+func (in *DockerInstance) answers(ctx context.Context) bool {
+	pctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	return in.link != nil && in.link.Ping(pctx) == nil
+}
+
+// discardWarm removes a warm pod in the background; Docker.Close waits.
+func (d *Docker) discardWarm(in *DockerInstance) {
+	d.warmWG.Go(func() {
+		<-in.podDone
+		_ = in.Close(context.Background())
+	})
+}
+
+// closeWarm stops making warm pods and removes the one there is.
+func (d *Docker) closeWarm() {
+	d.warmMu.Lock()
+	in := d.warm
+	d.warm = nil
+	if d.warmCancel != nil {
+		d.warmCancel()
+	}
+	d.warmMu.Unlock()
+	if in != nil {
+		d.discardWarm(in)
+	}
+	d.warmWG.Wait()
+}
