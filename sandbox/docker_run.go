@@ -451,9 +451,15 @@ func (in *DockerInstance) mib() string {
 }
 
 // waitReady polls the relay's probe until the server accepts connections,
-// the container exits, or the start timeout passes.
+// the container exits, or the start timeout passes. The engine tells when
+// the container stops (a wait), so the probe is all that is polled; should
+// the wait end while the container runs, the container is inspected every
+// round instead.
 func (in *DockerInstance) waitReady(ctx context.Context) error {
 	deadline := time.Now().Add(in.startTimeout)
+	wctx, stopWait := context.WithCancel(ctx)
+	defer stopWait()
+	exited := in.d.stopped(wctx, in.serverID)
 	var listening []int
 	for {
 		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
@@ -465,16 +471,19 @@ func (in *DockerInstance) waitReady(ctx context.Context) error {
 		if perr == nil {
 			listening = ports
 		}
-		ins, err := in.d.cli.ContainerInspect(ctx, in.serverID, client.ContainerInspectOptions{})
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
+		if exited == nil || isClosed(exited) {
+			ins, err := in.d.cli.ContainerInspect(ctx, in.serverID, client.ContainerInspectOptions{})
+			if err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				return &EngineError{Op: "inspect the server container", Err: err}
 			}
-			return &EngineError{Op: "inspect the server container", Err: err}
-		}
-		if st := ins.Container.State; st != nil && !st.Running {
-			in.drainLogs()
-			return in.exitedError(st)
+			if st := ins.Container.State; st != nil && !st.Running {
+				in.drainLogs()
+				return in.exitedError(st)
+			}
+			exited = nil
 		}
 		if time.Now().After(deadline) {
 			return in.neverListened(listening)
@@ -488,8 +497,33 @@ func (in *DockerInstance) waitReady(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-exited:
 		case <-time.After(wait):
 		}
+	}
+}
+
+// stopped is closed when container id is not running (or the wait for
+// that ended: ctx, an engine error).
+func (d *Docker) stopped(ctx context.Context, id string) <-chan struct{} {
+	res := d.cli.ContainerWait(ctx, id, client.ContainerWaitOptions{Condition: container.WaitConditionNotRunning})
+	ch := make(chan struct{})
+	go func() {
+		select {
+		case <-res.Result:
+		case <-res.Error:
+		}
+		close(ch)
+	}()
+	return ch
+}
+
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
 	}
 }
 
