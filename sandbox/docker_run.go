@@ -48,7 +48,7 @@ type DockerInstance struct {
 	volume   string
 	services []*serviceContainer // databases in the pod (docker_services.go)
 
-	relayCreated chan struct{} // closed once relayID is set, or the pod failed before
+	relayCreated chan struct{} // closed once the relay is attached, or the pod failed before
 	relayOnce    sync.Once
 	podDone      chan struct{} // closed when the pod is made (or failed)
 	podErr       error         // a warm pod's failure, set before podDone closes
@@ -86,27 +86,50 @@ func (d *Docker) Start(ctx context.Context, spec Spec) (_ Instance, err error) {
 	defer cancel()
 	var first firstError
 	first.cancel = cancel
-	in := d.takeWarm(ctx, spec)
-	if in == nil {
+	in := d.takeWarm(spec) // it may still be in the making: it goes on during the build
+	warm := in != nil
+	if !warm {
 		in = d.newInstance(spec, w)
 		in.preparePod(pctx, spec, first.set)
-	} else {
-		in.progress = w
 	}
 	in.workspace, in.startTimeout, in.out = spec.Workspace, spec.StartTimeout, NewOutput(spec.OutputCap)
+	if d.opts.WarmPod {
+		in.rewarm = &spec // also after a failed build: the learner fixes it next
+	}
 	defer func() {
-		if err != nil {
-			cancel()
-			<-in.podDone
-			_ = in.Close(ctx)
+		if err == nil {
+			return
 		}
+		cancel()
+		if warm {
+			d.discardWarm(in) // Close waits; it may still be in the making
+			return
+		}
+		<-in.podDone
+		_ = in.Close(ctx)
 	}()
 
 	image, err := d.buildWorkspace(pctx, spec, w)
 	if err != nil {
 		first.set(err)
-		<-in.podDone
+		if !warm {
+			<-in.podDone
+		}
 		return nil, first.get()
+	}
+	if warm {
+		<-in.podDone
+		if in.podErr != nil || !in.answers(ctx) {
+			// It died while the learner typed (`coach clean` in another
+			// terminal, an engine restart): make a pod now.
+			d.discardWarm(in)
+			in = d.newInstance(spec, w)
+			in.workspace, in.startTimeout, in.out, in.rewarm = spec.Workspace, spec.StartTimeout, NewOutput(spec.OutputCap), &spec
+			warm = false
+			in.preparePod(pctx, spec, first.set)
+		} else {
+			in.progress = w
+		}
 	}
 	in.image, in.user = image, d.opts.User
 	if spec.Workspace.Runtime == Dockerfile {
@@ -123,7 +146,7 @@ func (d *Docker) Start(ctx context.Context, spec Spec) (_ Instance, err error) {
 	// The server joins the relay's namespace: it can be created once the
 	// relay exists, while the relay starts.
 	<-in.relayCreated
-	if in.relayID != "" {
+	if in.link != nil {
 		first.set(in.createServer(pctx, spec))
 	}
 	<-in.podDone
@@ -132,9 +155,6 @@ func (d *Docker) Start(ctx context.Context, spec Spec) (_ Instance, err error) {
 	}
 	if err := in.startServer(ctx); err != nil {
 		return nil, err
-	}
-	if d.opts.WarmPod {
-		in.rewarm = &spec
 	}
 	return in, nil
 }
@@ -178,7 +198,7 @@ func (d *Docker) newInstance(spec Spec, w io.Writer) *DockerInstance {
 
 // preparePod makes the pod in the background: the data volume, the relay
 // (created, attached, started and answering) and the services. It closes
-// relayCreated once the relay container exists (or could not be made) and
+// relayCreated once the relay is attached (or could not be made) and
 // podDone when it is done, and hands its error to fail.
 func (in *DockerInstance) preparePod(ctx context.Context, spec Spec, fail func(error)) {
 	go func() {
@@ -273,10 +293,13 @@ func (in *DockerInstance) createPod(ctx context.Context, spec Spec, relayTag str
 	}
 	in.relayID = relayRes.ID
 	in.warn(relayRes.Warnings)
-	in.markRelayCreated()
 	if in.link, err = d.attachRelay(ctx, in.relayID); err != nil {
 		return err
 	}
+	// The engine checks that the relay runs only when the server starts:
+	// the server may be created while the relay starts (as on Podman, whose
+	// order this keeps: attached, then start and create).
+	in.markRelayCreated()
 	if _, err := d.cli.ContainerStart(ctx, in.relayID, client.ContainerStartOptions{}); err != nil {
 		return &EngineError{Op: "start the relay container", Err: err}
 	}

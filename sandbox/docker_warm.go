@@ -33,9 +33,10 @@ func (d *Docker) prewarm(spec Spec) {
 	in.preparePod(d.warmCtx, spec, func(err error) { in.podErr = err })
 }
 
-// takeWarm returns the warm pod when it was made for spec and still
-// answers, else nil (and a warm pod that does not fit is removed).
-func (d *Docker) takeWarm(ctx context.Context, spec Spec) *DockerInstance {
+// takeWarm returns the warm pod when it is made for spec, done or still in
+// the making (Start checks that it answers once it needs it); a warm pod
+// made for another spec is removed.
+func (d *Docker) takeWarm(spec Spec) *DockerInstance {
 	d.warmMu.Lock()
 	in, key := d.warm, d.warmKey
 	d.warm = nil
@@ -43,15 +44,7 @@ func (d *Docker) takeWarm(ctx context.Context, spec Spec) *DockerInstance {
 	if in == nil {
 		return nil
 	}
-	select {
-	case <-in.podDone:
-	case <-ctx.Done():
-		d.discardWarm(in)
-		return nil
-	}
-	if key != podKey(spec) || in.podErr != nil || !in.answers(ctx) {
-		// Another step's pod, or one that died while the learner typed
-		// (`coach clean` in another terminal, an engine restart).
+	if key != podKey(spec) {
 		d.discardWarm(in)
 		return nil
 	}

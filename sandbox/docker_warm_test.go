@@ -4,6 +4,7 @@ import (
 	"os"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/moby/moby/client"
 	"github.com/stretchr/testify/assert"
@@ -15,10 +16,13 @@ import (
 // warmPod waits for the warm pod Close made and returns it.
 func warmPod(t *testing.T, d *Docker) *DockerInstance {
 	t.Helper()
-	d.warmMu.Lock()
-	in := d.warm
-	d.warmMu.Unlock()
-	require.NotNil(t, in, "closing a server of a WarmPod backend makes the next pod")
+	var in *DockerInstance
+	require.Eventually(t, func() bool {
+		d.warmMu.Lock()
+		defer d.warmMu.Unlock()
+		in = d.warm
+		return in != nil
+	}, 10*time.Second, 10*time.Millisecond, "closing a server of a WarmPod backend makes the next pod")
 	<-in.podDone
 	require.NoError(t, in.podErr)
 	return in
@@ -27,7 +31,8 @@ func warmPod(t *testing.T, d *Docker) *DockerInstance {
 // TestDockerWarmPod: with WarmPod, closing a server makes the next pod,
 // which the next Start takes (the server joins a relay that was running
 // before Start was called); a warm pod that died meanwhile, or one made
-// for another port, is replaced; Close removes the warm pod.
+// for another port, is replaced, as is one taken by a build that fails;
+// Close removes the warm pod.
 func TestDockerWarmPod(t *testing.T) {
 	d, cli := newTestDocker(t, func(o *DockerOptions) { o.WarmPod = true })
 	ctx := t.Context()
@@ -60,7 +65,16 @@ func TestDockerWarmPod(t *testing.T) {
 	assert.NotEqual(t, warm.runID, got.runID, "a pod made for another port is not taken")
 	assert.Equal(t, 9090, got.Port())
 
+	// A build that fails with the warm pod taken: the pod goes, the next
+	// is made.
 	warmPod(t, d)
+	run(spec)
+	warm = warmPod(t, d)
+	_, err = d.Start(ctx, testSpec(t, "go-broken"))
+	var be *BuildError
+	require.ErrorAs(t, err, &be)
+	assert.NotEqual(t, warm.runID, warmPod(t, d).runID, "a new warm pod after a failed build")
+
 	require.NoError(t, d.Close())
 	assert.Empty(t, dockertest.Leftovers(t, cli, LabelPID+"="+strconv.Itoa(os.Getpid())), "Close removes the warm pod")
 	// No pod is made after Close.
