@@ -105,6 +105,7 @@ func BenchmarkCheck(b *testing.B) {
 	check(node, "process")
 
 	b.ResetTimer()
+	loadBefore := loadAverage()
 	took := map[string][]time.Duration{}
 	for i := range b.N * benchRounds {
 		for _, e := range edits {
@@ -127,7 +128,9 @@ func BenchmarkCheck(b *testing.B) {
 			detail: fmt.Sprintf("docker %.2f s, process %.2f s", dock.Seconds(), proc.Seconds())},
 		figure{name: "watch: save to first result line (node step 1)", value: median(watch).Seconds(), unit: "s", target: 1},
 	)
-	fmt.Printf("\ncoach's edit-check loop: medians of %d, side by side, on %d CPUs\n", len(watch), runtime.NumCPU())
+	// Other work on the machine slows every figure: the load says how much.
+	fmt.Printf("\ncoach's edit-check loop: medians of %d, side by side, on %d CPUs (load average %s before, %s after)\n",
+		len(watch), runtime.NumCPU(), loadBefore, loadAverage())
 	report := func(f figure) {
 		fmt.Println(f)
 		b.ReportMetric(f.value, strings.NewReplacer(" ", "-", "(", "", ")", "", ",", "", "/", "per").Replace(f.name)+"_"+f.unit)
@@ -136,6 +139,15 @@ func BenchmarkCheck(b *testing.B) {
 		report(f)
 	}
 	report(figure{name: "coach's peak RSS during a check (express)", value: peakRSS(b, edits[0].dir, env), unit: "MB", target: 64})
+}
+
+// loadAverage is the machine's one-minute load average, "?" if unknown.
+func loadAverage() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(data)); err == nil && len(f) > 0 {
+		return f[0]
+	}
+	return "?"
 }
 
 func median(ds []time.Duration) time.Duration {
