@@ -353,7 +353,7 @@ func (l *linter) test(tn *yaml.Node) {
 		}
 	}
 	for _, st := range steps.Content {
-		kind := stepKind(st)
+		kind := stepKeyOf(st)
 		_, v := valueOf(st, kind)
 		switch kind {
 		case "request":
@@ -384,7 +384,7 @@ func (l *linter) test(tn *yaml.Node) {
 	}
 }
 
-func stepKind(st *yaml.Node) string {
+func stepKeyOf(st *yaml.Node) string {
 	for i := 0; i+1 < len(st.Content); i += 2 {
 		if isStepKind(st.Content[i].Value) {
 			return st.Content[i].Value

@@ -75,34 +75,44 @@ func (Test) JSONSchema(r *exercises.Reflector) schema {
 	}, "id", "name", "steps")
 }
 
+// nullOr allows a kind's key without a value.
+func nullOr(s schema) schema { return schema{"anyOf": []any{schema{"type": "null"}, s}} }
+
 // JSONSchema of a step: exactly one kind, and expect, capture and async
 // only beside a request.
 func (Step) JSONSchema(r *exercises.Reflector) schema {
-	nullOr := func(s schema) schema { return schema{"anyOf": []any{schema{"type": "null"}, s}} }
-	kinds := map[string]schema{
+	old := map[string]schema{
 		"request":    r.Ref(Request{}),
 		"burst":      r.Ref(Burst{}),
 		"parallel":   r.Ref(Burst{}),
-		"sleep":      r.Ref(Duration(0)),
 		"logs":       r.Ref(LogsStep{}),
 		"restart":    described(schema{"type": []string{"null", "object"}, "maxProperties": 0}, "write restart: {}"),
 		"signal":     signalSchema(),
 		"await":      described(schema{"type": "string", "minLength": 1}, "the name of an earlier async request"),
-		"exit":       nullOr(r.Ref(ExitStep{})),
 		"sse_open":   r.Ref(SSEOpen{}),
 		"sse_expect": r.Ref(SSEExpect{}),
 		"sse_close":  described(schema{"type": "string", "minLength": 1}, "the name of an open stream"),
 		"image":      nullOr(r.Ref(ImageStep{})),
 	}
 	var variants []any
-	for _, k := range stepKinds {
-		props := schema{k: kinds[k]}
-		if k == "request" {
-			props["expect"] = r.Ref(Expect{})
-			props["capture"] = r.Ref(captureList{})
-			props["async"] = described(exercises.Pattern(identRE.String()), "send in the background; a later await checks it")
+	for _, d := range stepRegistry {
+		for _, k := range []string{d.name, d.alias} {
+			if k == "" {
+				continue
+			}
+			var props schema
+			if d.make != nil {
+				props = schema{k: d.make().schema(r)}
+			} else {
+				props = schema{k: old[k]}
+			}
+			if k == "request" {
+				props["expect"] = r.Ref(Expect{})
+				props["capture"] = r.Ref(captureList{})
+				props["async"] = described(exercises.Pattern(identRE.String()), "send in the background; a later await checks it")
+			}
+			variants = append(variants, object(props, k))
 		}
-		variants = append(variants, object(props, k))
 	}
 	return schema{"type": "object", "oneOf": variants}
 }
@@ -293,11 +303,6 @@ func (JSONLines) JSONSchema(r *exercises.Reflector) schema {
 		"match": described(mapOf(r.Ref(Matcher{}), nil), "top-level field names, or JSONPaths starting with $"),
 		"count": schema{"type": "integer", "minimum": 0},
 	}, "match")
-}
-
-// JSONSchema of an exit step.
-func (ExitStep) JSONSchema(r *exercises.Reflector) schema {
-	return object(schema{"within": r.Ref(Duration(0)), "code": schema{"type": "integer"}})
 }
 
 // JSONSchema of sse_open.

@@ -8,11 +8,13 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"time"
 )
 
 // step performs one step; a *checkFailure means the server failed it.
 func (x *testRun) step(ctx context.Context, s *Step) error {
+	if s.do != nil {
+		return s.do.run(ctx, x)
+	}
 	switch s.kind {
 	case "request":
 		return x.request(ctx, s)
@@ -20,16 +22,12 @@ func (x *testRun) step(ctx context.Context, s *Step) error {
 		return x.await(ctx, s)
 	case "burst":
 		return x.burst(ctx, s.Burst)
-	case "sleep":
-		return sleep(ctx, s.Sleep)
 	case "logs":
 		return x.logs(ctx, s.Logs)
 	case "restart":
 		return x.restart(ctx)
 	case "signal":
 		return x.signal(ctx, s)
-	case "exit":
-		return x.exit(ctx, s.Exit)
 	case "sse_open":
 		return x.sseOpen(ctx, s.SSEOpen)
 	case "sse_expect":
@@ -40,17 +38,6 @@ func (x *testRun) step(ctx context.Context, s *Step) error {
 		return x.image(ctx, s.Image)
 	}
 	return fmt.Errorf("unknown step kind %q", s.kind)
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 type asyncResult struct {
@@ -311,31 +298,6 @@ func signalName(s *Step) string {
 		}
 	}
 	return fmt.Sprintf("signal %d", int(s.Signal))
-}
-
-func (x *testRun) exit(ctx context.Context, e *ExitStep) error {
-	sg, ok := x.target.(Signaler)
-	if !ok {
-		return notCheckable("exit")
-	}
-	code, exited, err := sg.WaitExit(ctx, e.Within)
-	if err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		return &checkFailure{f: Failure{Check: "exit", Expected: fmt.Sprintf("the server to exit within %s", e.Within), Actual: err.Error()}}
-	}
-	want := fmt.Sprintf("the server to exit within %s", e.Within)
-	if e.Code != nil {
-		want = fmt.Sprintf("the server to exit with code %d within %s", *e.Code, e.Within)
-	}
-	switch {
-	case !exited:
-		return &checkFailure{f: Failure{Check: "exit", Expected: want, Actual: fmt.Sprintf("still running after %s", e.Within) + x.openStreamsNote()}}
-	case e.Code != nil && code != *e.Code:
-		return &checkFailure{f: Failure{Check: "exit code", Expected: fmt.Sprint(*e.Code), Actual: exitText(code)}}
-	}
-	return nil
 }
 
 // exitText explains codes above 128, which mean "killed by a signal".
