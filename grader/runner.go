@@ -216,7 +216,7 @@ func (ru *run) runTest(ctx context.Context, t *Test) TestResult {
 	tr := TestResult{ID: t.ID, Name: t.Name, Status: StatusPass, Hint: t.Hint}
 	for i, s := range t.Steps {
 		x.stepIdx = i + 1
-		if err := x.step(tctx, s); err != nil {
+		if err := s.run(tctx, x); err != nil {
 			x.fail(ctx, tctx, timeout, err, &tr)
 			break
 		}
@@ -249,7 +249,7 @@ func (x *testRun) fail(ctx, tctx context.Context, timeout time.Duration, err err
 		return
 	case tctx.Err() != nil:
 		cf := &checkFailure{f: Failure{Step: x.stepIdx, Check: "time", Expected: "the test to finish within " + timeout.String(),
-			Actual: fmt.Sprintf("step %d (%s) was still running", x.stepIdx, x.test.Steps[x.stepIdx-1].kind)}}
+			Actual: fmt.Sprintf("step %d (%s) was still running", x.stepIdx, x.test.Steps[x.stepIdx-1].Kind())}}
 		tr.Status, tr.Message, tr.Failure = StatusFail, cf.message(), &cf.f
 	default:
 		// Anything else is a problem of the suite, not of the server.

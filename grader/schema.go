@@ -2,7 +2,6 @@ package grader
 
 import (
 	"sort"
-	"strings"
 
 	"github.com/coachcli/coach/exercises"
 )
@@ -73,74 +72,6 @@ func (Test) JSONSchema(r *exercises.Reflector) schema {
 		"visibility": exercises.Enum("visible", "hidden"),
 		"steps":      schema{"type": "array", "minItems": 1, "items": r.Ref(Step{})},
 	}, "id", "name", "steps")
-}
-
-// nullOr allows a kind's key without a value.
-func nullOr(s schema) schema { return schema{"anyOf": []any{schema{"type": "null"}, s}} }
-
-// JSONSchema of a step: exactly one kind, and expect, capture and async
-// only beside a request.
-func (Step) JSONSchema(r *exercises.Reflector) schema {
-	old := map[string]schema{
-		"request":    r.Ref(Request{}),
-		"burst":      r.Ref(Burst{}),
-		"parallel":   r.Ref(Burst{}),
-		"logs":       r.Ref(LogsStep{}),
-		"restart":    described(schema{"type": []string{"null", "object"}, "maxProperties": 0}, "write restart: {}"),
-		"signal":     signalSchema(),
-		"await":      described(schema{"type": "string", "minLength": 1}, "the name of an earlier async request"),
-		"sse_open":   r.Ref(SSEOpen{}),
-		"sse_expect": r.Ref(SSEExpect{}),
-		"sse_close":  described(schema{"type": "string", "minLength": 1}, "the name of an open stream"),
-		"image":      nullOr(r.Ref(ImageStep{})),
-	}
-	var variants []any
-	for _, d := range stepRegistry {
-		for _, k := range []string{d.name, d.alias} {
-			if k == "" {
-				continue
-			}
-			var props schema
-			if d.make != nil {
-				props = schema{k: d.make().schema(r)}
-			} else {
-				props = schema{k: old[k]}
-			}
-			if k == "request" {
-				props["expect"] = r.Ref(Expect{})
-				props["capture"] = r.Ref(captureList{})
-				props["async"] = described(exercises.Pattern(identRE.String()), "send in the background; a later await checks it")
-			}
-			variants = append(variants, object(props, k))
-		}
-	}
-	return schema{"type": "object", "oneOf": variants}
-}
-
-// signalSchema accepts the signal names parseSignal does, in any case and
-// with or without SIG.
-func signalSchema() schema {
-	names := make([]string, 0, len(signals))
-	for name := range signals {
-		names = append(names, caseless(strings.TrimPrefix(name, "SIG")))
-	}
-	sort.Strings(names)
-	return exercises.Pattern("^(" + caseless("SIG") + ")?(" + strings.Join(names, "|") + ")$")
-}
-
-// caseless spells s as a case-insensitive regex: JSON Schema patterns have
-// no (?i) flag.
-func caseless(s string) string {
-	var b strings.Builder
-	for _, c := range s {
-		lo, up := strings.ToLower(string(c)), strings.ToUpper(string(c))
-		if lo == up {
-			b.WriteString(lo)
-			continue
-		}
-		b.WriteString("[" + up + lo + "]")
-	}
-	return b.String()
 }
 
 // JSONSchema of a request.
@@ -271,69 +202,4 @@ func (Capture) JSONSchema(*exercises.Reflector) schema {
 	s["oneOf"] = one
 	s["dependencies"] = schema{"from": []string{"regex"}}
 	return s
-}
-
-// JSONSchema of a burst (or parallel).
-func (Burst) JSONSchema(r *exercises.Reflector) schema {
-	return object(schema{
-		"count":   schema{"type": "integer", "minimum": 1, "maximum": 1000},
-		"request": described(r.Ref(Request{}), "{{ .i }} is the request's index 0..count-1"),
-		"expect":  described(r.Ref(Expect{}), "checked on every response"),
-		"counts": described(mapOf(schema{"type": "integer", "minimum": 0}, exercises.Pattern("^[1-5][0-9][0-9]$")),
-			"exact number of responses per status"),
-		"capture": r.Ref(captureList{}),
-	}, "count", "request")
-}
-
-// JSONSchema of a logs step.
-func (LogsStep) JSONSchema(r *exercises.Reflector) schema {
-	s := object(schema{
-		"within":     r.Ref(Duration(0)),
-		"contains":   r.Ref(Template{}),
-		"regex":      r.Ref(Template{}),
-		"json_lines": r.Ref(JSONLines{}),
-	})
-	s["anyOf"] = []any{schema{"required": []string{"contains"}}, schema{"required": []string{"regex"}}, schema{"required": []string{"json_lines"}}}
-	return s
-}
-
-// JSONSchema of json_lines.
-func (JSONLines) JSONSchema(r *exercises.Reflector) schema {
-	return object(schema{
-		"match": described(mapOf(r.Ref(Matcher{}), nil), "top-level field names, or JSONPaths starting with $"),
-		"count": schema{"type": "integer", "minimum": 0},
-	}, "match")
-}
-
-// JSONSchema of sse_open.
-func (SSEOpen) JSONSchema(r *exercises.Reflector) schema {
-	return object(schema{
-		"name":    exercises.Pattern(identRE.String()),
-		"request": r.Ref(Request{}),
-		"expect":  described(r.Ref(Expect{}), "status, headers and cookies only"),
-	}, "name", "request")
-}
-
-// JSONSchema of sse_expect.
-func (SSEExpect) JSONSchema(r *exercises.Reflector) schema {
-	s := object(schema{
-		"stream": schema{"type": "string", "minLength": 1},
-		"within": r.Ref(Duration(0)),
-		"event":  r.Ref(Template{}),
-		"data":   mapOf(r.Ref(Matcher{}), jsonPathName()),
-	}, "stream")
-	s["anyOf"] = []any{schema{"required": []string{"event"}}, schema{"required": []string{"data"}}}
-	return s
-}
-
-// JSONSchema of an image step.
-func (ImageStep) JSONSchema(*exercises.Reflector) schema {
-	return object(schema{
-		"non_root":    schema{"type": "boolean"},
-		"exposes":     schema{"type": "boolean"},
-		"port":        schema{"type": "integer", "minimum": 1, "maximum": 65535},
-		"healthcheck": schema{"type": "boolean"},
-		"max_size": described(mapOf(exercises.Pattern(`^ *[0-9.]+ *([KkMmGg]?[Bb]) *$`), nil),
-			"by language (node, go, python) and default: 400MB, 1.5GB"),
-	})
 }

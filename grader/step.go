@@ -3,7 +3,6 @@ package grader
 import (
 	"context"
 	"strings"
-	"syscall"
 
 	"go.yaml.in/yaml/v3"
 
@@ -12,11 +11,12 @@ import (
 
 // stepKind is one kind of step (request, burst, sleep, ...): a type that
 // decodes the value under its key, says what YAML it accepts and performs
-// the step. Each kind is one file, step_NAME.go; stepRegistry lists them.
-// What only some kinds do is asked with the small interfaces below.
+// the step. Each kind is one file, step_NAME.go, and one line of
+// stepRegistry. What only some kinds do is asked with the small
+// interfaces below, so a kind that has none of it says nothing.
 type stepKind interface {
 	// decode reads v, the value under the kind's key; step is the whole
-	// step map, for the keys a kind allows beside its own (siblings).
+	// step map, for the keys a kind allows beside its own (its siblings).
 	decode(v, step *yaml.Node) error
 	// schema is the JSON Schema of v.
 	schema(r *exercises.Reflector) schema
@@ -24,8 +24,37 @@ type stepKind interface {
 	run(ctx context.Context, x *testRun) error
 }
 
-// asserter is a kind that can check the server; a test needs one such step.
+// asserter is a kind that can check the server; a test needs one step
+// that does.
 type asserter interface{ asserts() bool }
+
+// chainer is a kind that depends on the steps before it (an await on its
+// async request, sse_expect on its stream): chain checks that at load
+// time and records what the step sets up.
+type chainer interface {
+	chain(c *chain, s *Step) error
+}
+
+// chain is what a test's steps have set up so far.
+type chain struct {
+	pending map[string]*Step // async requests in flight, by name
+	streams map[string]bool  // open SSE streams, by name
+}
+
+// sender is a kind that sends a request (or checks the answer to one):
+// same is the step that sent it when that is another step (an await's
+// async request). Failures and timelines number requests by it.
+type sender interface {
+	sends() (req *Request, same *Step)
+}
+
+// linted is a kind with templates or captures for lint to check.
+type linted interface {
+	// lint passes every template the step renders to tmpl (index: {{ .i }}
+	// is defined there) and returns the captures the step declares and
+	// those it sets for the steps after it.
+	lint(tmpl func(t *Template, index bool)) (declared, sets []Capture)
+}
 
 // kindDef is a kind's entry in the registry: the keys that name it in a
 // step map and how to make a value to decode into.
@@ -47,18 +76,18 @@ type sibling struct {
 // stepRegistry is every step kind, in the order messages and the JSON
 // Schema list them. The decoder, the schema and lint all read it.
 var stepRegistry = []*kindDef{
-	{name: "request"},
-	{name: "burst", alias: "parallel"},
+	&requestKind,
+	&burstKind,
 	&sleepKind,
-	{name: "logs"},
-	{name: "restart", bare: true},
-	{name: "signal"},
-	{name: "await"},
+	&logsKind,
+	&restartKind,
+	&signalKind,
+	&awaitKind,
 	&exitKind,
-	{name: "sse_open"},
-	{name: "sse_expect"},
-	{name: "sse_close"},
-	{name: "image", bare: true},
+	&sseOpenKind,
+	&sseExpectKind,
+	&sseCloseKind,
+	&imageKind,
 }
 
 // stepKinds are the keys that name a kind, aliases included.
@@ -85,38 +114,47 @@ func kindOf(key string) *kindDef {
 	return nil
 }
 
-func isStepKind(k string) bool { return kindOf(k) != nil }
+// siblingOwner returns the kind whose sibling key is, or nil.
+func siblingOwner(key string) *kindDef {
+	for _, d := range stepRegistry {
+		for _, s := range d.siblings {
+			if s.key == key {
+				return d
+			}
+		}
+	}
+	return nil
+}
 
-// Step is one step of a test; exactly one kind field is set.
+// siblingKeys are every kind's sibling keys, in registry order.
+func siblingKeys() []string {
+	var out []string
+	for _, d := range stepRegistry {
+		for _, s := range d.siblings {
+			out = append(out, s.key)
+		}
+	}
+	return out
+}
+
+// Step is one step of a test: its kind's value, and where it was written.
 type Step struct {
-	Request *Request // with Expect, Capture and Async
-	Expect  *Expect
-	Capture []Capture
-	Async   string
+	// RequestStep is set when the step is a request, so its parts read
+	// as s.Request, s.Expect and s.Capture; nil for every other kind.
+	*RequestStep
 
-	Burst   *Burst
-	Logs    *LogsStep
-	Restart bool
-	Signal  syscall.Signal
-	Await   string
-
-	SSEOpen   *SSEOpen
-	SSEExpect *SSEExpect
-	SSEClose  string
-	Image     *ImageStep
-
-	do      stepKind // a kind moved to the registry
-	kind    string
-	node    *yaml.Node
-	awaited *Step // the async request step an await checks
+	do   stepKind
+	def  *kindDef
+	node *yaml.Node
 }
 
 // Kind names the step's kind ("request", "burst", "sleep", ...).
-func (s *Step) Kind() string { return s.kind }
+func (s *Step) Kind() string { return s.def.name }
 
 func (s *Step) UnmarshalYAML(node *yaml.Node) error {
+	known := strings.Join(stepKinds, ", ")
 	if node.Kind != yaml.MappingNode {
-		return exercises.Errorf(node, "a step is a map with one of %s", strings.Join(stepKinds, ", "))
+		return exercises.Errorf(node, "a step is a map with one of %s", known)
 	}
 	*s = Step{node: node}
 	var kindKey *yaml.Node
@@ -128,165 +166,97 @@ func (s *Step) UnmarshalYAML(node *yaml.Node) error {
 		}
 		seen[k.Value] = true
 		switch {
-		case isStepKind(k.Value):
+		case kindOf(k.Value) != nil:
 			if kindKey != nil {
 				return exercises.Errorf(k, "a step does one thing: it has both %s and %s (split it into two steps)", kindKey.Value, k.Value)
 			}
 			kindKey = k
-		case k.Value == "expect" || k.Value == "capture" || k.Value == "async":
+		case siblingOwner(k.Value) != nil:
 		default:
-			return exercises.Errorf(k, "unknown step field %q (known: %s, expect, capture, async)", k.Value, strings.Join(stepKinds, ", "))
+			return exercises.Errorf(k, "unknown step field %q (known: %s, %s)", k.Value, known, strings.Join(siblingKeys(), ", "))
 		}
 	}
 	if kindKey == nil {
-		return exercises.Errorf(node, "the step has no kind: give one of %s", strings.Join(stepKinds, ", "))
+		return exercises.Errorf(node, "the step has no kind: give one of %s", known)
 	}
-	def := kindOf(kindKey.Value)
-	s.kind = def.name
-	for _, mod := range []string{"expect", "capture", "async"} {
-		if k, _ := valueOf(node, mod); k != nil && s.kind != "request" {
-			return exercises.Errorf(k, "%s belongs to a request step, not to %s", mod, kindKey.Value)
+	s.def = kindOf(kindKey.Value)
+	for _, key := range siblingKeys() {
+		if k, _ := valueOf(node, key); k != nil && siblingOwner(key) != s.def {
+			return exercises.Errorf(k, "%s belongs to a %s step, not to %s", key, siblingOwner(key).name, kindKey.Value)
 		}
 	}
 	_, v := valueOf(node, kindKey.Value)
-	if v.ShortTag() == "!!null" && !def.bare {
-		return exercises.Errorf(v, "%s needs a value", def.name)
+	if v.ShortTag() == "!!null" && !s.def.bare {
+		return exercises.Errorf(v, "%s needs a value", s.def.name)
 	}
-	if def.make != nil {
-		s.do = def.make()
-		return s.do.decode(v, node)
-	}
-	if err := s.decodeKind(v); err != nil {
-		return err
-	}
-	if s.kind == "request" {
-		return s.decodeRequestParts(node)
-	}
-	return nil
+	s.do = s.def.make()
+	s.RequestStep, _ = s.do.(*RequestStep)
+	return s.do.decode(v, node)
 }
 
-func (s *Step) decodeKind(v *yaml.Node) error {
-	switch s.kind {
-	case "request":
-		s.Request = &Request{}
-		return exercises.DecodeNode(v, s.Request)
-	case "burst":
-		s.Burst = &Burst{}
-		return exercises.DecodeNode(v, s.Burst)
-	case "logs":
-		s.Logs = &LogsStep{}
-		return exercises.DecodeNode(v, s.Logs)
-	case "restart":
-		if v.Tag != "!!null" && !(v.Kind == yaml.MappingNode && len(v.Content) == 0) {
-			return exercises.Errorf(v, "restart takes no options: write restart: {}")
+// JSONSchema of a step: exactly one kind, with only its own siblings.
+func (Step) JSONSchema(r *exercises.Reflector) schema {
+	var variants []any
+	for _, d := range stepRegistry {
+		for _, k := range []string{d.name, d.alias} {
+			if k == "" {
+				continue
+			}
+			props := schema{k: d.make().schema(r)}
+			for _, sib := range d.siblings {
+				props[sib.key] = sib.schema(r)
+			}
+			variants = append(variants, object(props, k))
 		}
-		s.Restart = true
-	case "signal":
-		sig, err := parseSignal(v)
-		if err != nil {
-			return err
-		}
-		s.Signal = sig
-	case "await":
-		if err := exercises.DecodeNode(v, &s.Await); err != nil {
-			return err
-		}
-		if s.Await == "" {
-			return exercises.Errorf(v, "await needs the name of an async request")
-		}
-	case "sse_open":
-		s.SSEOpen = &SSEOpen{}
-		return exercises.DecodeNode(v, s.SSEOpen)
-	case "sse_expect":
-		s.SSEExpect = &SSEExpect{}
-		return exercises.DecodeNode(v, s.SSEExpect)
-	case "sse_close":
-		return exercises.DecodeNode(v, &s.SSEClose)
-	case "image":
-		s.Image = &ImageStep{}
-		if v.Tag == "!!null" {
-			return nil
-		}
-		return exercises.DecodeNode(v, s.Image)
 	}
-	return nil
+	return schema{"type": "object", "oneOf": variants}
 }
 
-func (s *Step) decodeRequestParts(node *yaml.Node) error {
-	if _, v := valueOf(node, "expect"); v != nil {
-		if v.ShortTag() == "!!null" {
-			return exercises.Errorf(v, "expect is empty")
-		}
-		s.Expect = &Expect{}
-		if err := exercises.DecodeNode(v, s.Expect); err != nil {
-			return err
-		}
-	}
-	if _, v := valueOf(node, "capture"); v != nil {
-		var c captureList
-		if err := exercises.DecodeNode(v, &c); err != nil {
-			return err
-		}
-		s.Capture = c
-	}
-	if _, v := valueOf(node, "async"); v != nil {
-		if err := exercises.DecodeNode(v, &s.Async); err != nil {
-			return err
-		}
-		if !identRE.MatchString(s.Async) {
-			return exercises.Errorf(v, "bad async name %q: use letters, digits and _", s.Async)
-		}
-		if s.Expect != nil && s.Expect.Refused {
-			return exercises.Errorf(v, "a request that must be refused cannot be async")
-		}
-	}
-	return nil
-}
+// The methods below ask a step's kind what only some kinds answer; they
+// also stand in front of RequestStep's own, which a step embeds.
+
+func (s *Step) run(ctx context.Context, x *testRun) error { return s.do.run(ctx, x) }
 
 func (s *Step) asserts() bool {
-	if a, ok := s.do.(asserter); ok {
-		return a.asserts()
-	}
-	switch s.kind {
-	case "request":
-		return s.Expect != nil
-	case "burst":
-		return s.Burst.Expect != nil || len(s.Burst.Counts) > 0
-	case "sse_open":
-		return s.SSEOpen.Expect != nil
-	case "logs", "sse_expect", "image":
-		return true
-	}
-	return false
+	a, ok := s.do.(asserter)
+	return ok && a.asserts()
 }
 
-// checkSteps validates what spans steps: async names, captures, and that
-// the test asserts anything at all.
+func (s *Step) chain(c *chain) error {
+	if ch, ok := s.do.(chainer); ok {
+		return ch.chain(c, s)
+	}
+	return nil
+}
+
+// sends is the request the step sends or awaits, and the step that sent
+// it when that is another.
+func (s *Step) sends() (*Request, *Step) {
+	if sd, ok := s.do.(sender); ok {
+		return sd.sends()
+	}
+	return nil, nil
+}
+
+func (s *Step) lint(tmpl func(t *Template, index bool)) (declared, sets []Capture) {
+	if l, ok := s.do.(linted); ok {
+		return l.lint(tmpl)
+	}
+	return nil, nil
+}
+
+// checkSteps validates what spans steps (async names, open streams) and
+// that the test asserts anything at all.
 func (t *Test) checkSteps(node *yaml.Node) error {
-	pending := map[string]*Step{}
-	streams := map[string]bool{}
+	c := &chain{pending: map[string]*Step{}, streams: map[string]bool{}}
 	asserts := false
 	for _, s := range t.Steps {
-		if err := checkStream(s, streams); err != nil {
+		if err := s.chain(c); err != nil {
 			return err
-		}
-		switch {
-		case s.Request != nil && s.Async != "":
-			if pending[s.Async] != nil {
-				return exercises.Errorf(s.node, "async %q is already in flight", s.Async)
-			}
-			pending[s.Async] = s
-		case s.Await != "":
-			req := pending[s.Await]
-			if req == nil {
-				return exercises.Errorf(s.node, "await %q names no earlier async request of this test", s.Await)
-			}
-			s.awaited = req
-			delete(pending, s.Await)
 		}
 		asserts = asserts || s.asserts()
 	}
-	for name, s := range pending {
+	for name, s := range c.pending {
 		return exercises.Errorf(s.node, "async request %q is never awaited", name)
 	}
 	if !asserts {
@@ -295,44 +265,5 @@ func (t *Test) checkSteps(node *yaml.Node) error {
 	return nil
 }
 
-// checkStream keeps track of the SSE streams open at s.
-func checkStream(s *Step, open map[string]bool) error {
-	switch {
-	case s.SSEOpen != nil:
-		if open[s.SSEOpen.Name] {
-			return exercises.Errorf(s.node, "stream %q is already open", s.SSEOpen.Name)
-		}
-		open[s.SSEOpen.Name] = true
-	case s.SSEExpect != nil && !open[s.SSEExpect.Stream]:
-		return exercises.Errorf(s.node, "sse_expect: no stream %q is open here (open it with sse_open)", s.SSEExpect.Stream)
-	case s.kind == "sse_close":
-		if !open[s.SSEClose] {
-			return exercises.Errorf(s.node, "sse_close: no stream %q is open here", s.SSEClose)
-		}
-		delete(open, s.SSEClose)
-	}
-	return nil
-}
-
-var signals = map[string]syscall.Signal{
-	"SIGHUP":  syscall.Signal(1),
-	"SIGINT":  syscall.Signal(2),
-	"SIGQUIT": syscall.Signal(3),
-	"SIGKILL": syscall.Signal(9),
-	"SIGUSR1": syscall.Signal(10), // Linux numbering: servers run in Linux containers
-	"SIGUSR2": syscall.Signal(12),
-	"SIGTERM": syscall.Signal(15),
-}
-
-func parseSignal(v *yaml.Node) (syscall.Signal, error) {
-	name := strings.ToUpper(v.Value)
-	if !strings.HasPrefix(name, "SIG") {
-		name = "SIG" + name
-	}
-	sig, ok := signals[name]
-	if v.Kind != yaml.ScalarNode || !ok {
-		return 0, exercises.Errorf(v, "unknown signal %q (known: SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGKILL, SIGUSR1, SIGUSR2)", v.Value)
-	}
-	return sig, nil
-}
-
+// nullOr allows a kind's key without a value.
+func nullOr(s schema) schema { return schema{"anyOf": []any{schema{"type": "null"}, s}} }

@@ -26,6 +26,8 @@ type Suite struct {
 type Var struct {
 	Name  string
 	Value *Value
+
+	node *yaml.Node // its name, for lint
 }
 
 // Test is one graded test: ordered steps, the first failing one ends it.
@@ -38,7 +40,7 @@ type Test struct {
 	Hidden  bool
 	Steps   []*Step
 
-	idNode *yaml.Node
+	idNode, hintNode *yaml.Node // for positions; hintNode is nil without a hint
 }
 
 // Points returns the sum of the points of every test.
@@ -121,7 +123,7 @@ func (l *varList) UnmarshalYAML(node *yaml.Node) error {
 		if err := v.UnmarshalYAML(node.Content[i+1]); err != nil {
 			return err
 		}
-		*l = append(*l, Var{Name: k.Value, Value: v})
+		*l = append(*l, Var{Name: k.Value, Value: v, node: k})
 	}
 	return nil
 }
@@ -186,7 +188,8 @@ func (t *Test) UnmarshalYAML(node *yaml.Node) error {
 	case len(raw.Steps) == 0:
 		return exercises.Errorf(node, "test %s has no steps", raw.ID)
 	}
-	*t = Test{ID: raw.ID, Name: raw.Name, Points: 1, Hint: raw.Hint, Steps: raw.Steps, idNode: idNode}
+	_, hintNode := valueOf(node, "hint")
+	*t = Test{ID: raw.ID, Name: raw.Name, Points: 1, Hint: raw.Hint, Steps: raw.Steps, idNode: idNode, hintNode: hintNode}
 	if raw.Points != nil {
 		if *raw.Points < 0 {
 			_, p := valueOf(node, "points")
@@ -604,6 +607,7 @@ type Capture struct {
 	From   string // "body" or "header:NAME", for Regex
 
 	check JSONCheck
+	node  *yaml.Node // its name, for lint
 }
 
 type captureList []Capture
@@ -622,6 +626,7 @@ func (l *captureList) UnmarshalYAML(node *yaml.Node) error {
 		if err != nil {
 			return err
 		}
+		c.node = k
 		*l = append(*l, c)
 	}
 	return nil
@@ -680,141 +685,6 @@ func decodeCapture(name string, v *yaml.Node) (Capture, error) {
 		c.Regex = re
 	}
 	return c, nil
-}
-
-// Burst sends Count copies of a request at once.
-type Burst struct {
-	Count   int
-	Request *Request
-	Expect  *Expect
-	Counts  map[int]int
-	Capture []Capture
-}
-
-func (b *Burst) UnmarshalYAML(node *yaml.Node) error {
-	var raw struct {
-		Count   int         `yaml:"count"`
-		Request *Request    `yaml:"request"`
-		Expect  *Expect     `yaml:"expect"`
-		Counts  map[int]int `yaml:"counts"`
-		Capture captureList `yaml:"capture"`
-	}
-	if node.Kind != yaml.MappingNode {
-		return exercises.Errorf(node, "burst is a map with count, request, expect, counts")
-	}
-	if err := exercises.DecodeNode(node, &raw); err != nil {
-		return err
-	}
-	switch {
-	case raw.Count < 1 || raw.Count > 1000:
-		return exercises.Errorf(node, "burst count must be 1..1000, got %d", raw.Count)
-	case raw.Request == nil:
-		return exercises.Errorf(node, "burst has no request")
-	}
-	sum := 0
-	for code, n := range raw.Counts {
-		if code < 100 || code > 599 || n < 0 {
-			_, c := valueOf(node, "counts")
-			return exercises.Errorf(c, "bad counts entry %d: %d", code, n)
-		}
-		sum += n
-	}
-	if sum > raw.Count {
-		_, c := valueOf(node, "counts")
-		return exercises.Errorf(c, "counts add up to %d, more than the %d requests sent", sum, raw.Count)
-	}
-	*b = Burst{Count: raw.Count, Request: raw.Request, Expect: raw.Expect, Counts: raw.Counts, Capture: raw.Capture}
-	return nil
-}
-
-// LogsStep checks the server's output since the test began.
-type LogsStep struct {
-	Within    time.Duration
-	Contains  *Template
-	Regex     *pattern
-	JSONLines *JSONLines
-}
-
-// JSONLines matches output lines that are JSON objects.
-type JSONLines struct {
-	Match []JSONCheck
-	Count *int // exactly this many; nil means at least one
-}
-
-func (l *LogsStep) UnmarshalYAML(node *yaml.Node) error {
-	var raw struct {
-		Within    *Duration `yaml:"within"`
-		Contains  *Template `yaml:"contains"`
-		Regex     *nodeRef  `yaml:"regex"`
-		JSONLines *nodeRef  `yaml:"json_lines"`
-	}
-	if node.Kind != yaml.MappingNode {
-		return exercises.Errorf(node, "logs is a map with within, contains, regex, json_lines")
-	}
-	if err := exercises.DecodeNode(node, &raw); err != nil {
-		return err
-	}
-	*l = LogsStep{Contains: raw.Contains}
-	if raw.Within != nil {
-		l.Within = time.Duration(*raw.Within)
-	}
-	if raw.Regex != nil {
-		p, err := parsePattern(raw.Regex.node)
-		if err != nil {
-			return err
-		}
-		l.Regex = p
-	}
-	if raw.JSONLines != nil {
-		l.JSONLines = &JSONLines{}
-		if err := l.JSONLines.decode(raw.JSONLines.node); err != nil {
-			return err
-		}
-	}
-	if l.Contains == nil && l.Regex == nil && l.JSONLines == nil {
-		return exercises.Errorf(node, "logs checks nothing: give contains, regex or json_lines")
-	}
-	return nil
-}
-
-func (j *JSONLines) decode(node *yaml.Node) error {
-	var raw struct {
-		Match *nodeRef `yaml:"match"`
-		Count *int     `yaml:"count"`
-	}
-	if node.Kind != yaml.MappingNode {
-		return exercises.Errorf(node, "json_lines is a map with match and count")
-	}
-	if err := exercises.DecodeNode(node, &raw); err != nil {
-		return err
-	}
-	if raw.Match == nil || raw.Match.node.Kind != yaml.MappingNode {
-		return exercises.Errorf(node, "json_lines needs match: a map of field: matcher")
-	}
-	if raw.Count != nil && *raw.Count < 0 {
-		return exercises.Errorf(node, "count must not be negative")
-	}
-	j.Count = raw.Count
-	match := raw.Match.node
-	for i := 0; i+1 < len(match.Content); i += 2 {
-		k := match.Content[i]
-		var c JSONCheck
-		if strings.HasPrefix(k.Value, "$") {
-			var err error
-			if c, err = parseJSONPath(k); err != nil {
-				return err
-			}
-		} else {
-			// A plain key names a top-level field of the line.
-			c = JSONCheck{Path: k.Value, expr: jp.Expr{jp.Root('$'), jp.Child(k.Value)}, singular: true}
-		}
-		c.Match = &Matcher{}
-		if err := c.Match.UnmarshalYAML(match.Content[i+1]); err != nil {
-			return err
-		}
-		j.Match = append(j.Match, c)
-	}
-	return nil
 }
 
 // nodeRef keeps a YAML node for decoding later; DecodeNode treats it as
