@@ -68,7 +68,7 @@ func (Test) JSONSchema(r *exercises.Reflector) schema {
 		"name":       schema{"type": "string", "minLength": 1},
 		"points":     described(schema{"type": "number", "minimum": 0}, "default 1"),
 		"hint":       described(schema{"type": "string"}, "shown when the test fails"),
-		"timeout":    r.Ref(Duration(0)),
+		"timeout":    r.Ref(exercises.Duration(0)),
 		"visibility": exercises.Enum("visible", "hidden"),
 		"steps":      schema{"type": "array", "minItems": 1, "items": r.Ref(Step{})},
 	}, "id", "name", "steps")
@@ -86,7 +86,7 @@ func (Request) JSONSchema(r *exercises.Reflector) schema {
 		"body":       described(r.Ref(Template{}), "a raw body"),
 		"form":       kv,
 		"no_cookies": schema{"type": "boolean"},
-		"timeout":    r.Ref(Duration(0)),
+		"timeout":    r.Ref(exercises.Duration(0)),
 	}, "path")
 	s["not"] = schema{"anyOf": []any{
 		schema{"required": []string{"json", "body"}},
@@ -107,11 +107,6 @@ func (Value) JSONSchema(*exercises.Reflector) schema {
 	return schema{"description": "any YAML value; its strings are templates"}
 }
 
-// JSONSchema: a duration such as 1500ms or 2s.
-func (Duration) JSONSchema(*exercises.Reflector) schema {
-	return described(exercises.Pattern(exercises.DurationPattern), "a duration such as 500ms or 2s")
-}
-
 // JSONSchema of an expect.
 func (Expect) JSONSchema(r *exercises.Reflector) schema {
 	code := schema{"type": "integer", "minimum": 100, "maximum": 599}
@@ -123,8 +118,8 @@ func (Expect) JSONSchema(r *exercises.Reflector) schema {
 		"body":         described(r.Ref(Matcher{}), "the raw body text"),
 		"schema":       described(schema{"type": []string{"object", "boolean"}}, "a JSON Schema (2020-12) the body must satisfy"),
 		"cookies":      mapOf(r.Ref(CookieCheck{}), nil),
-		"max_duration": r.Ref(Duration(0)),
-		"min_duration": r.Ref(Duration(0)),
+		"max_duration": r.Ref(exercises.Duration(0)),
+		"min_duration": r.Ref(exercises.Duration(0)),
 		"refused": described(schema{"type": "boolean"},
 			"the request goes out on a new connection and must get no HTTP response (refused, reset or closed); no other keys"),
 	})

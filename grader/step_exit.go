@@ -28,8 +28,8 @@ func (e *ExitStep) decode(v, _ *yaml.Node) error {
 
 func (e *ExitStep) UnmarshalYAML(node *yaml.Node) error {
 	var raw struct {
-		Within *Duration `yaml:"within"`
-		Code   *int      `yaml:"code"`
+		Within *exercises.Duration `yaml:"within"`
+		Code   *int                `yaml:"code"`
 	}
 	if err := exercises.DecodeNode(node, &raw); err != nil {
 		return err
@@ -47,7 +47,7 @@ func (*ExitStep) schema(r *exercises.Reflector) schema { return nullOr(r.Ref(Exi
 
 // JSONSchema of an exit step's options.
 func (ExitStep) JSONSchema(r *exercises.Reflector) schema {
-	return object(schema{"within": r.Ref(Duration(0)), "code": schema{"type": "integer"}})
+	return object(schema{"within": r.Ref(exercises.Duration(0)), "code": schema{"type": "integer"}})
 }
 
 func (e *ExitStep) run(ctx context.Context, x *testRun) error {

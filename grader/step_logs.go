@@ -29,10 +29,10 @@ type JSONLines struct {
 
 func (l *LogsStep) UnmarshalYAML(node *yaml.Node) error {
 	var raw struct {
-		Within    *Duration `yaml:"within"`
-		Contains  *Template `yaml:"contains"`
-		Regex     *nodeRef  `yaml:"regex"`
-		JSONLines *nodeRef  `yaml:"json_lines"`
+		Within    *exercises.Duration `yaml:"within"`
+		Contains  *Template           `yaml:"contains"`
+		Regex     *nodeRef            `yaml:"regex"`
+		JSONLines *nodeRef            `yaml:"json_lines"`
 	}
 	if node.Kind != yaml.MappingNode {
 		return exercises.Errorf(node, "logs is a map with within, contains, regex, json_lines")
@@ -126,7 +126,7 @@ func (l *LogsStep) lint(tmpl func(*Template, bool)) (declared, sets []Capture) {
 // JSONSchema of a logs step.
 func (LogsStep) JSONSchema(r *exercises.Reflector) schema {
 	s := object(schema{
-		"within":     r.Ref(Duration(0)),
+		"within":     r.Ref(exercises.Duration(0)),
 		"contains":   r.Ref(Template{}),
 		"regex":      r.Ref(Template{}),
 		"json_lines": r.Ref(JSONLines{}),

@@ -15,7 +15,7 @@ type sleepStep struct{ d time.Duration }
 var sleepKind = kindDef{name: "sleep", make: func() stepKind { return &sleepStep{} }}
 
 func (s *sleepStep) decode(v, _ *yaml.Node) error {
-	var d Duration
+	var d exercises.Duration
 	if err := exercises.DecodeNode(v, &d); err != nil {
 		return err
 	}
@@ -23,7 +23,7 @@ func (s *sleepStep) decode(v, _ *yaml.Node) error {
 	return nil
 }
 
-func (*sleepStep) schema(r *exercises.Reflector) schema { return r.Ref(Duration(0)) }
+func (*sleepStep) schema(r *exercises.Reflector) schema { return r.Ref(exercises.Duration(0)) }
 
 func (s *sleepStep) run(ctx context.Context, _ *testRun) error { return sleep(ctx, s.d) }
 

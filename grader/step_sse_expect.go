@@ -45,7 +45,7 @@ func (e *SSEExpect) lint(tmpl func(*Template, bool)) (declared, sets []Capture) 
 func (SSEExpect) JSONSchema(r *exercises.Reflector) schema {
 	s := object(schema{
 		"stream": schema{"type": "string", "minLength": 1},
-		"within": r.Ref(Duration(0)),
+		"within": r.Ref(exercises.Duration(0)),
 		"event":  r.Ref(Template{}),
 		"data":   mapOf(r.Ref(Matcher{}), jsonPathName()),
 	}, "stream")
@@ -55,10 +55,10 @@ func (SSEExpect) JSONSchema(r *exercises.Reflector) schema {
 
 func (e *SSEExpect) UnmarshalYAML(node *yaml.Node) error {
 	var raw struct {
-		Stream string     `yaml:"stream"`
-		Within *Duration  `yaml:"within"`
-		Event  *Template  `yaml:"event"`
-		Data   jsonChecks `yaml:"data"`
+		Stream string              `yaml:"stream"`
+		Within *exercises.Duration `yaml:"within"`
+		Event  *Template           `yaml:"event"`
+		Data   jsonChecks          `yaml:"data"`
 	}
 	if err := exercises.DecodeNode(node, &raw); err != nil {
 		return err

@@ -157,13 +157,13 @@ func valueOf(node *yaml.Node, key string) (k, v *yaml.Node) {
 // UnmarshalYAML decodes a test and checks its steps fit together.
 func (t *Test) UnmarshalYAML(node *yaml.Node) error {
 	var raw struct {
-		ID         string    `yaml:"id"`
-		Name       string    `yaml:"name"`
-		Points     *float64  `yaml:"points"`
-		Hint       string    `yaml:"hint"`
-		Timeout    *Duration `yaml:"timeout"`
-		Visibility string    `yaml:"visibility"`
-		Steps      []*Step   `yaml:"steps"`
+		ID         string              `yaml:"id"`
+		Name       string              `yaml:"name"`
+		Points     *float64            `yaml:"points"`
+		Hint       string              `yaml:"hint"`
+		Timeout    *exercises.Duration `yaml:"timeout"`
+		Visibility string              `yaml:"visibility"`
+		Steps      []*Step             `yaml:"steps"`
 	}
 	if node.Kind != yaml.MappingNode {
 		return exercises.Errorf(node, "a test is a map with id, name and steps")
@@ -211,24 +211,6 @@ func (t *Test) UnmarshalYAML(node *yaml.Node) error {
 	return t.checkSteps(node)
 }
 
-// Duration is a Go duration written as text ("1500ms", "2s").
-type Duration time.Duration
-
-func (d *Duration) UnmarshalYAML(node *yaml.Node) error {
-	if node.Kind != yaml.ScalarNode {
-		return exercises.Errorf(node, "expected a duration like 2s or 500ms")
-	}
-	v, err := time.ParseDuration(node.Value)
-	if err != nil {
-		return exercises.Errorf(node, "bad duration %q: use a number with a unit, like 2s or 500ms", node.Value)
-	}
-	if v < 0 {
-		return exercises.Errorf(node, "duration %q must not be negative", node.Value)
-	}
-	*d = Duration(v)
-	return nil
-}
-
 // Request is an HTTP request to send; its strings are templates.
 type Request struct {
 	Method    string
@@ -274,15 +256,15 @@ const defaultRequestTimeout = 10 * time.Second
 
 func (r *Request) UnmarshalYAML(node *yaml.Node) error {
 	var raw struct {
-		Method    string    `yaml:"method"`
-		Path      *Template `yaml:"path"`
-		Query     kvList    `yaml:"query"`
-		Headers   kvList    `yaml:"headers"`
-		JSON      *Value    `yaml:"json"`
-		Body      *Template `yaml:"body"`
-		Form      kvList    `yaml:"form"`
-		NoCookies bool      `yaml:"no_cookies"`
-		Timeout   *Duration `yaml:"timeout"`
+		Method    string              `yaml:"method"`
+		Path      *Template           `yaml:"path"`
+		Query     kvList              `yaml:"query"`
+		Headers   kvList              `yaml:"headers"`
+		JSON      *Value              `yaml:"json"`
+		Body      *Template           `yaml:"body"`
+		Form      kvList              `yaml:"form"`
+		NoCookies bool                `yaml:"no_cookies"`
+		Timeout   *exercises.Duration `yaml:"timeout"`
 	}
 	if node.Kind != yaml.MappingNode {
 		return exercises.Errorf(node, "a request is a map with method, path, ...")
@@ -364,15 +346,15 @@ type JSONCheck struct {
 
 func (e *Expect) UnmarshalYAML(node *yaml.Node) error {
 	var raw struct {
-		Status      statusList   `yaml:"status"`
-		Headers     headerChecks `yaml:"headers"`
-		JSON        jsonChecks   `yaml:"json"`
-		Body        *Matcher     `yaml:"body"`
-		Schema      *Schema      `yaml:"schema"`
-		Cookies     cookieChecks `yaml:"cookies"`
-		MaxDuration *Duration    `yaml:"max_duration"`
-		MinDuration *Duration    `yaml:"min_duration"`
-		Refused     bool         `yaml:"refused"`
+		Status      statusList          `yaml:"status"`
+		Headers     headerChecks        `yaml:"headers"`
+		JSON        jsonChecks          `yaml:"json"`
+		Body        *Matcher            `yaml:"body"`
+		Schema      *Schema             `yaml:"schema"`
+		Cookies     cookieChecks        `yaml:"cookies"`
+		MaxDuration *exercises.Duration `yaml:"max_duration"`
+		MinDuration *exercises.Duration `yaml:"min_duration"`
+		Refused     bool                `yaml:"refused"`
 	}
 	if node.Kind != yaml.MappingNode || len(node.Content) == 0 {
 		return exercises.Errorf(node, "expect is a map with at least one of status, headers, json, body, schema, cookies, max_duration, min_duration, refused")
