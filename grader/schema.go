@@ -130,31 +130,11 @@ func (Expect) JSONSchema(r *exercises.Reflector) schema {
 // JSONSchema of a matcher: a map of matcher keys, or a scalar or list
 // meaning equals.
 func (Matcher) JSONSchema(r *exercises.Reflector) schema {
-	types := "(string|number|integer|boolean|null|array|object)"
-	count := schema{"type": "integer", "minimum": 0}
-	strs := schema{"type": "array", "items": schema{"type": "string"}}
-	m := object(schema{
-		"equals":        described(r.Ref(Value{}), "deep-equals (numbers by value)"),
-		"not_equals":    r.Ref(Value{}),
-		"one_of":        schema{"type": "array", "minItems": 1, "items": r.Ref(Value{})},
-		"type":          schema{"anyOf": []any{exercises.Pattern("^ *" + types + "( *\\| *" + types + ")* *$"), schema{"type": "null"}}},
-		"exists":        schema{"type": "boolean"},
-		"absent":        schema{"const": true},
-		"contains":      r.Ref(Value{}),
-		"not_contains":  r.Ref(Value{}),
-		"regex":         described(r.Ref(Template{}), "Go RE2 syntax"),
-		"length":        count,
-		"min_length":    count,
-		"max_length":    count,
-		"gt":            schema{"type": "number"},
-		"gte":           schema{"type": "number"},
-		"lt":            schema{"type": "number"},
-		"lte":           schema{"type": "number"},
-		"unique":        schema{"type": "boolean"},
-		"media_type":    schema{"type": "string"},
-		"list_contains": strs,
-		"list_only":     strs,
-	})
+	props := schema{}
+	for _, k := range matcherKeys {
+		props[k.name] = k.schema(r)
+	}
+	m := object(props)
 	m["minProperties"] = 1
 	m["not"] = schema{"required": []string{"exists", "absent"}}
 	return described(schema{"anyOf": []any{
