@@ -16,6 +16,7 @@ import (
 
 	"github.com/coachcli/coach/exercises"
 	"github.com/coachcli/coach/internal/config"
+	"github.com/coachcli/coach/internal/run"
 	"github.com/coachcli/coach/sandbox"
 	"github.com/coachcli/coach/sandbox/relay"
 )
@@ -65,7 +66,13 @@ func Main() int {
 
 // Run executes one command line and returns its exit code.
 func Run(ctx context.Context, io *IOStreams, args []string) int {
-	root := NewRootCmd(io)
+	return runWith(ctx, io, args, nil)
+}
+
+// runWith is Run with the sandbox backends replaced by open (nil: the real
+// ones).
+func runWith(ctx context.Context, io *IOStreams, args []string, open run.Opener) int {
+	root := newRootCmd(io, open)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	code := ExitCode(err)
@@ -133,8 +140,10 @@ func ExitCode(err error) int {
 }
 
 // NewRootCmd builds the command tree.
-func NewRootCmd(io *IOStreams) *cobra.Command {
-	g := &globalOptions{io: io}
+func NewRootCmd(io *IOStreams) *cobra.Command { return newRootCmd(io, nil) }
+
+func newRootCmd(io *IOStreams, open run.Opener) *cobra.Command {
+	g := &globalOptions{io: io, open: open}
 	root := &cobra.Command{
 		Use:   "coach",
 		Short: "Build, run and check your backend exercises, locally and sandboxed",
@@ -187,6 +196,9 @@ type globalOptions struct {
 	configFile string
 	color      string
 	catalogDir string
+	// open, when set, replaces the sandbox backends (tests where the
+	// engine is not the point).
+	open run.Opener
 }
 
 // loadConfig reads the configuration for a command whose own flags are fs.
