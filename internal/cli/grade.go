@@ -19,7 +19,6 @@ import (
 	"github.com/coachcli/coach/grader/report"
 	"github.com/coachcli/coach/internal/config"
 	"github.com/coachcli/coach/internal/run"
-	"github.com/coachcli/coach/sandbox"
 )
 
 type gradeOptions struct {
@@ -153,16 +152,18 @@ func runGrade(ctx context.Context, o *gradeOptions, cfg *config.Config) error {
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
 		return withCode(ExitUsage, fmt.Errorf("create --out: %w", err))
 	}
-	if kind == "docker" {
+	if kind == run.Docker {
 		// One connection for the whole class: the relay image is prepared
 		// once, not once per submission, and an unreachable engine stops
 		// the run before any submission is blamed for it.
-		d, err := sandbox.NewDocker(ctx, dockerOptions(cfg, o.g))
+		be, err := o.g.checker(cfg).Open(ctx, run.StepRequest{Kind: kind, Progress: io.Err})
 		if err != nil {
 			return withCode(ExitSandbox, err)
 		}
-		defer d.Close()
-		o.backend = d
+		if c, ok := be.(interface{ Close() error }); ok {
+			defer c.Close()
+		}
+		o.backend = be
 	}
 	fmt.Fprintf(io.Err, "coach: grading %s against %s (step %d) · seed %d · %d at a time\n",
 		plural(len(subs), "submission"), st.ex.ID, st.ex.Step, o.seed, o.jobs)
