@@ -45,25 +45,20 @@ func openBackend(ctx context.Context, g *globalOptions, cfg *config.Config, req 
 	return nil, usagef("unknown sandbox %q: want docker or process", req.Kind)
 }
 
-// dockerOptions maps configuration onto the Docker backend's options.
+// dockerOptions maps the sandbox settings onto the Docker backend's options.
 func dockerOptions(cfg *config.Config, g *globalOptions) sandbox.DockerOptions {
+	set := cfg.Settings().Sandbox
 	o := sandbox.DefaultDockerOptions()
-	o.Images[sandbox.Node] = cfg.String(config.KeyImageNode)
-	o.Images[sandbox.Go] = cfg.String(config.KeyImageGo)
-	o.Images[sandbox.Python] = cfg.String(config.KeyImagePython)
-	o.CAFile = cfg.String(config.KeyCAFile)
-	if mem, err := config.ParseBytes(cfg.String(config.KeyMemory)); err == nil {
-		o.Memory = mem
+	for rt, img := range set.Images {
+		o.Images[rt] = img
 	}
-	if cpus := cfg.Float(config.KeyCPUs); cpus > 0 {
-		o.NanoCPUs = int64(cpus * 1e9)
-	}
-	if p := cfg.Int(config.KeyPids); p > 0 {
-		o.PidsLimit = int64(p)
-	}
-	o.Runtime = cfg.String(config.KeyOCIRuntime)
-	o.User = cfg.String(config.KeyUser)
-	o.ReadOnly = cfg.Bool(config.KeyReadOnly)
+	o.CAFile = set.CAFile
+	o.Memory = set.Memory
+	o.NanoCPUs = int64(set.CPUs * 1e9)
+	o.PidsLimit = int64(set.Pids)
+	o.Runtime = set.Runtime
+	o.User = set.User
+	o.ReadOnly = set.ReadOnly
 	o.Progress = g.io.Err
 	o.Getenv = g.io.Getenv
 	return o

@@ -29,7 +29,6 @@ type checkOptions struct {
 	g          *globalOptions
 	step       string // "" = the workspace's current step
 	url        string
-	sandbox    string
 	format     string
 	output     string
 	seed       int64
@@ -87,13 +86,13 @@ not build or start, 4 sandbox error (Docker unreachable, ...), 130 interrupted.`
 				return err
 			}
 			// --port > COACH_PORT > coach.yaml > user file > 8080.
-			o.port = cfg.Int(config.KeyPort)
+			o.port = cfg.Settings().Port
 			return runCheck(cmd.Context(), o, cfg)
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.url, "url", "", "check a server you already run at this URL instead of building one")
-	f.StringVar(&o.sandbox, "sandbox", "docker", "where to run your server: docker (isolated) or process (on this machine, not isolated)")
+	f.String("sandbox", "docker", "where to run your server: docker (isolated) or process (on this machine, not isolated)")
 	f.StringVarP(&o.format, "format", "f", "terminal", "output format: "+strings.Join(report.Formats, ", "))
 	f.StringVarP(&o.output, "output", "o", "", "write the report to this file instead of standard output")
 	f.Int64Var(&o.seed, "seed", 0, "seed for the tests' random data (printed with every run)")
@@ -309,7 +308,7 @@ func checkStep(ctx context.Context, o *checkOptions, cfg *config.Config, st *loa
 		out = &held
 	}
 
-	kind := cfg.String(config.KeySandbox)
+	kind := cfg.Settings().Sandbox.Backend
 	if o.url != "" {
 		kind = run.URL
 	}

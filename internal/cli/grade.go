@@ -145,7 +145,7 @@ func runGrade(ctx context.Context, o *gradeOptions, cfg *config.Config) error {
 	if err != nil {
 		return err
 	}
-	kind := cfg.String(config.KeySandbox)
+	kind := cfg.Settings().Sandbox.Backend
 	if kind == "process" {
 		fmt.Fprintln(io.Err, "coach: --sandbox process runs every submission on this machine, NOT isolated: grade only code you trust")
 	}

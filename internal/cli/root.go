@@ -214,7 +214,9 @@ func (g *globalOptions) loadConfig(cmd *cobra.Command, flagKeys map[string]strin
 		return nil, withCode(ExitUsage, err)
 	}
 	if g.color != "" {
-		cfg.Set(config.KeyColor, g.color)
+		if err := cfg.Set(config.KeyColor, g.color); err != nil {
+			return nil, withCode(ExitUsage, fmt.Errorf("--color: %w", err))
+		}
 	}
 	return cfg, nil
 }
@@ -223,7 +225,7 @@ func (g *globalOptions) loadConfig(cmd *cobra.Command, flagKeys map[string]strin
 func (g *globalOptions) colorOut(cfg *config.Config, tty bool) bool {
 	mode := g.color
 	if mode == "" && cfg != nil {
-		mode = cfg.String(config.KeyColor)
+		mode = cfg.Settings().Color
 	}
 	switch mode {
 	case "always":

@@ -64,7 +64,7 @@ it names.`,
 			if err != nil {
 				return err
 			}
-			o.sandbox = cfg.String(config.KeySandbox)
+			o.sandbox = cfg.Settings().Sandbox.Backend
 			return runVerify(cmd.Context(), o, cfg)
 		},
 	}
