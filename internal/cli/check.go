@@ -158,7 +158,8 @@ func runCheck(ctx context.Context, o *checkOptions, cfg *config.Config) error {
 	if !contains(report.Formats, format) {
 		return usagef("unknown --format %q: want one of %s", o.format, strings.Join(report.Formats, ", "))
 	}
-	live := (format == "terminal" || format == "text") && o.output == ""
+	o.format = format
+	live := o.live()
 	if o.previous && !live {
 		return usagef("--previous prints to the terminal: leave out --format and --output (one report per step would overwrite the last)")
 	}
@@ -207,6 +208,13 @@ func runCheck(ctx context.Context, o *checkOptions, cfg *config.Config) error {
 		announcePass(o, cat, ex, sty)
 	}
 	return nil
+}
+
+// live says the report is printed on the terminal as the tests run (the
+// terminal or text format, no --output file); else one report is written
+// at the end. o.format is lower-cased by runCheck.
+func (o *checkOptions) live() bool {
+	return (o.format == "terminal" || o.format == "text") && o.output == ""
 }
 
 // waitTeardowns waits until every sandbox of this check is removed.
@@ -297,8 +305,7 @@ func announcePass(o *checkOptions, cat *exercises.Catalog, ex *exercises.Exercis
 func checkStep(ctx context.Context, o *checkOptions, cfg *config.Config, st *loadedStep, runtime string, earlier bool) (bool, error) {
 	io := o.g.io
 	termOpts := report.TerminalOptions{Verbose: o.verbose, ShowHidden: o.showHidden}
-	format := strings.ToLower(o.format)
-	live := (format == "terminal" || format == "text") && o.output == ""
+	live := o.live()
 	if live {
 		termOpts.Color = o.g.colorOut(cfg, io.OutIsTTY)
 	}
@@ -464,7 +471,7 @@ func reportStartFailure(o *checkOptions, cfg *config.Config, res *grader.Result,
 	}
 	res.Status = grader.StatusError
 	res.Message = err.Error()
-	if o.format != "terminal" && o.format != "text" || o.output != "" {
+	if !o.live() {
 		if werr := writeReport(o, res, report.TerminalOptions{}); werr != nil {
 			return werr
 		}

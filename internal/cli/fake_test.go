@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -170,5 +171,21 @@ func TestFakeBackendGrade(t *testing.T) {
 		assert.Contains(t, string(csv), id+",")
 		_, err := os.Stat(filepath.Join(out, id, "results.json"))
 		assert.NoError(t, err)
+	}
+}
+
+// TestFormatNameIsCaseInsensitive: --format TERMINAL is the terminal
+// format everywhere, a build failure included (it used to print a report
+// the terminal format does not).
+func TestFormatNameIsCaseInsensitive(t *testing.T) {
+	buildErr := &sandbox.BuildError{Runtime: "node", Output: "SyntaxError: Unexpected end of input", Err: errors.New("exit status 1")}
+	for _, be := range []*fake.Backend{{StartErr: buildErr}, {Handler: helloServer("health")}} {
+		dir := nodeWorkspace(t)
+		plain := coachFake(t, dir, be, "check", "1", "--seed", "1")
+		upper := coachFake(t, dir, be, "check", "1", "--seed", "1", "--format", "TERMINAL")
+		norm := regexp.MustCompile(`127\.0\.0\.1:\d+|\d+ms`)
+		assert.Equal(t, plain.code, upper.code)
+		assert.Equal(t, norm.ReplaceAllString(plain.out, "X"), norm.ReplaceAllString(upper.out, "X"))
+		assert.NotContains(t, upper.out, `"version":`, "no JSON report on the terminal")
 	}
 }
