@@ -156,13 +156,11 @@ func runGrade(ctx context.Context, o *gradeOptions, cfg *config.Config) error {
 		// One connection for the whole class: the relay image is prepared
 		// once, not once per submission, and an unreachable engine stops
 		// the run before any submission is blamed for it.
-		be, err := o.g.checker(cfg).Open(ctx, run.StepRequest{Kind: kind, Progress: io.Err})
+		be, release, err := o.g.checker(cfg).Share(ctx, kind, io.Err)
 		if err != nil {
 			return withCode(ExitSandbox, err)
 		}
-		if c, ok := be.(interface{ Close() error }); ok {
-			defer c.Close()
-		}
+		defer release()
 		o.backend = be
 	}
 	fmt.Fprintf(io.Err, "coach: grading %s against %s (step %d) · seed %d · %d at a time\n",

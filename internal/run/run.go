@@ -47,6 +47,23 @@ type Service struct {
 	Version string
 }
 
+// Share opens one backend of kind for many requests (a class to grade, a
+// catalogue to verify), passed to each as StepRequest.Backend: the Docker
+// connection is made, the engine checked and the relay image prepared
+// once, and an unreachable engine fails before any workspace is blamed.
+// release closes it.
+func (s *Service) Share(ctx context.Context, kind string, progress io.Writer) (be Backend, release func(), err error) {
+	if be, err = s.Open(ctx, StepRequest{Kind: kind, Progress: progress}); err != nil {
+		return nil, nil, err
+	}
+	release = func() {
+		if c, ok := be.(io.Closer); ok {
+			_ = c.Close()
+		}
+	}
+	return be, release, nil
+}
+
 // StepRequest is one step to check against one server.
 type StepRequest struct {
 	Exercise *exercises.Exercise // whose env, timeouts and services apply
