@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/coachcli/coach/exercises"
+	"github.com/coachcli/coach/internal/golden"
 )
 
 // readTree reads a folder into a MapFS.
@@ -60,14 +61,8 @@ func TestLintFixtures(t *testing.T) {
 			readTree(t, "testdata/lint/base", fsys)
 			readTree(t, filepath.Join("testdata/lint", d.Name()), fsys)
 			got := renderProblems(LintCatalog(fsys))
-			wantFile := filepath.Join("testdata/lint", d.Name(), "want.txt")
-			if *updateLint {
-				require.NoError(t, os.WriteFile(wantFile, []byte(got), 0o644))
-			}
-			want, err := os.ReadFile(wantFile)
-			require.NoError(t, err)
-			require.NotEmpty(t, strings.TrimSpace(string(want)), "a fixture must find its mistake")
-			assert.Equal(t, string(want), got)
+			require.NotEmpty(t, strings.TrimSpace(got), "a fixture must find its mistake")
+			golden.Assert(t, filepath.Join("testdata/lint", d.Name(), "want.txt"), []byte(got))
 		})
 	}
 }
