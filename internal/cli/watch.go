@@ -19,6 +19,7 @@ import (
 	"github.com/coachcli/coach/grader/report"
 	"github.com/coachcli/coach/internal/config"
 	"github.com/coachcli/coach/internal/progress"
+	"github.com/coachcli/coach/internal/run"
 	"github.com/coachcli/coach/sandbox"
 )
 
@@ -58,12 +59,12 @@ never trigger a check.`,
 				return err
 			}
 			// --port > COACH_PORT > coach.yaml > user file > 8080.
-			o.check.port = cfg.Int(config.KeyPort)
+			o.check.port = cfg.Settings().Port
 			return runWatch(cmd.Context(), o, cfg)
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.check.sandbox, "sandbox", "docker", "where to run your server: docker (isolated) or process (on this machine, not isolated)")
+	f.String("sandbox", "docker", "where to run your server: docker (isolated) or process (on this machine, not isolated)")
 	f.IntVar(&o.check.port, "port", 0, "the PORT your server is given (default 8080; with --sandbox process a free port)")
 	f.BoolVar(&o.check.previous, "previous", false, "when the step passes, check every earlier step too")
 	f.BoolVarP(&o.check.verbose, "verbose", "v", false, "print every request and response")
@@ -129,7 +130,7 @@ func runWatch(ctx context.Context, o *watchOptions, cfg *config.Config) error {
 	// One Docker backend for all the checks, which keeps the next pod
 	// ready while the learner types; it goes (the warm pod with it) on
 	// every way out. When the engine cannot be reached, each check says so.
-	if cfg.String(config.KeySandbox) == "docker" {
+	if cfg.Settings().Sandbox.Backend == run.Docker {
 		dopts := dockerOptions(cfg, &wg)
 		dopts.WarmPod = true
 		if d, err := sandbox.NewDocker(ctx, dopts); err == nil {
