@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -189,7 +190,11 @@ func TestDockerVerifyCatalogue(t *testing.T) {
 		mutants += len(ex.Mutants)
 	}
 	start := time.Now()
-	r := coachWith(t, "", nil, "exercise", "verify", "--all")
+	// The whole catalogue: about 10 minutes on a quiet 2-core machine, much
+	// more on a loaded one; the test binary's own -timeout still bounds it.
+	ctx, cancel := context.WithTimeout(context.Background(), 55*time.Minute)
+	defer cancel()
+	r := coachCtxEnv(ctx, t, "", nil, "exercise", "verify", "--all")
 	t.Logf("verify --all under docker: %s\n%s", time.Since(start).Round(time.Second), r.out)
 	require.Equal(t, ExitOK, r.code, r.out+r.err)
 	assert.Equal(t, mutants, strings.Count(r.out, "✓ caught"))
