@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -14,7 +16,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/coachcli/coach/exercises"
+	"github.com/coachcli/coach/grader"
 	"github.com/coachcli/coach/sandbox"
+	"github.com/coachcli/coach/sandbox/dockertest"
 )
 
 // Golden output of what a learner reads when a check cannot pass as it is
@@ -161,4 +166,72 @@ func TestFitTables(t *testing.T) {
 	assert.Equal(t, md, fitTables(md, 120), "a table that fits stays a table")
 	assert.Equal(t, "Intro\n\n- **test**: `root-hello`; **must come back**: status `200`, the body contains `<h1>Hello Backend World!</h1>`\n\nAfter\n",
 		fitTables(md, 60), "a table wider than the terminal becomes a list, every word kept")
+}
+
+// TestGoldenWrongPort: a server that listens on a port of its own choosing
+// and ignores $PORT fails the start with exit 3 as soon as coach sees the
+// other port (its start phase stays far below the start timeout), says
+// which port, and how to check the server as it is.
+func TestGoldenWrongPort(t *testing.T) {
+	// The test roadmap with a start timeout no loaded machine comes near:
+	// a start phase that waited for it could not pass.
+	catalog := t.TempDir()
+	require.NoError(t, os.CopyFS(catalog, os.DirFS(learnerCatalog(t))))
+	exYAML := filepath.Join(catalog, "step-01-ping", "exercise.yaml")
+	data, err := os.ReadFile(exYAML)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(exYAML, []byte(strings.Replace(string(data), "start: 10s", "start: 5m", 1)), 0o644))
+	cat, err := exercises.Load(os.DirFS(catalog))
+	require.NoError(t, err)
+	ex, err := cat.Find("1")
+	require.NoError(t, err)
+	require.Equal(t, 5*time.Minute, ex.StartTimeout())
+	tests := []struct {
+		sandbox string
+		listen  func(t *testing.T) int // the port the server hard-codes
+	}{
+		// On this machine: a port nobody else uses.
+		{"process", closedPort},
+		// In the pod: the classic hard-coded 3000.
+		{"docker", func(t *testing.T) int { dockertest.Require(t); return 3000 }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.sandbox, func(t *testing.T) {
+			port := tt.listen(t)
+			dir := t.TempDir()
+			writeFiles(t, dir, map[string]string{
+				"package.json": `{"name": "hello", "scripts": {"start": "node server.js"}}` + "\n",
+				"server.js": fmt.Sprintf("require('http').createServer((req, res) => res.end('hi'))"+
+					".listen(%d, () => console.log('listening on %d'));\n", port, port),
+			})
+			results := filepath.Join(t.TempDir(), "results.json")
+			r := coach(t, dir, "--catalog", catalog, "check", "1", "--sandbox", tt.sandbox, "--format", "json", "--output", results)
+			require.Equal(t, ExitLearnerCode, r.code, r.out+r.err)
+			want := "it is listening on port " + strconv.Itoa(port) + " instead"
+			assert.Contains(t, r.err, want)
+			assert.Contains(t, r.err, "coach check --port "+strconv.Itoa(port))
+			got := normaliseRun(strings.ReplaceAll(r.err, strconv.Itoa(port), "LISTEN"), dir)
+			// What depends on the engine's caches: the relay image once per
+			// engine, the workspace image built or reused.
+			got = regexp.MustCompile(`(?m)^(preparing the sandbox relay image|building your node code|workspace unchanged: reusing).*\n`).ReplaceAllString(got, "")
+			assertGolden(t, "wrong-port-"+tt.sandbox+".golden", got)
+			assert.Contains(t, got, "✗ Your server is listening on the wrong port: coach gave it PORT=")
+			assert.NotContains(t, got, "within", "reported when found, not after the start timeout")
+			assert.Contains(t, got, "process.env.PORT", "how to read PORT in the learner's language")
+			assert.NotContains(t, got, "os.environ", "and in no other")
+
+			data, err := os.ReadFile(results)
+			require.NoError(t, err)
+			var res grader.Result
+			require.NoError(t, json.Unmarshal(data, &res))
+			require.NotNil(t, res.Timings)
+			assert.Equal(t, grader.StatusError, res.Status)
+			assert.Contains(t, res.Message, want)
+			assert.Less(t, res.Timings.StartMS, ex.StartTimeout().Milliseconds()/2,
+				"the start phase ends when the other port is found, long before the %s start timeout", ex.StartTimeout())
+			if tt.sandbox == "docker" {
+				assertNoLeftovers(t, os.Getpid())
+			}
+		})
+	}
 }
