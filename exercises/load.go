@@ -160,6 +160,19 @@ func loadExercise(fsys fs.FS, rs *RoadmapStep) (*Exercise, error) {
 		addErr(err)
 	} else if len(ex.Hints.Build) == 0 || len(ex.Hints.Test) == 0 {
 		addErr(at(hintsFile, nil, hnode, "give at least one build hint and one test hint"))
+	} else {
+		// Hints limited to some languages must leave every learner some.
+		for _, kind := range []struct {
+			name  string
+			hints HintList
+		}{{"build", ex.Hints.Build}, {"test", ex.Hints.Test}} {
+			for _, lang := range Languages {
+				if len(kind.hints.For(lang)) == 0 {
+					addErr(at(hintsFile, mapValue(hnode, kind.name), hnode,
+						"no %s hint is for %s learners: give one without lang, or one with lang: [%s]", kind.name, lang, lang))
+				}
+			}
+		}
 	}
 
 	// mutants.yaml, plus mutants.<anything>.yaml (e.g. one per language,

@@ -100,6 +100,16 @@ func TestLoadErrors(t *testing.T) {
 		{"unknown service", "step-01-hello/exercise.yaml", goodExercise + "services:\n  offered: [postgres, mongodb]\n",
 			"step-01-hello/exercise.yaml:11:3: unknown service \"mongodb\" (coach offers mariadb, postgres, redis)"},
 		{"no hints", "step-01-hello/hints.yaml", "build: [a]\n", "step-01-hello/hints.yaml:1:1: give at least one build hint"},
+		{"hint lang", "step-01-hello/hints.yaml", "build: [a]\ntest:\n  - b\n  - {text: c, lang: [rust]}\n",
+			"step-01-hello/hints.yaml:4:5: lang \"rust\" must be one of node, go, python"},
+		{"hint without text", "step-01-hello/hints.yaml", "build: [a]\ntest:\n  - b\n  - {lang: [go]}\n",
+			"step-01-hello/hints.yaml:4:5: a hint needs a text"},
+		{"hint with an empty lang", "step-01-hello/hints.yaml", "build: [a]\ntest:\n  - b\n  - {text: c, lang: []}\n",
+			"step-01-hello/hints.yaml:4:5: lang lists the languages"},
+		{"hint field", "step-01-hello/hints.yaml", "build: [a]\ntest:\n  - {text: c, lang: [go], langs: [node]}\n",
+			"step-01-hello/hints.yaml:3:27: unknown field \"langs\""},
+		{"a language left without hints", "step-01-hello/hints.yaml", "build: [a]\ntest:\n  - {text: b, lang: [node, python]}\n",
+			"step-01-hello/hints.yaml:3:3: no test hint is for go learners: give one without lang, or one with lang: [go]"},
 		{"readme section", "step-01-hello/README.md", "# Hello\n", "What coach checks"},
 		{"mutant find missing", "step-01-hello/mutants.yaml",
 			"mutants:\n  - id: m1\n    lang: go\n    caught_by: t1\n    edits:\n      - file: main.go\n        find: absent\n        replace: x\n",
@@ -117,6 +127,38 @@ func TestLoadErrors(t *testing.T) {
 			_, err := Load(fsys)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tt.want)
+		})
+	}
+}
+
+func TestHintsForLanguage(t *testing.T) {
+	fsys := goodFS()
+	fsys["step-01-hello/hints.yaml"] = &fstest.MapFile{Data: []byte(`build: [all]
+test:
+  - read the output
+  - {text: "process.env.PORT", lang: [node]}
+  - {text: "os.Getenv(\"PORT\")", lang: [go]}
+  - {text: "os.environ or process.env", lang: [python, node]}
+  - curl it
+`)}
+	c, err := Load(fsys)
+	require.NoError(t, err)
+	h := c.Exercises[0].Hints
+	assert.Equal(t, 4, h.Test[1].Line, "a hint knows its line")
+	tests := []struct {
+		lang string
+		want []string
+	}{
+		{"node", []string{"read the output", "process.env.PORT", "os.environ or process.env", "curl it"}},
+		{"go", []string{"read the output", `os.Getenv("PORT")`, "curl it"}},
+		{"python", []string{"read the output", "os.environ or process.env", "curl it"}},
+		{"dockerfile", []string{"read the output", "process.env.PORT", `os.Getenv("PORT")`, "os.environ or process.env", "curl it"}},
+		{"", []string{"read the output", "process.env.PORT", `os.Getenv("PORT")`, "os.environ or process.env", "curl it"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.lang, func(t *testing.T) {
+			assert.Equal(t, tt.want, h.Test.For(tt.lang))
+			assert.Equal(t, []string{"all"}, h.Build.For(tt.lang))
 		})
 	}
 }

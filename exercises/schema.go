@@ -263,6 +263,25 @@ func (Hints) JSONSchema(r *Reflector) Schema {
 	return s
 }
 
+// JSONSchema of one hint: a text, or a text for some languages only.
+func (Hint) JSONSchema(*Reflector) Schema {
+	text := Schema{"type": "string", "minLength": 1}
+	return Schema{
+		"description": "a hint for every learner, or {text, lang} for learners in those languages only",
+		"anyOf": []any{text, Schema{
+			"type":                 "object",
+			"additionalProperties": false,
+			"required":             []string{"text", "lang"},
+			"properties": Schema{
+				"text": text,
+				"lang": Schema{"type": "array", "minItems": 1, "uniqueItems": true,
+					"items":       Schema{"type": "string", "enum": Languages},
+					"description": "the workspace languages that get this hint (a Dockerfile workspace gets every hint)"},
+			},
+		}},
+	}
+}
+
 // MutantsFile is the shape of mutants.yaml and mutants.*.yaml.
 type MutantsFile = mutantsFile
 

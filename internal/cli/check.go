@@ -532,9 +532,9 @@ func reportStartFailure(o *checkOptions, cfg *config.Config, res *grader.Result,
 	}
 	// Advice already specific to the problem (the wrong port) beats the
 	// step's first, general build hint.
-	if code == ExitLearnerCode && len(ex.Hints.Build) > 0 && len(e.advice) == 0 {
-		text += "\nHint: " + ex.Hints.Build[0] + "\n"
-		if len(ex.Hints.Build) > 1 {
+	if build := ex.Hints.Build.For(string(sc.runtime)); code == ExitLearnerCode && len(build) > 0 && len(e.advice) == 0 {
+		text += "\nHint: " + build[0] + "\n"
+		if len(build) > 1 {
 			text += "(coach hint shows the next one)\n"
 		}
 	}

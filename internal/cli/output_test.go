@@ -235,3 +235,43 @@ func TestGoldenWrongPort(t *testing.T) {
 		})
 	}
 }
+
+// TestGoldenHintsInTheLearnersLanguage: coach hint gives a workspace the
+// hints of its own language (step 1's build and test hints name each
+// language's API), and a Dockerfile workspace every hint.
+func TestGoldenHintsInTheLearnersLanguage(t *testing.T) {
+	tests := []struct {
+		lang      string
+		want, not []string
+	}{
+		{"node", []string{"`npm start`", "process.env.PORT", "new URL(req.url"}, []string{"python3 main.py", "os.environ", "go run", "r.URL.Path"}},
+		{"python", []string{"`python3 main.py`", `os.environ.get("PORT")`, "urlsplit(self.path)"}, []string{"npm start", "process.env", "go run", "r.URL.Path"}},
+		{"go", []string{"`go run .`", `os.Getenv("PORT")`, "r.URL.Path"}, []string{"npm start", "process.env", "python3", "os.environ"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.lang, func(t *testing.T) {
+			dir := t.TempDir()
+			require.Equal(t, ExitOK, coach(t, dir, "init", "--lang", tt.lang).code)
+			build, test := coach(t, dir, "hint", "1", "--build", "--all"), coach(t, dir, "hint", "1", "--test", "--all")
+			require.Equal(t, ExitOK, build.code, build.err)
+			require.Equal(t, ExitOK, test.code, test.err)
+			got := build.out + "---\n" + test.out
+			assertGolden(t, "hint-lang-"+tt.lang+".golden", got)
+			for _, w := range tt.want {
+				assert.Contains(t, got, w)
+			}
+			for _, n := range tt.not {
+				assert.NotContains(t, got, n, "advice for another language")
+			}
+			first := coach(t, dir, "hint", "1", "--build")
+			assert.Contains(t, first.out, "Hint 1/3 for step-1", "counted among the hints of its language (7 in all)")
+		})
+	}
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"Dockerfile": "FROM node:22-bookworm-slim\nCOPY . .\nCMD [\"node\", \"server.js\"]\n"})
+	all := coach(t, dir, "hint", "1", "--build", "--all")
+	require.Equal(t, ExitOK, all.code, all.err)
+	for _, w := range []string{"npm start", "go run .", "python3 main.py"} {
+		assert.Contains(t, all.out, w, "a Dockerfile workspace gets every language's hints")
+	}
+}
