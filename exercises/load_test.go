@@ -200,3 +200,27 @@ func TestEmbeddedCatalogueLoads(t *testing.T) {
 		assert.Len(t, ex.SolutionLanguages(), 3, ex.ID)
 	}
 }
+
+func TestREADMEFor(t *testing.T) {
+	ex := &Exercise{README: "# Step\n\nShared intro names Node.js and Go.\n\n## Pointers per language\n\n" +
+		"Shared advice.\n\n**Node.js** — edit `server.js`;\nsecond line.\n\n**Go** — edit `main.go`.\n\n```go\nfunc main() {\n\n}\n```\n\n" +
+		"**Python** — edit `main.py`.\n\nTry it:\n\n```sh\ncurl localhost:8080\n```\n\n## What coach checks\n\n**Go** stays here.\n"}
+	tests := []struct {
+		lang string
+		want string
+	}{
+		{"node", "# Step\n\nShared intro names Node.js and Go.\n\n## Pointers for Node.js\n\nShared advice.\n\n" +
+			"**Node.js** — edit `server.js`;\nsecond line.\n\nTry it:\n\n```sh\ncurl localhost:8080\n```\n\n## What coach checks\n\n**Go** stays here.\n"},
+		{"go", "# Step\n\nShared intro names Node.js and Go.\n\n## Pointers for Go\n\nShared advice.\n\n" +
+			"**Go** — edit `main.go`.\n\n```go\nfunc main() {\n\n}\n```\n\nTry it:\n\n```sh\ncurl localhost:8080\n```\n\n## What coach checks\n\n**Go** stays here.\n"},
+		{"python", "# Step\n\nShared intro names Node.js and Go.\n\n## Pointers for Python\n\nShared advice.\n\n" +
+			"**Python** — edit `main.py`.\n\nTry it:\n\n```sh\ncurl localhost:8080\n```\n\n## What coach checks\n\n**Go** stays here.\n"},
+		{"dockerfile", ex.README},
+		{"", ex.README},
+	}
+	for _, tt := range tests {
+		t.Run(tt.lang, func(t *testing.T) {
+			assert.Equal(t, tt.want, ex.READMEFor(tt.lang))
+		})
+	}
+}

@@ -275,3 +275,57 @@ func TestGoldenHintsInTheLearnersLanguage(t *testing.T) {
 		assert.Contains(t, all.out, w, "a Dockerfile workspace gets every language's hints")
 	}
 }
+
+// otherLanguageFiles are the files and commands of each language's
+// workspace: STEP.md of a workspace in another language must not name them.
+var otherLanguageFiles = map[string][]string{
+	"node":   {"server.js", "package.json", "npm start", "**Node.js** —"},
+	"go":     {"main.go", "go.mod", "go run", "**Go** —"},
+	"python": {"main.py", "requirements.txt", "python3 main.py", "**Python** —"},
+}
+
+// TestGoldenStepMarkdownPerLanguage: STEP.md as coach init and coach start
+// write it names the files of the workspace's language only (step 1 and
+// step 2 are pinned as golden files), and no step of the catalogue names
+// another language's files in any language.
+func TestGoldenStepMarkdownPerLanguage(t *testing.T) {
+	for _, lang := range exercises.Languages {
+		t.Run(lang, func(t *testing.T) {
+			dir := t.TempDir()
+			require.Equal(t, ExitOK, coach(t, dir, "init", "--lang", lang).code)
+			step1, err := os.ReadFile(filepath.Join(dir, InstructionsFile))
+			require.NoError(t, err)
+			r := coach(t, dir, "start", "2")
+			require.Equal(t, ExitOK, r.code, r.err)
+			step2, err := os.ReadFile(filepath.Join(dir, InstructionsFile))
+			require.NoError(t, err)
+			got := string(step1) + "=== coach start 2 ===\n" + string(step2)
+			assertGolden(t, "step-md-"+lang+".golden", got)
+			assert.Contains(t, got, "## Pointers for "+exercises.LanguageNames[lang])
+			assert.Contains(t, got, "**"+exercises.LanguageNames[lang]+"** —")
+			for other, files := range otherLanguageFiles {
+				if other == lang {
+					continue
+				}
+				for _, f := range files {
+					assert.NotContains(t, got, f, "a %s workspace's STEP.md names a %s file", lang, other)
+				}
+			}
+		})
+	}
+	cat, err := exercises.Load(exercises.Backend())
+	require.NoError(t, err)
+	for _, ex := range cat.Exercises {
+		for _, lang := range exercises.Languages {
+			text := instructions(ex, lang)
+			for other, files := range otherLanguageFiles {
+				if other == lang {
+					continue
+				}
+				for _, f := range files {
+					assert.NotContains(t, text, f, "%s's instructions for a %s workspace name a %s file", ex.Name(), lang, other)
+				}
+			}
+		}
+	}
+}
