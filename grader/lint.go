@@ -370,7 +370,9 @@ func (l *linter) vars(root *yaml.Node) {
 
 func (l *linter) test(tn *yaml.Node) {
 	_, id := valueOf(tn, "id")
-	if _, hint := valueOf(tn, "hint"); hint == nil || strings.TrimSpace(hint.Value) == "" {
+	// A hint is a text or a list of hints (several texts, some for one language).
+	if _, hint := valueOf(tn, "hint"); hint == nil || (hint.Kind != yaml.SequenceNode && strings.TrimSpace(hint.Value) == "") ||
+		(hint.Kind == yaml.SequenceNode && len(hint.Content) == 0) {
 		at := id
 		if hint != nil {
 			at = hint

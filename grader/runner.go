@@ -20,6 +20,9 @@ type RunOptions struct {
 	Transcript         bool              // record every exchange, for -v
 	OnTest             func(TestResult)  // called as each test finishes
 	ShowHidden         bool              // show details of hidden tests
+	// Lang is the workspace's language (one of exercises.Languages) for the
+	// tests' hints; any other value gives every hint.
+	Lang string
 }
 
 const defaultTestTimeout = 30 * time.Second
@@ -213,7 +216,7 @@ func (ru *run) runTest(ctx context.Context, t *Test) TestResult {
 	for k, v := range ru.vars {
 		x.data[k] = v
 	}
-	tr := TestResult{ID: t.ID, Name: t.Name, Status: StatusPass, Hint: t.Hint}
+	tr := TestResult{ID: t.ID, Name: t.Name, Status: StatusPass, Hint: t.HintFor(ru.opts.Lang)}
 	for i, s := range t.Steps {
 		x.stepIdx = i + 1
 		if err := x.step(tctx, s); err != nil {

@@ -487,3 +487,54 @@ func TestSeedReplaysRequests(t *testing.T) {
 	assert.Equal(t, body(7), body(7))
 	assert.NotEqual(t, body(7), body(8))
 }
+
+// TestHintForLanguage: a test's hint may be a list with entries for one
+// language; a failing test's result carries the texts for RunOptions.Lang
+// (every text when it names none), and a plain text is for everyone.
+func TestHintForLanguage(t *testing.T) {
+	src := `tests:
+  - id: listed
+    name: GET /missing answers 200
+    hint:
+      - Answer 200 on /missing.
+      - lang: [node]
+        text: res.writeHead(200).
+      - lang: [go, python]
+        text: Not for Node.js.
+    steps:
+      - request: {path: /missing}
+        expect: {status: 200}
+  - id: plain
+    name: GET /missing again
+    hint: Plain text for everyone.
+    steps:
+      - request: {path: /missing}
+        expect: {status: 200}
+`
+	s, err := ParseSuite("suite.yaml", []byte(src))
+	require.NoError(t, err)
+	assert.Equal(t, "Answer 200 on /missing. res.writeHead(200). Not for Node.js.", s.Tests[0].Hint, "Hint is every text")
+	tests := []struct {
+		lang string
+		want string
+	}{
+		{"node", "Answer 200 on /missing. res.writeHead(200)."},
+		{"python", "Answer 200 on /missing. Not for Node.js."},
+		{"dockerfile", "Answer 200 on /missing. res.writeHead(200). Not for Node.js."},
+		{"", "Answer 200 on /missing. res.writeHead(200). Not for Node.js."},
+	}
+	tgt := newTestTarget(t)
+	for _, tt := range tests {
+		t.Run(tt.lang, func(t *testing.T) {
+			res := Run(t.Context(), s, tgt, RunOptions{Lang: tt.lang})
+			require.Len(t, res.Tests, 2)
+			assert.Equal(t, StatusFail, res.Tests[0].Status)
+			assert.Equal(t, tt.want, res.Tests[0].Hint)
+			assert.Equal(t, "Plain text for everyone.", res.Tests[1].Hint)
+		})
+	}
+	_, err = ParseSuite("suite.yaml", []byte("tests:\n  - id: a\n    name: b\n    hint: []\n    steps: [{request: {path: /}}]\n"))
+	assert.ErrorContains(t, err, "a hint is a text, or a list")
+	_, err = ParseSuite("suite.yaml", []byte("tests:\n  - id: a\n    name: b\n    hint: [{text: x, lang: [rust]}]\n    steps: [{request: {path: /}, expect: {status: 200}}]\n"))
+	assert.ErrorContains(t, err, `lang "rust" must be one of`)
+}

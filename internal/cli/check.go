@@ -386,7 +386,7 @@ func checkStep(ctx context.Context, o *checkOptions, cfg *config.Config, st *loa
 	}
 	runOpts := grader.RunOptions{
 		Seed: o.seed, Env: st.ex.Env, Port: instancePort(inst, o.port), DefaultTestTimeout: st.ex.TestTimeout(),
-		Only: o.only, Transcript: o.verbose, ShowHidden: o.showHidden,
+		Only: o.only, Transcript: o.verbose, ShowHidden: o.showHidden, Lang: workspaceLang(o.g.dir),
 	}
 	switch {
 	case compact:

@@ -329,3 +329,40 @@ func TestGoldenStepMarkdownPerLanguage(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckTestHintsInTheLearnersLanguage: a failing test's hint (the
+// suite's, which coach hint shows first) is given in the workspace's
+// language: step 1's starters fail health-content-type, whose hint has
+// an entry per language.
+func TestCheckTestHintsInTheLearnersLanguage(t *testing.T) {
+	tests := []struct {
+		lang      string
+		want, not string
+	}{
+		{"node", "res.writeHead(200, { 'Content-Type': 'application/json' })", "send_header"},
+		{"python", `self.send_header("Content-Type", "application/json")`, "res.writeHead"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.lang, func(t *testing.T) {
+			dir := t.TempDir()
+			require.Equal(t, ExitOK, coach(t, dir, "init", "--lang", tt.lang).code)
+			r := coach(t, dir, "check", "--sandbox", "process", "--format", "json")
+			require.Equal(t, ExitFailed, r.code, r.err)
+			var res grader.Result
+			require.NoError(t, json.Unmarshal([]byte(r.out), &res))
+			var hint string
+			for _, tr := range res.Tests {
+				if tr.ID == "health-content-type" {
+					hint = tr.Hint
+				}
+			}
+			assert.Contains(t, hint, "Send Content-Type: application/json with the /health answer", "the text for every language")
+			assert.Contains(t, hint, tt.want)
+			assert.NotContains(t, hint, tt.not, "another language's API")
+			assert.NotContains(t, hint, "WriteHeader", "Go's API")
+			failed, err := os.ReadFile(failedFile(dir))
+			require.NoError(t, err)
+			assert.NotContains(t, string(failed), tt.not, "coach hint shows the same text")
+		})
+	}
+}
