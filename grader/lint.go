@@ -154,9 +154,13 @@ var languageMarks = []struct {
 // API: a Python learner should not read Node.js advice. Such a hint is
 // split into entries with lang (or reworded without the API).
 func lintHints(ex *exercises.Exercise) []*Problem {
-	file := path.Join(ex.Dir, "hints.yaml")
+	return hintLanguageProblems(path.Join(ex.Dir, "hints.yaml"), append(append(exercises.HintList{}, ex.Hints.Build...), ex.Hints.Test...))
+}
+
+// hintLanguageProblems is lintHints for hints of one file.
+func hintLanguageProblems(file string, hints exercises.HintList) []*Problem {
 	var probs []*Problem
-	for _, h := range append(append(exercises.HintList{}, ex.Hints.Build...), ex.Hints.Test...) {
+	for _, h := range hints {
 		if len(h.Lang) > 0 {
 			continue
 		}
@@ -188,6 +192,9 @@ func LintExercise(ex *exercises.Exercise) []*Problem {
 	probs = append(probs, ps...)
 	if s == nil {
 		return probs
+	}
+	for _, t := range s.Tests {
+		probs = append(probs, hintLanguageProblems(file, t.Hints)...)
 	}
 	if total := s.Points(); total != ex.Points {
 		exFile := path.Join(ex.Dir, "exercise.yaml")
