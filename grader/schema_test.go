@@ -1,7 +1,6 @@
 package grader
 
 import (
-	"flag"
 	"regexp"
 	"slices"
 	"sort"
@@ -80,5 +79,3 @@ func TestSchemaKeysMatchDecoders(t *testing.T) {
 		})
 	}
 }
-
-var updateLint = flag.Bool("update-lint", false, "rewrite testdata/lint/*/want.txt")

@@ -156,16 +156,87 @@ func findNetFailure(out string) *netFailure {
 	return hostless
 }
 
-// defaultRegistry is the host a runtime's build downloads from.
-func (d *Docker) defaultRegistry(rt Runtime) string {
-	def := map[Runtime]string{Node: "registry.npmjs.org", Go: "proxy.golang.org", Python: "pypi.org"}[rt]
+// buildNet is what a build's network failure is explained with: the
+// settings the build ran with, which differ between the backends (Docker
+// gets coach's copies of them, the process backend the host's own).
+type buildNet struct {
+	env    map[string]string // registry settings, by registryEnv's names
+	caFile string            // sandbox.ca_file, "" when none or not used
+	proxy  string            // HTTPS_PROXY or HTTP_PROXY, "" when none
+	// where the build ran, for "reachable from ...": "Docker" or "this machine".
+	where string
+	// tlsAdvice is what to do about a certificate the build did not trust
+	// when no CA file is given.
+	tlsAdvice string
+	dir       string // the workspace, whose .npmrc may name a registry
+}
+
+// dockerNet is the Docker build's settings.
+func (d *Docker) dockerNet(ws *Workspace) buildNet {
+	return buildNet{env: d.opts.BuildEnv, caFile: d.opts.CAFile, proxy: firstNonEmpty(d.opts.HTTPSProxy, d.opts.HTTPProxy),
+		where: "Docker", dir: ws.Dir,
+		tlsAdvice: "a proxy or antivirus on your network replaces TLS certificates: give coach its CA bundle with " +
+			"`sandbox.ca_file: /path/to/ca.pem` in coach.yaml (or COACH_SANDBOX_CA_FILE)"}
+}
+
+// hostNet is the settings of a build on this machine (the process backend):
+// the host's environment, as npm, pip and go read it.
+func hostNet(ws *Workspace) buildNet {
+	env := map[string]string{}
+	for _, names := range registryEnv {
+		for _, k := range names {
+			if v := os.Getenv(k); v != "" {
+				env[k] = v
+			}
+		}
+	}
+	return buildNet{env: env, proxy: firstEnv("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"), where: "this machine", dir: ws.Dir,
+		tlsAdvice: "a proxy or antivirus on your network replaces TLS certificates: the process sandbox builds with this machine's own " +
+			"settings, so make npm, pip and go trust its CA (NODE_EXTRA_CA_CERTS, PIP_CERT or SSL_CERT_FILE=/path/to/ca.pem), " +
+			"or use the docker sandbox with `sandbox.ca_file`"}
+}
+
+// registrySetting is the setting that points a runtime's build at another
+// registry, said as a learner reads it ("NPM_CONFIG_REGISTRY is set to X"),
+// and its value; "" when none. The environment comes first (npm lets it
+// override .npmrc), then the workspace's .npmrc.
+func (n buildNet) registrySetting(rt Runtime) (said, value string) {
 	for _, k := range registryEnv[rt] {
-		v := strings.Split(d.opts.BuildEnv[k], ",")[0]
-		if u, err := url.Parse(v); err == nil && u.Host != "" {
+		if v := n.env[k]; v != "" {
+			return k + " is set to " + v, v
+		}
+	}
+	if rt == Node && n.dir != "" {
+		if v := npmrcRegistry(n.dir); v != "" {
+			return "your .npmrc sets registry=" + v, v
+		}
+	}
+	return "", ""
+}
+
+// npmrcRegistry is the registry= line of the workspace's .npmrc, "" when none.
+func npmrcRegistry(dir string) string {
+	data, err := os.ReadFile(filepath.Join(dir, ".npmrc"))
+	if err != nil {
+		return ""
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		k, v, ok := strings.Cut(line, "=")
+		if ok && strings.TrimSpace(k) == "registry" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
+// defaultRegistry is the host a runtime's build downloads from.
+func (n buildNet) defaultRegistry(rt Runtime) string {
+	if _, v := n.registrySetting(rt); v != "" {
+		if u, err := url.Parse(strings.Split(v, ",")[0]); err == nil && u.Host != "" {
 			return u.Host
 		}
 	}
-	return def
+	return map[Runtime]string{Node: "registry.npmjs.org", Go: "proxy.golang.org", Python: "pypi.org"}[rt]
 }
 
 // registryEnv names, per runtime, the settings that point a build at a
@@ -178,17 +249,17 @@ var registryEnv = map[Runtime][]string{
 
 // classifyBuild turns a failed build's output into the right error: the
 // network's failure (exit 4, naming the host) or the learner's (exit 3,
-// with a hint when coach recognises the cause).
-func (d *Docker) classifyBuild(ws *Workspace, what string, code int, out, log string) error {
+// with a hint when coach recognises the cause). Both backends use it.
+func classifyBuild(n buildNet, ws *Workspace, what string, code int, out, log string) error {
 	if f := findNetFailure(out); f != nil {
-		return d.netError(ws.Runtime, f, log)
+		return n.netError(ws.Runtime, f, log)
 	}
 	if strings.Contains(out, "Exit handler never called") {
 		// npm's own bug, set off mostly by a failing network (a TLS proxy,
 		// a registry that drops connections): not the learner's code.
-		f := &netFailure{host: d.defaultRegistry(Node), line: "npm error Exit handler never called!"}
-		e := d.netError(ws.Runtime, f, log)
-		if d.opts.CAFile == "" {
+		f := &netFailure{host: n.defaultRegistry(Node), line: "npm error Exit handler never called!"}
+		e := n.netError(ws.Runtime, f, log)
+		if n.caFile == "" {
 			e.Advice = "behind a proxy that replaces TLS certificates, give coach its CA bundle: `sandbox.ca_file: /path/to/ca.pem` in coach.yaml\n" + e.Advice
 		}
 		e.Op = "npm crashed while downloading from " + f.host + " (\"Exit handler never called!\", an npm bug set off by a failing connection)"
@@ -200,36 +271,61 @@ func (d *Docker) classifyBuild(ws *Workspace, what string, code int, out, log st
 	return be
 }
 
-func (d *Docker) netError(rt Runtime, f *netFailure, log string) *EngineError {
+func (n buildNet) netError(rt Runtime, f *netFailure, log string) *EngineError {
 	if f.host == "" {
-		f.host = d.defaultRegistry(rt)
+		f.host = n.defaultRegistry(rt)
 	}
 	e := &EngineError{Op: "the build could not reach " + f.host, Err: errors.New(f.line), Host: f.host, Log: log}
 	var advice []string
 	if f.tls {
 		e.Op = "the build does not trust the certificate of " + f.host
-		if d.opts.CAFile != "" {
-			advice = append(advice, fmt.Sprintf("sandbox.ca_file is %s: check that it holds the CA that signs %s's certificate (your proxy's)", d.opts.CAFile, f.host))
+		if n.caFile != "" {
+			advice = append(advice, fmt.Sprintf("sandbox.ca_file is %s: check that it holds the CA that signs %s's certificate (your proxy's)", n.caFile, f.host))
 		} else {
-			advice = append(advice, "a proxy or antivirus on your network replaces TLS certificates: give coach its CA bundle with "+
-				"`sandbox.ca_file: /path/to/ca.pem` in coach.yaml (or COACH_SANDBOX_CA_FILE)")
+			advice = append(advice, n.tlsAdvice)
 		}
 	} else {
-		for _, k := range registryEnv[rt] {
-			if v := d.opts.BuildEnv[k]; v != "" {
-				advice = append(advice, fmt.Sprintf("%s is set to %s: is that registry up and reachable from Docker?", k, v))
-				break
+		if said, v := n.registrySetting(rt); said != "" {
+			line := fmt.Sprintf("%s: is that registry up and reachable from %s?", said, n.where)
+			if u, err := url.Parse(v); err == nil && n.where == "Docker" && isLoopbackHost(u.Hostname()) {
+				line += " (in the sandbox, " + u.Hostname() + " is the build container itself, not your machine)"
+			}
+			advice = append(advice, line)
+			if strings.HasPrefix(said, "your .npmrc") {
+				advice = append(advice, "to install from the public registry instead, delete the registry= line from .npmrc")
 			}
 		}
-		if p := firstNonEmpty(d.opts.HTTPSProxy, d.opts.HTTPProxy); p != "" {
-			advice = append(advice, fmt.Sprintf("the build uses the proxy %s (HTTPS_PROXY/HTTP_PROXY): check that it runs and allows %s", redactURL(p), f.host))
-		} else {
+		local := isLoopbackHost(hostOnly(f.host))
+		switch {
+		case local: // a registry on loopback: neither the connection nor a proxy is in the way
+		case n.proxy != "":
+			advice = append(advice, fmt.Sprintf("the build uses the proxy %s (HTTPS_PROXY/HTTP_PROXY): check that it runs and allows %s", redactURL(n.proxy), f.host))
+		case n.where == "Docker":
 			advice = append(advice, "check your connection; behind a proxy, set HTTPS_PROXY (and NO_PROXY) before running coach: coach passes them to the build")
+		default:
+			advice = append(advice, "check your connection; behind a proxy, set HTTPS_PROXY (and NO_PROXY) before running coach: the build runs with your environment")
 		}
 	}
 	advice = append(advice, "this is not your code: the build downloads dependencies over the network (coach doctor checks the settings)")
 	e.Advice = strings.Join(advice, "\n")
 	return e
+}
+
+// hostOnly is host[:port] without the port.
+func hostOnly(hostport string) string {
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		return h
+	}
+	return hostport
+}
+
+// isLoopbackHost reports whether h names this machine's loopback.
+func isLoopbackHost(h string) bool {
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }
 
 func firstNonEmpty(s ...string) string {
@@ -501,7 +597,7 @@ func (d *Docker) buildTimedOut(ws *Workspace, limit time.Duration, err error) er
 		out, log = cut.out, cut.log
 	}
 	if f := findNetFailure(out); f != nil {
-		return d.netError(ws.Runtime, f, log)
+		return d.dockerNet(ws).netError(ws.Runtime, f, log)
 	}
 	be := &BuildError{Runtime: string(ws.Runtime), Err: fmt.Errorf("the build took longer than %s", limit), Log: log,
 		Hint: "a build that hangs is often waiting for the network or for input; run the same command on your machine to see"}
@@ -513,6 +609,9 @@ func (d *Docker) buildTimedOut(ws *Workspace, limit time.Duration, err error) er
 
 var (
 	pullNetwork = regexp.MustCompile(`(?i)(dial tcp|no such host|i/o timeout|TLS handshake|connection refused|x509|Client.Timeout|proxyconnect|net/http)`)
+	// fromStep is the builder's line for a FROM step (Docker's "Step 1/3 :
+	// FROM x", Podman's "STEP 1/3: FROM x").
+	fromStep    = regexp.MustCompile(`(?im)^\s*step \d+/\d+\s*:\s*FROM\s+(?:--platform=\S+\s+)?(\S+)`)
 	pullMissing = regexp.MustCompile(`(?i)(pull access denied|manifest unknown|not found|repository does not exist|invalid reference format)`)
 )
 
@@ -529,11 +628,19 @@ func (d *Docker) dockerfileFailure(logDir string, bf *buildFailure) error {
 		} else if m := lookupHost.FindStringSubmatch(bf.msg); m != nil {
 			host = m[1]
 		}
-		e := &EngineError{Op: "the engine could not pull your Dockerfile's base image", Err: errors.New(bf.msg), Host: host, Log: log,
-			Advice: "run `docker pull <the FROM image>` on a machine with network access (or `docker load` it here); " +
-				"behind a proxy, configure the Docker engine's own proxy settings. This is not your code."}
+		image := "<the FROM image>"
+		what := "your Dockerfile's base image"
+		if m := fromStep.FindAllStringSubmatch(bf.full+bf.out, -1); m != nil {
+			image = m[len(m)-1][1] // the last FROM begun is the one that failed
+			what = image + ", the base image in your Dockerfile's FROM line"
+		}
+		e := &EngineError{Op: "the engine could not pull " + what, Err: errors.New(bf.msg), Host: host, Log: log,
+			Advice: fmt.Sprintf("the image is not on this machine and the engine could not download it: run `docker pull %s` "+
+				"once its registry is reachable, or bring it from another machine (`docker save %s -o image.tar` there, "+
+				"`docker load -i image.tar` here), or change FROM to an image you have (`docker images` lists them)\n"+
+				"behind a proxy, configure the Docker engine's own proxy settings; this is not your code", image, image)}
 		if host != "" {
-			e.Op = "the engine could not reach " + host + " to pull your Dockerfile's base image"
+			e.Op = "the engine could not reach " + host + " to pull " + what
 		}
 		return e
 	}

@@ -790,7 +790,7 @@ func (d *Docker) runBuild(ctx context.Context, ws *Workspace, from string, files
 				"make the build write it (e.g. tsconfig.json's outDir) or fix the start script", ws.Entry)}
 	}
 	if code != 0 {
-		return d.classifyBuild(ws, what, code, string(out), log)
+		return classifyBuild(d.dockerNet(ws), ws, what, code, string(out), log)
 	}
 	if _, err := d.cli.ContainerCommit(ctx, created.ID, client.ContainerCommitOptions{
 		Reference: tag,

@@ -80,6 +80,8 @@ func TestNodeRecipe(t *testing.T) {
 			assert.Equal(t, []string{"npm", "run", "build"}, sourceArgv(ws))
 			assert.Equal(t, []string{"sh", "-c", "npm install --no-audit --no-fund && npm run build"}, ws.BuildCommand("/bin"))
 			assert.Equal(t, "[ -e dist/server.js ] || exit 97\n", startFileCheck(ws))
+			assert.Equal(t, "node (package.json) · install: npm install · build: npm run build · start: node dist/server.js", ws.DockerPlan(),
+				"the install and the build are two steps in the plan line")
 		}},
 		{"start script runs a devDependency's command", map[string]string{
 			"package.json": `{"name": "a", "scripts": {"start": "ts-node src/server.ts"}, "devDependencies": {"ts-node": "^10", "typescript": "^5"}}`,
@@ -109,7 +111,8 @@ func TestNodeRecipe(t *testing.T) {
 		{"nodemon with options: --exitcrash", map[string]string{
 			"package.json": `{"name": "a", "scripts": {"start": "nodemon --exec ts-node src/a.ts"}, "devDependencies": {"nodemon": "^3", "ts-node": "^10"}}`,
 		}, func(t *testing.T, ws *Workspace) {
-			assert.Contains(t, ws.Run, "exec nodemon --exitcrash --exec ts-node src/a.ts")
+			assert.Contains(t, ws.Run, "exec nodemon --exitcrash --no-colours --exec ts-node src/a.ts")
+			assert.Contains(t, ws.DockerPlan(), "start: nodemon --exitcrash --no-colours --exec ts-node src/a.ts", "coach's PATH setting is not shown")
 			assert.True(t, ws.DevDeps)
 		}},
 		{"yarn.lock is named as not used", map[string]string{

@@ -225,18 +225,23 @@ func processBuild(ctx context.Context, spec Spec, argv []string, prog io.Writer)
 	if ctx.Err() != nil {
 		return fmt.Errorf("build: %w", ctx.Err())
 	}
+	ws := spec.Workspace
+	all := out.LogsSince(0)
+	log := SaveLog(spec.LogDir, BuildLogName, all)
 	var exitErr *exec.ExitError
 	switch {
 	case errors.Is(bctx.Err(), context.DeadlineExceeded):
+		if f := findNetFailure(string(all)); f != nil {
+			return hostNet(ws).netError(ws.Runtime, f, log)
+		}
 		err = fmt.Errorf("the build took longer than %s", processDurationString(timeout))
+		return &BuildError{Runtime: string(ws.Runtime), Output: Excerpt(string(all), 12, buildTailLines-12), Err: err, Log: log}
 	case errors.As(err, &exitErr):
-		// exit status N: the output says why.
-	default:
-		return &EngineError{Op: "run the build " + processArgvString(argv), Err: err}
+		// The same classifier as the Docker build's: a registry the build
+		// could not reach is not the learner's code.
+		return classifyBuild(hostNet(ws), ws, "`"+displayCommand(argv)+"`", exitErr.ExitCode(), string(all), log)
 	}
-	all := out.LogsSince(0)
-	return &BuildError{Runtime: string(spec.Workspace.Runtime), Output: Excerpt(string(all), 12, buildTailLines-12), Err: err,
-		Log: SaveLog(spec.LogDir, BuildLogName, all)}
+	return &EngineError{Op: "run the build " + processArgvString(argv), Err: err}
 }
 
 // processEnv is the host environment with the exercise's variables on top,

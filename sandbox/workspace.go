@@ -343,6 +343,10 @@ func mapDiff(a, b map[string]string) string {
 	return ""
 }
 
+// nodeBinPath puts the workspace's own commands (node_modules/.bin) first,
+// as npm start does, for a start command coach runs itself.
+const nodeBinPath = `export PATH="$PWD/node_modules/.bin:$PATH"; `
+
 // nodeEntryFiles are tried, in order, when package.json says nothing.
 var nodeEntryFiles = []string{"server.js", "index.js", "app.js", "main.js"}
 
@@ -644,7 +648,8 @@ func (ws *Workspace) fill() error {
 		} else if strings.HasPrefix(start, "nodemon ") {
 			// nodemon waits for file changes after a crash: --exitcrash makes
 			// a crash end it, so coach reports it at once.
-			ws.Run = `export PATH="$PWD/node_modules/.bin:$PATH"; exec nodemon --exitcrash ` + strings.TrimPrefix(start, "nodemon ")
+			// It colours its lines whether or not they go to a terminal.
+			ws.Run = nodeBinPath + "exec nodemon --exitcrash --no-colours " + strings.TrimPrefix(start, "nodemon ")
 			ws.Notes = append(ws.Notes, "your start script runs nodemon: coach adds --exitcrash, so a crash ends the server")
 		} else if start != "" {
 			ws.Run = "npm start"
@@ -954,11 +959,19 @@ func (ws *Workspace) pipRequirements() []string {
 func (ws *Workspace) Plan(build, run []string) string {
 	parts := []string{fmt.Sprintf("%s (%s)", ws.Runtime, ws.Source)}
 	if len(build) > 0 {
-		label := "build"
-		if ws.Build == "" && ws.Runtime != Go {
+		label, shown := "build", displayCommand(build)
+		compile := shellJoin(ws.CompileCommand(""))
+		switch {
+		case ws.Build != "" || ws.Runtime == Go:
+		case ws.Runtime == Node && ws.NodeBuild && shown != compile:
+			// npm install && npm run build: two steps, said as two.
+			install := strings.TrimSuffix(shown, " && "+compile)
+			parts = append(parts, "install: "+displayCommand(strings.Fields(install)))
+			shown = compile
+		case !ws.NodeBuild:
 			label = "install"
 		}
-		parts = append(parts, label+": "+displayCommand(build))
+		parts = append(parts, label+": "+shown)
 	}
 	switch {
 	case ws.Runtime == Dockerfile:
@@ -983,7 +996,7 @@ func (ws *Workspace) announce(w io.Writer, build, run []string) {
 // coach's own flags (output paths, quieter npm, pip's target).
 func displayCommand(argv []string) string {
 	if len(argv) == 3 && argv[0] == "sh" && argv[1] == "-c" {
-		return strings.TrimPrefix(argv[2], "exec ")
+		return strings.TrimPrefix(strings.TrimPrefix(argv[2], nodeBinPath), "exec ")
 	}
 	var out []string
 	for i := 0; i < len(argv); i++ {

@@ -1,7 +1,10 @@
 package cli
 
 import (
+	"maps"
+	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -22,6 +25,8 @@ type projectShape struct {
 	files  map[string]string // files to add or replace
 	env    map[string]string // environment of coach itself
 	engine bool              // needs Docker (else detection stops it first)
+	args   []string          // after check 1 (--sandbox process)
+	tool   string            // a program the process sandbox runs on this machine
 	code   int
 	// headline and hint must appear in what coach printed.
 	headline, hint string
@@ -41,6 +46,59 @@ db.on('connect', () => http.createServer((req, res) => res.end('<h1>Hello Backen
 const envServer = `const fs = require('node:fs');
 if (!fs.readFileSync('.env', 'utf8').includes('GREETING=hello')) { console.error('.env has no GREETING'); process.exit(7); }
 `
+
+// The Node projects below install only express, typescript and nodemon
+// from npm (through the host's CA bundle); cases with the same
+// package.json share the sandbox's dependency image.
+const (
+	caBundle = "/etc/ssl/certs/ca-certificates.crt"
+	// tsPackage is an Express server written in TypeScript: tsc writes
+	// dist/ (git-ignored in real projects), which the start script runs.
+	tsPackage = `{"name":"express-ts","version":"1.0.0","private":true,"main":"dist/server.js",
+"scripts":{"build":"tsc","start":"node dist/server.js"},
+"dependencies":{"express":"^4.21.2"},"devDependencies":{"typescript":"^5.6.0"}}`
+	// No @types packages: strict off lets express be an untyped import.
+	tsConfig = `{"compilerOptions":{"target":"es2020","module":"commonjs","rootDir":"src","outDir":"dist","esModuleInterop":true,"strict":false,"types":[]}}`
+	tsServer = `import express from 'express';
+
+declare const process: { env: Record<string, string | undefined> };
+
+const app = express();
+app.get('/', (req, res) => res.type('html').send('<h1>Hello Backend World!</h1>'));
+app.get('/health', (req, res) => res.json({ status: 'ok' }));
+app.listen(Number(process.env.PORT) || 8080, () => console.log('listening'));
+`
+	// nodemonPackage runs the server under nodemon with an option, so coach
+	// runs nodemon itself (not node directly) and adds --exitcrash.
+	nodemonPackage = `{"name":"watched","version":"1.0.0","private":true,
+"scripts":{"start":"nodemon --watch . server.js"},"devDependencies":{"nodemon":"3.1.14"}}`
+	// nodemonCrash fails at start as a server without its settings does.
+	// It writes to stdout, as nodemon does: the order of the lines is then
+	// the order they were written in.
+	nodemonCrash = "console.log('SECRET is not set: exiting');\nprocess.exit(1);\n"
+	// stalePackage lists express; its lockfile was written before that.
+	stalePackage = `{"name":"stale","version":"1.0.0","private":true,"scripts":{"start":"node server.js"},"dependencies":{"express":"^4.21.2"}}`
+	staleLock    = `{"name":"stale","version":"1.0.0","lockfileVersion":3,"requires":true,
+"packages":{"":{"name":"stale","version":"1.0.0"}}}
+`
+	// registryPort is a loopback port nothing listens on (discard): a
+	// registry there is refused at once, and no traffic leaves the machine.
+	registryPort = "9"
+	// npmrcClosed points npm at it; no retries, so the failure is quick.
+	npmrcClosed = "registry=http://127.0.0.1:" + registryPort + "/\nfetch-retries=0\n"
+	leftPad     = `{"name":"x","scripts":{"start":"node server.js"},"dependencies":{"left-pad":"1.3.0"}}`
+)
+
+var tsFiles = map[string]string{"package.json": tsPackage, "tsconfig.json": tsConfig, "src/server.ts": tsServer}
+
+// with is files plus more.
+func with(files map[string]string, more map[string]string) map[string]string {
+	out := maps.Clone(files)
+	maps.Copy(out, more)
+	return out
+}
+
+var npmCA = map[string]string{"COACH_SANDBOX_CA_FILE": caBundle}
 
 var projectShapes = []projectShape{
 	{name: "go-cmd-api", base: "go", move: map[string]string{"main.go": "cmd/api/main.go"}, engine: true,
@@ -68,8 +126,41 @@ var projectShapes = []projectShape{
 		code: ExitLearnerCode, headline: "✗ Your server exited (code 1) before it was ready",
 		hint: "your server tried to connect to PostgreSQL at 127.0.0.1:5432 and was refused"},
 	{name: "registry-unreachable", engine: true, env: map[string]string{"NPM_CONFIG_REGISTRY": "http://127.0.0.1:9/"},
-		files: map[string]string{"package.json": `{"name":"x","scripts":{"start":"node server.js"},"dependencies":{"left-pad":"1.3.0"}}`, "server.js": "require('left-pad');\n"},
+		files: map[string]string{"package.json": leftPad, "server.js": "require('left-pad');\n", ".npmrc": "fetch-retries=0\n"},
 		code:  ExitSandbox, headline: "✗ coach could not reach 127.0.0.1:9 (not your code)", hint: "NPM_CONFIG_REGISTRY is set to http://127.0.0.1:9/"},
+	{name: "express-typescript", engine: true, env: npmCA, files: tsFiles,
+		code: ExitOK, headline: "coach: node (package.json) · install: npm install · build: npm run build · start: node dist/server.js"},
+	{name: "yarn-lock", engine: true, env: npmCA, files: with(tsFiles, map[string]string{"yarn.lock": "# yarn lockfile v1\n"}),
+		code: ExitOK, headline: "coach: node (package.json) · install: npm install · build: npm run build",
+		hint: "note: yarn.lock is not used: coach installs with npm from package.json"},
+	{name: "pnpm-lock", engine: true, env: npmCA, files: with(tsFiles, map[string]string{"pnpm-lock.yaml": "lockfileVersion: '9.0'\n"}),
+		code: ExitOK, headline: "coach: node (package.json) · install: npm install · build: npm run build",
+		hint: "note: pnpm-lock.yaml is not used: coach installs with npm from package.json"},
+	{name: "nodemon", base: "node", engine: true, env: npmCA, files: map[string]string{"package.json": nodemonPackage},
+		code: ExitOK, headline: "coach: node (package.json) · install: npm install · start: nodemon --exitcrash --no-colours --watch . server.js",
+		hint: "note: your start script runs nodemon: coach adds --exitcrash, so a crash ends the server"},
+	{name: "nodemon-crash", engine: true, env: npmCA,
+		files: map[string]string{"package.json": nodemonPackage, "server.js": nodemonCrash},
+		code:  ExitLearnerCode, headline: "✗ Your server exited (code 1) before it was ready", hint: "[nodemon] app crashed"},
+	{name: "stale-lockfile", base: "node", engine: true, env: npmCA, files: map[string]string{"package.json": stalePackage, "package-lock.json": staleLock},
+		code: ExitOK, headline: "coach: node (package.json) · install: npm install · start: node server.js",
+		hint: "note: package-lock.json does not match package.json (dependencies: express ^4.21.2 is not in the lockfile): coach runs npm install instead of npm ci"},
+	{name: "registry-npmrc-process", args: []string{"--sandbox", "process"}, tool: "npm",
+		files: map[string]string{"package.json": leftPad, ".npmrc": npmrcClosed, "server.js": "require('left-pad');\n"},
+		code:  ExitSandbox, headline: "✗ coach could not reach 127.0.0.1:" + registryPort + " (not your code)",
+		hint: "your .npmrc sets registry=http://127.0.0.1:" + registryPort + "/: is that registry up and reachable from this machine?"},
+	{name: "registry-npmrc-docker", engine: true,
+		files: map[string]string{"package.json": leftPad, ".npmrc": npmrcClosed, "server.js": "require('left-pad');\n"},
+		code:  ExitSandbox, headline: "✗ coach could not reach 127.0.0.1:" + registryPort + " (not your code)",
+		hint: "your .npmrc sets registry=http://127.0.0.1:" + registryPort + "/: is that registry up and reachable from Docker? " +
+			"(in the sandbox, 127.0.0.1 is the build container itself, not your machine)"},
+	// A FROM image under a loopback registry: the pull is refused on this
+	// machine, where a made-up name on Docker Hub would send a DNS query out.
+	{name: "dockerfile-missing-base", engine: true,
+		files: map[string]string{"coach.yaml": "runtime: dockerfile\n", "server.js": "",
+			"Dockerfile": "FROM 127.0.0.1:1/missing:1\nWORKDIR /app\nCOPY . .\nCMD [\"node\", \"server.js\"]\n"},
+		code: ExitSandbox, headline: "✗ coach could not reach 127.0.0.1:1 (not your code)",
+		hint: "run `docker pull 127.0.0.1:1/missing:1`"},
 }
 
 // TestProjectShapes checks real-world layouts end to end: what coach says
@@ -80,6 +171,18 @@ func TestProjectShapes(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if tt.engine {
 				dockertest.Require(t)
+			}
+			if tt.tool != "" {
+				if _, err := exec.LookPath(tt.tool); err != nil {
+					t.Skipf("%s is not installed (the process sandbox runs it on this machine)", tt.tool)
+				}
+			}
+			if strings.Contains(tt.files[".npmrc"], ":"+registryPort+"/") {
+				c, err := net.Dial("tcp", "127.0.0.1:"+registryPort)
+				if err == nil {
+					c.Close()
+				}
+				require.Error(t, err, "the test's registry port must be closed")
 			}
 			dir := t.TempDir()
 			if tt.base != "" {
@@ -102,7 +205,7 @@ func TestProjectShapes(t *testing.T) {
 			for k, v := range tt.env {
 				t.Setenv(k, v) // the sandbox reads the build's registry settings from coach's environment
 			}
-			r := coachWith(t, dir, tt.env, "check", "1")
+			r := coachWith(t, dir, tt.env, append([]string{"check", "1"}, tt.args...)...)
 			got := projectLines(r.err, dir)
 			assert.Equal(t, tt.code, r.code, r.out+r.err)
 			assert.Contains(t, got, tt.headline)
@@ -126,7 +229,9 @@ func prependFile(t *testing.T, p, head string) {
 }
 
 var (
-	projectNoise = regexp.MustCompile(`(?m)^(still running|preparing the sandbox|building your|workspace unchanged).*\n`)
+	// Whether the dependencies are installed or reused depends on what an
+	// earlier run left in the engine.
+	projectNoise = regexp.MustCompile(`(?m)^(still running|preparing the sandbox|building your|workspace unchanged|installing dependencies|dependencies unchanged).*\n`)
 	projectStack = regexp.MustCompile(`(?m)^    at .*\n`)
 	projectTimes = regexp.MustCompile(`\d{4}-\d\d-\d\dT[\d_:.]+Z`)
 )

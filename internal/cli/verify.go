@@ -16,6 +16,7 @@ import (
 	"github.com/coachcli/coach/exercises"
 	"github.com/coachcli/coach/grader"
 	"github.com/coachcli/coach/internal/config"
+	"github.com/coachcli/coach/internal/run"
 )
 
 type verifyOptions struct {
@@ -30,6 +31,8 @@ type verifyOptions struct {
 	// fullMutants runs a mutant's whole suite, not only the test that must
 	// catch it.
 	fullMutants bool
+	// backend is shared by every workspace (Docker), or nil.
+	backend run.Backend
 }
 
 func newExerciseCmd(g *globalOptions) *cobra.Command {
@@ -63,7 +66,7 @@ it names.`,
 			if err != nil {
 				return err
 			}
-			o.sandbox = cfg.String(config.KeySandbox)
+			o.sandbox = cfg.Settings().Sandbox.Backend
 			return runVerify(cmd.Context(), o, cfg)
 		},
 	}
@@ -126,6 +129,15 @@ func runVerify(ctx context.Context, o *verifyOptions, cfg *config.Config) error 
 	}
 	if len(selected) == 0 {
 		return usagef("no step matches --step %s", strings.Join(o.steps, ","))
+	}
+	if o.sandbox == run.Docker {
+		// One engine connection for the whole catalogue, as grade does.
+		be, release, err := o.g.checker(cfg).Share(ctx, o.sandbox, o.g.io.Err)
+		if err != nil {
+			return withCode(ExitSandbox, err)
+		}
+		defer release()
+		o.backend = be
 	}
 	out := o.g.io.Out
 	start := time.Now()
@@ -247,7 +259,7 @@ func verifyRound(ctx context.Context, o *verifyOptions, cfg *config.Config, step
 			if ctx.Err() != nil {
 				return
 			}
-			results[i], errs[i] = runTask(ctx, &quiet, cfg, o.sandbox, tk, o.fullMutants, progressf)
+			results[i], errs[i] = runTask(ctx, &quiet, cfg, o, tk, progressf)
 		}()
 	}
 	wg.Wait()
@@ -265,8 +277,8 @@ func verifyRound(ctx context.Context, o *verifyOptions, cfg *config.Config, step
 }
 
 // runTask builds one workspace and runs its suites against it.
-func runTask(ctx context.Context, g *globalOptions, cfg *config.Config, kind string, tk verifyTask,
-	fullMutants bool, progressf func(string, ...any)) ([]verdict, error) {
+func runTask(ctx context.Context, g *globalOptions, cfg *config.Config, o *verifyOptions, tk verifyTask,
+	progressf func(string, ...any)) ([]verdict, error) {
 	dir, err := materialize(tk.st.ex, tk.lang, tk.mutant)
 	if err != nil {
 		return nil, err
@@ -280,10 +292,10 @@ func runTask(ctx context.Context, g *globalOptions, cfg *config.Config, kind str
 		// Tests are independent (own cookies, captures and data), so a
 		// mutant's verdict needs only the test that must catch it.
 		var only []string
-		if tk.mutant != nil && !fullMutants {
+		if tk.mutant != nil && !o.fullMutants {
 			only = []string{tk.mutant.CaughtBy}
 		}
-		v := runOne(ctx, g, cfg, kind, suite, dir, tk.st.ex.Runtime, only)
+		v := runOne(ctx, g, cfg, run.StepRequest{Kind: o.sandbox, Backend: o.backend, Dir: dir, Runtime: tk.st.ex.Runtime, Only: only}, suite)
 		v.Step, v.Lang, v.Suite = tk.st.ex.Step, tk.lang, suite.ex.Step
 		if tk.mutant != nil {
 			v.Mutant = tk.mutant.ID
@@ -316,17 +328,15 @@ func materialize(ex *exercises.Exercise, lang string, m *exercises.Mutant) (stri
 	return dir, nil
 }
 
-// runOne starts the workspace in dir and runs one step's suite against it.
-func runOne(ctx context.Context, g *globalOptions, cfg *config.Config, kind string, st *loadedStep, dir, runtime string, only []string) verdict {
-	inst, stop, err := startServer(ctx, g, cfg, serverRequest{ex: st.ex, kind: kind, dir: dir, runtime: runtime})
+// runOne starts the workspace req names and runs one step's suite against it.
+func runOne(ctx context.Context, g *globalOptions, cfg *config.Config, req run.StepRequest, st *loadedStep) verdict {
+	req.Exercise, req.Suite, req.Seed, req.Progress = st.ex, st.suite, 1, g.io.Err
+	out, err := g.checker(cfg).CheckStep(ctx, req)
+	out.Teardown()
 	if err != nil {
 		return verdict{Status: "error", Message: firstLine(err.Error())}
 	}
-	defer stop()
-	r := grader.Run(ctx, st.suite, inst, grader.RunOptions{
-		Seed: 1, Env: st.ex.Env, Port: instancePort(inst, 8080), DefaultTestTimeout: st.ex.TestTimeout(), ShowHidden: true,
-		Only: only,
-	})
+	r := out.Result
 	v := verdict{Status: string(r.Status), Message: r.Message}
 	for _, t := range r.Tests {
 		if t.Status != grader.StatusPass {
