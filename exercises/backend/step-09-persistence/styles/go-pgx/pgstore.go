@@ -98,6 +98,8 @@ type store struct {
 }
 
 // A todo is read as it is answered; its id is text, as in the other steps.
+// The output column id::text is named id, and a bare ORDER BY id would sort
+// that text ("10" before "9"): order by todos.id, the integer.
 const todoColumns = "id::text, title, completed"
 
 func scanTodo(row pgx.Row) (Todo, error) {
@@ -152,7 +154,7 @@ func (s *store) page(ctx context.Context, page, limit int) ([]Todo, int, error) 
 		if err := tx.QueryRow(ctx, "SELECT count(*) FROM todos").Scan(&total); err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, "SELECT "+todoColumns+" FROM todos ORDER BY id LIMIT $1 OFFSET $2", limit, (page-1)*limit)
+		rows, err := tx.Query(ctx, "SELECT "+todoColumns+" FROM todos ORDER BY todos.id LIMIT $1 OFFSET $2", limit, (page-1)*limit)
 		if err != nil {
 			return err
 		}
@@ -228,7 +230,7 @@ func (s *noteStore) create(ctx context.Context, owner, text string) (note, error
 }
 
 func (s *noteStore) list(ctx context.Context, owner string) ([]note, error) {
-	rows, err := s.db.Query(ctx, "SELECT "+noteColumns+" FROM notes WHERE owner = $1 ORDER BY id", owner)
+	rows, err := s.db.Query(ctx, "SELECT "+noteColumns+" FROM notes WHERE owner = $1 ORDER BY notes.id", owner)
 	if err != nil {
 		return nil, err
 	}
