@@ -1,6 +1,10 @@
 package cli
 
 import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -50,4 +54,33 @@ func TestVerifyTasksStyles(t *testing.T) {
 	// Without --lang every solution and mutant of the step is a task.
 	all := verifyTasks(&verifyOptions{}, steps, step9, never)
 	assert.Len(t, all, len(step9[0].ex.Solutions())+len(step9[0].ex.Mutants))
+}
+
+// TestVerifyStyleFails: a style that fails its suite makes verify exit 1,
+// with a ✗ in its STYLES row and a line naming the suite, while a good
+// style beside it passes (process sandbox: the matrix is the point here).
+func TestVerifyStyleFails(t *testing.T) {
+	root := t.TempDir()
+	step1, err := fs.Sub(exercises.Backend(), "step-01-hello-server")
+	require.NoError(t, err)
+	dir := filepath.Join(root, "step-01-hello-server")
+	require.NoError(t, os.CopyFS(dir, step1))
+	main, err := os.ReadFile(filepath.Join(dir, "solutions", "python", "main.py"))
+	require.NoError(t, err)
+	writeFiles(t, root, map[string]string{
+		"roadmap.yaml": "name: one\ntitle: One\nsteps:\n  - {step: 1, id: hello-server, dir: step-01-hello-server}\n",
+		"step-01-hello-server/styles/py-copy/style.yaml":   "lang: python\ndescription: the reference solution again\n",
+		"step-01-hello-server/styles/py-copy/main.py":      string(main),
+		"step-01-hello-server/styles/py-broken/style.yaml": "lang: python\ndescription: answers 500 to everything\n",
+		"step-01-hello-server/styles/py-broken/main.py": "import http.server, os\n" +
+			"class H(http.server.BaseHTTPRequestHandler):\n" +
+			"    def do_GET(self):\n        self.send_response(500)\n        self.end_headers()\n" +
+			"http.server.ThreadingHTTPServer(('127.0.0.1', int(os.environ['PORT'])), H).serve_forever()\n",
+	})
+	r := coach(t, "", "exercise", "verify", root, "--sandbox", "process", "--lang", "py-copy,py-broken")
+	assert.Equal(t, ExitFailed, r.code, r.out+r.err)
+	assert.Regexp(t, regexp.MustCompile(`(?m)^step-1\s+py-broken\s+python\s+✗ step 1\s*$`), r.out)
+	assert.Regexp(t, regexp.MustCompile(`(?m)^step-1\s+py-copy\s+python\s+✓\s*$`), r.out)
+	assert.Contains(t, r.out, "✗ step-1 style py-broken fails the step 1 suite")
+	assert.NotContains(t, r.out, "py-copy fails")
 }
