@@ -1,7 +1,6 @@
 package exercises_test
 
 import (
-	"flag"
 	"fmt"
 	"io/fs"
 	"os"
@@ -17,9 +16,8 @@ import (
 
 	"github.com/coachcli/coach/exercises"
 	"github.com/coachcli/coach/grader"
+	"github.com/coachcli/coach/internal/golden"
 )
-
-var updateAudit = flag.Bool("update", false, "rewrite the mutants column of docs/audit.md")
 
 const auditFile = "../docs/audit.md"
 
@@ -135,7 +133,7 @@ func TestAuditTable(t *testing.T) {
 		if len(want) > 0 {
 			cell = "`" + strings.Join(want, "`, `") + "`"
 		}
-		if *updateAudit {
+		if golden.Updating() {
 			lines[i] = "| " + strings.Join([]string{cells[0], cells[1], cells[2], cell}, " | ") + " |"
 			continue
 		}
@@ -152,7 +150,7 @@ func TestAuditTable(t *testing.T) {
 			assert.True(t, listed[s][id], "%s: step-%d's mutant %q is in no row (its caught_by test is not named)", auditFile, s, id)
 		}
 	}
-	if *updateAudit {
+	if golden.Updating() {
 		require.NoError(t, os.WriteFile(auditFile, []byte(strings.Join(lines, "\n")), 0o644))
 	}
 }

@@ -94,7 +94,7 @@ func TestLoadErrors(t *testing.T) {
 		{"unknown exercise field", "step-01-hello/exercise.yaml", goodExercise + "pionts: 3\n",
 			"step-01-hello/exercise.yaml:10:1: unknown field \"pionts\""},
 		{"bad duration", "step-01-hello/exercise.yaml", goodExercise + "timeouts:\n  start: soon\n",
-			"step-01-hello/exercise.yaml:11:10: \"soon\" is not a duration"},
+			"step-01-hello/exercise.yaml:11:10: bad duration \"soon\""},
 		{"bad difficulty", "step-01-hello/exercise.yaml", "id: hello\nstep: 1\ntitle: T\nsummary: S\ndifficulty: extreme\ntopics: [{name: a}]\npoints: 1\n",
 			"step-01-hello/exercise.yaml:5:13: difficulty \"extreme\" must be one of"},
 		{"unknown service", "step-01-hello/exercise.yaml", goodExercise + "services:\n  offered: [postgres, mongodb]\n",

@@ -145,17 +145,21 @@ type mutantsFile struct {
 	Mutants []Mutant `yaml:"mutants"`
 }
 
-// Duration is a time.Duration written as "1.5s" or "5m" in YAML.
+// Duration is a time.Duration written as "500ms", "2s" or "5m" in YAML:
+// exercise.yaml's timeouts and every duration of a suite.
 type Duration time.Duration
 
 // UnmarshalYAML parses a Go duration string.
 func (d *Duration) UnmarshalYAML(node *yaml.Node) error {
 	if node.Kind != yaml.ScalarNode {
-		return Errorf(node, "want a duration such as 500ms, 20s or 5m")
+		return Errorf(node, "expected a duration like 500ms, 2s or 5m")
 	}
 	v, err := time.ParseDuration(node.Value)
-	if err != nil || v < 0 {
-		return Errorf(node, "%q is not a duration (want e.g. 500ms, 20s or 5m)", node.Value)
+	if err != nil {
+		return Errorf(node, "bad duration %q: use a number with a unit, like 500ms, 2s or 5m", node.Value)
+	}
+	if v < 0 {
+		return Errorf(node, "duration %q must not be negative", node.Value)
 	}
 	*d = Duration(v)
 	return nil

@@ -37,15 +37,16 @@ func planRequests(t *Test) requestPlan {
 	byStep := map[*Step]int{}
 	method, route := nameRoute(t.Name)
 	for i, s := range t.Steps {
-		switch s.kind {
-		case "request", "burst":
+		req, same := s.sends()
+		switch {
+		case same != nil:
+			p.num[i] = byStep[same]
+		case req != nil:
 			p.total++
 			p.num[i], byStep[s] = p.total, p.total
 			if p.subject == 0 && route != "" && requestRoute(s) == method+" "+route {
 				p.subject = p.total
 			}
-		case "await":
-			p.num[i] = byStep[s.awaited]
 		}
 	}
 	if p.subject == 0 {
@@ -56,22 +57,9 @@ func planRequests(t *Test) requestPlan {
 	return p
 }
 
-// stepRequest is the request a step sends or awaits.
-func stepRequest(s *Step) *Request {
-	switch {
-	case s.Request != nil:
-		return s.Request
-	case s.Burst != nil:
-		return s.Burst.Request
-	case s.awaited != nil:
-		return s.awaited.Request
-	}
-	return nil
-}
-
 // requestRoute is "METHOD /pattern" with every template or {param} as *.
 func requestRoute(s *Step) string {
-	r := stepRequest(s)
+	r, _ := s.sends()
 	if r == nil || r.Path == nil {
 		return ""
 	}
@@ -117,7 +105,7 @@ func (x *testRun) noteSent(num int, mark int64, o *outgoing, resp *response, err
 // the requests before, the setup verdict, the timeline and the cause key.
 func (x *testRun) describe(f *Failure, out []byte) {
 	step := x.test.Steps[x.stepIdx-1]
-	f.Steps, f.Kind = len(x.test.Steps), step.kind
+	f.Steps, f.Kind = len(x.test.Steps), step.Kind()
 	f.Request, f.Requests = x.plan.num[x.stepIdx-1], x.plan.total
 	route := requestRoute(step)
 	if f.Request > 0 {
@@ -139,7 +127,7 @@ func (x *testRun) describe(f *Failure, out []byte) {
 
 // failingLabel is "METHOD /path" of the step's request as sent.
 func (x *testRun) failingLabel(step *Step) string {
-	r := stepRequest(step)
+	r, _ := step.sends()
 	if r == nil {
 		return ""
 	}
@@ -411,7 +399,7 @@ func connectionLost(f *Failure) bool {
 
 func sendsSignal(t *Test) bool {
 	for _, s := range t.Steps {
-		if s.kind == "signal" {
+		if _, ok := s.do.(*signalStep); ok {
 			return true
 		}
 	}

@@ -35,3 +35,20 @@ func FuzzParseSuite(f *testing.F) {
 		}
 	})
 }
+
+// FuzzLintSuite checks that lint, which reads the positions the decoder
+// kept, never panics on a suite the decoder accepts.
+func FuzzLintSuite(f *testing.F) {
+	if b, err := os.ReadFile(filepath.Join("testdata", "valid.yaml")); err == nil {
+		f.Add(b)
+	}
+	f.Add([]byte("vars: {a: &x '{{ .b }}', b: *x}\ntests:\n  - id: a\n    name: x\n    steps:\n      - request: {path: '/{{ .c }}'}\n        async: s\n        capture: {c: {json: $.c}}\n      - await: s\n      - burst: {count: 1, request: {path: '/{{ .i }}'}, expect: {status: 200}}\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if _, err := ParseSuite("suite.yaml", data); err != nil {
+			return
+		}
+		if s, _ := LintSuite("suite.yaml", data, map[string]string{}); s == nil {
+			t.Fatalf("the suite parsed, but lint says it does not")
+		}
+	})
+}

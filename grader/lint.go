@@ -262,31 +262,26 @@ func lintReadme(ex *exercises.Exercise) []*Problem {
 // mistakes the loader lets through: variables used before they are set
 // or never defined, tests without a hint. env is the server's environment
 // from exercise.yaml (nil when unknown: .env is then not checked). The
-// suite is nil when it does not parse.
+// suite is nil when it does not parse. Lint reads the decoded suite, with
+// the positions its decoder kept: each step kind says what it renders and
+// captures.
 func LintSuite(file string, data []byte, env map[string]string) (*Suite, []*Problem) {
 	s, err := ParseSuite(file, data)
 	if err != nil {
 		return nil, fromError(err, file)
 	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil || len(doc.Content) == 0 {
-		return s, nil // it parsed above
-	}
 	l := &linter{file: file, env: env, captures: map[string][]string{}}
-	root := doc.Content[0]
-	_, tests := valueOf(root, "tests")
-	for _, tn := range tests.Content {
-		_, id := valueOf(tn, "id")
-		_, steps := valueOf(tn, "steps")
-		for _, st := range steps.Content {
-			for _, c := range stepCaptures(st) {
-				l.captures[c.Value] = append(l.captures[c.Value], id.Value)
+	for _, t := range s.Tests {
+		for _, st := range t.Steps {
+			declared, _ := st.lint(func(*Template, bool) {})
+			for _, c := range declared {
+				l.captures[c.Name] = append(l.captures[c.Name], t.ID)
 			}
 		}
 	}
-	l.vars(root)
-	for _, tn := range tests.Content {
-		l.test(tn)
+	l.vars(s.Vars)
+	for _, t := range s.Tests {
+		l.test(t)
 	}
 	sortProblems(l.probs)
 	return s, l.probs
@@ -308,135 +303,52 @@ type scope struct {
 	test   string
 }
 
-func (l *linter) vars(root *yaml.Node) {
+func (l *linter) vars(vars []Var) {
 	l.varLine = map[string]int{}
-	_, vars := valueOf(root, "vars")
-	if vars == nil {
-		return
-	}
-	for i := 0; i+1 < len(vars.Content); i += 2 {
-		l.varLine[vars.Content[i].Value] = vars.Content[i].Line
+	for _, v := range vars {
+		l.varLine[v.Name] = v.node.Line
 	}
 	sc := &scope{set: map[string]bool{}, later: map[string]int{}}
 	for k, line := range l.varLine {
 		sc.later[k] = line
 	}
-	for i := 0; i+1 < len(vars.Content); i += 2 {
-		k := vars.Content[i]
-		delete(sc.later, k.Value)
-		l.templates(vars.Content[i+1], sc, nil)
-		sc.set[k.Value] = true
+	for _, v := range vars {
+		delete(sc.later, v.Name)
+		v.Value.templates(func(t *Template) { l.template(t, sc) })
+		sc.set[v.Name] = true
 	}
 }
 
-func (l *linter) test(tn *yaml.Node) {
-	_, id := valueOf(tn, "id")
-	if _, hint := valueOf(tn, "hint"); hint == nil || strings.TrimSpace(hint.Value) == "" {
-		at := id
-		if hint != nil {
-			at = hint
+func (l *linter) test(t *Test) {
+	if strings.TrimSpace(t.Hint) == "" {
+		at := t.idNode
+		if t.hintNode != nil {
+			at = t.hintNode
 		}
 		l.probs = append(l.probs, problem(RuleMissingHint, l.file, at,
-			"test %s has no hint: it is what a learner whose code fails this test reads first", id.Value))
+			"test %s has no hint: it is what a learner whose code fails this test reads first", t.ID))
 	}
-	sc := &scope{set: map[string]bool{}, later: map[string]int{}, test: id.Value}
+	sc := &scope{set: map[string]bool{}, later: map[string]int{}, test: t.ID}
 	for k := range l.varLine {
 		sc.set[k] = true
 	}
-	_, steps := valueOf(tn, "steps")
-	pending := map[string][]*yaml.Node{} // async name -> its captures, set at the await
-	for _, st := range steps.Content {
-		for _, c := range stepCaptures(st) {
-			if _, seen := sc.later[c.Value]; !seen {
-				sc.later[c.Value] = c.Line
+	for _, st := range t.Steps {
+		declared, _ := st.lint(func(*Template, bool) {})
+		for _, c := range declared {
+			if _, seen := sc.later[c.Name]; !seen {
+				sc.later[c.Name] = c.node.Line
 			}
 		}
 	}
-	for _, st := range steps.Content {
-		kind := stepKind(st)
-		_, v := valueOf(st, kind)
-		switch kind {
-		case "request":
-			l.templates(v, sc, nil)
-			_, exp := valueOf(st, "expect")
-			l.templates(exp, sc, map[string]bool{"schema": true})
-		case "burst", "parallel":
-			_, req := valueOf(v, "request")
+	for _, st := range t.Steps {
+		_, sets := st.lint(func(tm *Template, index bool) {
 			withI := *sc
-			withI.allowI = true
-			l.templates(req, &withI, nil)
-			_, exp := valueOf(v, "expect")
-			l.templates(exp, sc, map[string]bool{"schema": true})
-		case "logs", "sse_open", "sse_expect":
-			l.templates(v, sc, map[string]bool{"schema": true, "stream": true, "name": true})
+			withI.allowI = index
+			l.template(tm, &withI)
+		})
+		for _, c := range sets {
+			sc.set[c.Name] = true
 		}
-		caps := stepCaptures(st)
-		if _, async := valueOf(st, "async"); async != nil {
-			pending[async.Value] = caps
-			continue
-		}
-		if kind == "await" {
-			caps = pending[v.Value]
-		}
-		for _, c := range caps {
-			sc.set[c.Value] = true
-		}
-	}
-}
-
-func stepKind(st *yaml.Node) string {
-	for i := 0; i+1 < len(st.Content); i += 2 {
-		if isStepKind(st.Content[i].Value) {
-			return st.Content[i].Value
-		}
-	}
-	return ""
-}
-
-// stepCaptures returns the key nodes of a step's captures (a request's or
-// a burst's).
-func stepCaptures(st *yaml.Node) []*yaml.Node {
-	_, caps := valueOf(st, "capture")
-	if caps == nil {
-		if _, b := valueOf(st, "burst"); b != nil {
-			_, caps = valueOf(b, "capture")
-		} else if _, p := valueOf(st, "parallel"); p != nil {
-			_, caps = valueOf(p, "capture")
-		}
-	}
-	if caps == nil || caps.Kind != yaml.MappingNode {
-		return nil
-	}
-	var out []*yaml.Node
-	for i := 0; i+1 < len(caps.Content); i += 2 {
-		out = append(out, caps.Content[i])
-	}
-	return out
-}
-
-// templates checks every template string under node (values, not keys;
-// not under the skipped keys, which are not templates).
-func (l *linter) templates(node *yaml.Node, sc *scope, skip map[string]bool) {
-	if node == nil {
-		return
-	}
-	switch node.Kind {
-	case yaml.ScalarNode:
-		if strings.Contains(node.Value, "{{") {
-			l.template(node, sc)
-		}
-	case yaml.SequenceNode:
-		for _, c := range node.Content {
-			l.templates(c, sc, skip)
-		}
-	case yaml.MappingNode:
-		for i := 0; i+1 < len(node.Content); i += 2 {
-			if !skip[node.Content[i].Value] {
-				l.templates(node.Content[i+1], sc, skip)
-			}
-		}
-	case yaml.AliasNode:
-		l.templates(node.Alias, sc, skip)
 	}
 }
 
@@ -446,11 +358,11 @@ type ref struct {
 	pos  int
 }
 
-func (l *linter) template(node *yaml.Node, sc *scope) {
-	t, err := newTemplate("lint", node.Value)
-	if err != nil || t.tmpl == nil {
-		return // the decoder reported it
+func (l *linter) template(t *Template, sc *scope) {
+	if t == nil || t.tmpl == nil || t.node == nil {
+		return // constant text
 	}
+	node := t.node
 	var refs []ref
 	collectRefs(t.tmpl.Tree.Root, false, &refs)
 	for _, r := range refs {
@@ -579,4 +491,77 @@ func position(node *yaml.Node, off int) (line, col int) {
 
 func hasNonPrintable(s string) bool {
 	return bytes.ContainsFunc([]byte(s), func(r rune) bool { return r < 0x20 })
+}
+
+// What lint reads of the parts several kinds share: every template they
+// render (not a JSON Schema, a name or a JSONPath, which are not).
+
+func (r *Request) templates(f func(*Template)) {
+	if r == nil {
+		return
+	}
+	f(r.Path)
+	for _, kvs := range [][]KV{r.Query, r.Headers} {
+		for _, kv := range kvs {
+			f(kv.Value)
+		}
+	}
+	r.JSON.templates(f)
+	f(r.Body)
+	for _, kv := range r.Form {
+		f(kv.Value)
+	}
+}
+
+func (e *Expect) templates(f func(*Template)) {
+	if e == nil {
+		return
+	}
+	for _, h := range e.Headers {
+		h.Match.templates(f)
+	}
+	checksTemplates(e.JSON, f)
+	e.Body.templates(f)
+	for _, c := range e.Cookies {
+		c.Value.templates(f)
+	}
+}
+
+func checksTemplates(checks []JSONCheck, f func(*Template)) {
+	for _, c := range checks {
+		c.Match.templates(f)
+	}
+}
+
+func (m *Matcher) templates(f func(*Template)) {
+	if m == nil {
+		return
+	}
+	for _, v := range []*Value{m.equals, m.notEquals, m.contains, m.notContains} {
+		v.templates(f)
+	}
+	for _, v := range m.oneOf {
+		v.templates(f)
+	}
+	if m.regex != nil {
+		f(m.regex.src)
+	}
+}
+
+func (v *Value) templates(f func(*Template)) {
+	if v == nil {
+		return
+	}
+	switch v.kind {
+	case kindString:
+		f(v.str)
+	case kindList:
+		for _, e := range v.list {
+			e.templates(f)
+		}
+	case kindMap:
+		for _, e := range v.vals {
+			e.templates(f)
+		}
+	}
 }

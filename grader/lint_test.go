@@ -105,3 +105,65 @@ func TestLintEmbeddedCatalogue(t *testing.T) {
 		assert.NotContains(t, []string{RuleUndefinedVar, RuleCaptureOrder}, p.Rule, p.Error())
 	}
 }
+
+// TestLintSeesEveryKindsTemplates: lint reads the decoded suite, so every
+// template a step renders is checked, in every kind that has templates,
+// and nothing that is not a template (a stream's name, a JSON Schema) is.
+// Each .nK names a variable nothing defines; the want list is every K.
+func TestLintSeesEveryKindsTemplates(t *testing.T) {
+	src := `vars:
+  v: "{{ .n1 }}"
+tests:
+  - id: a
+    name: a
+    hint: h
+    steps:
+      - request:
+          path: "/{{ .n2 }}"
+          query: {q: "{{ .n3 }}"}
+          headers: {X-A: "{{ .n4 }}"}
+          json: {name: "{{ .n5 }}", list: ["{{ .n6 }}"]}
+        expect:
+          headers: {X-B: {regex: "{{ .n7 }}"}}
+          json: {$.a: {one_of: ["{{ .n8 }}"]}}
+          body: {contains: "{{ .n9 }}"}
+          cookies: {sid: {value: {not_equals: "{{ .n10 }}"}}}
+          schema: {description: "{{ .notATemplate }}"}
+      - request: {path: /f, form: {a: "{{ .n11 }}"}}
+        expect: {status: 200}
+      - request: {path: /b, body: "{{ .n12 }}"}
+        expect: {status: 200}
+      - burst:
+          count: 2
+          request: {path: "/{{ .i }}/{{ .n13 }}"}
+          expect: {json: {$.i: "{{ .i }}"}}
+      - logs:
+          contains: "{{ .n14 }}"
+          regex: "{{ .n15 }}"
+          json_lines: {match: {name: "{{ .n16 }}"}}
+      - sse_open:
+          name: s
+          request: {path: /events, json: {name: "{{ .n17 }}"}}
+          expect: {headers: {X-C: "{{ .n18 }}"}}
+      - sse_expect: {stream: s, event: "{{ .n19 }}", data: {$.x: "{{ .n20 }}"}}
+      - sse_close: s
+`
+	_, probs := LintSuite("suite.yaml", []byte(src), nil)
+	var got []string
+	iOutside := 0
+	for _, p := range probs {
+		require.Equal(t, RuleUndefinedVar, p.Rule, p.Error())
+		if strings.Contains(p.Msg, ".i is only defined") {
+			iOutside++
+			continue
+		}
+		name := strings.Fields(strings.TrimPrefix(p.Msg, "template variable "))[0]
+		got = append(got, name)
+	}
+	var want []string
+	for i := 1; i <= 20; i++ {
+		want = append(want, fmt.Sprintf(".n%d", i))
+	}
+	assert.Equal(t, want, got)
+	assert.Equal(t, 1, iOutside, "{{ .i }} is defined in a burst's request, not in its expect")
+}

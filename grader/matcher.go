@@ -2,6 +2,7 @@ package grader
 
 import (
 	"fmt"
+	"maps"
 	"math/big"
 	"regexp"
 	"strings"
@@ -76,8 +77,6 @@ func (p *pattern) compile(r *renderer, data map[string]any) (*regexp.Regexp, err
 
 var jsonTypes = map[string]bool{"string": true, "number": true, "integer": true, "boolean": true, "null": true, "array": true, "object": true}
 
-const matcherKeys = "equals, not_equals, one_of, type, exists, absent, contains, not_contains, regex, length, min_length, max_length, gt, gte, lt, lte, unique, media_type, list_contains, list_only"
-
 // UnmarshalYAML reads a matcher map, or a scalar or list meaning equals.
 func (m *Matcher) UnmarshalYAML(node *yaml.Node) error {
 	for node.Kind == yaml.AliasNode && node.Alias != nil {
@@ -88,7 +87,7 @@ func (m *Matcher) UnmarshalYAML(node *yaml.Node) error {
 		return m.equals.UnmarshalYAML(node)
 	}
 	if len(node.Content) == 0 {
-		return exercises.Errorf(node, "empty matcher: give at least one of %s", matcherKeys)
+		return exercises.Errorf(node, "empty matcher: give at least one of %s", matcherKeyNames())
 	}
 	seen := map[string]bool{}
 	for i := 0; i+1 < len(node.Content); i += 2 {
@@ -107,67 +106,138 @@ func (m *Matcher) UnmarshalYAML(node *yaml.Node) error {
 	return nil
 }
 
+// matcherKey is one key of a matcher map: how its value decodes into the
+// matcher and what YAML it accepts. matcherKeys is the one list of them;
+// the decoder, its messages and the JSON Schema read it.
+type matcherKey struct {
+	name   string
+	decode func(m *Matcher, k, v *yaml.Node) error
+	schema func(r *exercises.Reflector) schema
+}
+
+// matcherKeys in the order messages list them. The checks run in an order
+// of their own (Matcher.match), whatever order a suite writes them in.
+var matcherKeys = []matcherKey{
+	{"equals", valueKey(func(m *Matcher) **Value { return &m.equals }),
+		func(r *exercises.Reflector) schema {
+			return described(r.Ref(Value{}), "deep-equals (numbers by value)")
+		}},
+	{"not_equals", valueKey(func(m *Matcher) **Value { return &m.notEquals }), refSchema(Value{})},
+	{"one_of", decodeOneOf,
+		func(r *exercises.Reflector) schema {
+			return schema{"type": "array", "minItems": 1, "items": r.Ref(Value{})}
+		}},
+	{"type", decodeType, func(*exercises.Reflector) schema {
+		types := "(string|number|integer|boolean|null|array|object)"
+		return schema{"anyOf": []any{exercises.Pattern("^ *" + types + "( *\\| *" + types + ")* *$"), schema{"type": "null"}}}
+	}},
+	{"exists", decodeExists, fixedSchema(schema{"type": "boolean"})},
+	{"absent", decodeExists, fixedSchema(schema{"const": true})},
+	{"contains", valueKey(func(m *Matcher) **Value { return &m.contains }), refSchema(Value{})},
+	{"not_contains", valueKey(func(m *Matcher) **Value { return &m.notContains }), refSchema(Value{})},
+	{"regex", decodeRegex,
+		func(r *exercises.Reflector) schema { return described(r.Ref(Template{}), "Go RE2 syntax") }},
+	{"length", countKey(func(m *Matcher) **int { return &m.length }), countSchema},
+	{"min_length", countKey(func(m *Matcher) **int { return &m.minLength }), countSchema},
+	{"max_length", countKey(func(m *Matcher) **int { return &m.maxLength }), countSchema},
+	{"gt", boundKey(func(m *Matcher) **big.Rat { return &m.gt }), fixedSchema(schema{"type": "number"})},
+	{"gte", boundKey(func(m *Matcher) **big.Rat { return &m.gte }), fixedSchema(schema{"type": "number"})},
+	{"lt", boundKey(func(m *Matcher) **big.Rat { return &m.lt }), fixedSchema(schema{"type": "number"})},
+	{"lte", boundKey(func(m *Matcher) **big.Rat { return &m.lte }), fixedSchema(schema{"type": "number"})},
+	{"unique", func(m *Matcher, _, v *yaml.Node) error { return exercises.DecodeNode(v, &m.unique) },
+		fixedSchema(schema{"type": "boolean"})},
+	{"media_type", func(m *Matcher, _, v *yaml.Node) error { return exercises.DecodeNode(v, &m.mediaType) },
+		fixedSchema(schema{"type": "string"})},
+	{"list_contains", listKey(func(m *Matcher) *[]string { return &m.listContains }), stringsSchema},
+	{"list_only", listKey(func(m *Matcher) *[]string { return &m.listOnly }), stringsSchema},
+}
+
+func matcherKeyNames() string {
+	names := make([]string, len(matcherKeys))
+	for i, k := range matcherKeys {
+		names[i] = k.name
+	}
+	return strings.Join(names, ", ")
+}
+
 func (m *Matcher) decodeKey(k, v *yaml.Node) error {
-	switch k.Value {
-	case "equals", "not_equals", "contains", "not_contains":
+	for _, mk := range matcherKeys {
+		if mk.name == k.Value {
+			return mk.decode(m, k, v)
+		}
+	}
+	return exercises.Errorf(k, "unknown matcher %q (known: %s)", k.Value, matcherKeyNames())
+}
+
+func valueKey(field func(*Matcher) **Value) func(*Matcher, *yaml.Node, *yaml.Node) error {
+	return func(m *Matcher, _, v *yaml.Node) error {
 		val := &Value{}
 		if err := val.UnmarshalYAML(v); err != nil {
 			return err
 		}
-		switch k.Value {
-		case "equals":
-			m.equals = val
-		case "not_equals":
-			m.notEquals = val
-		case "contains":
-			m.contains = val
-		default:
-			m.notContains = val
-		}
-	case "one_of":
-		if v.Kind != yaml.SequenceNode || len(v.Content) == 0 {
-			return exercises.Errorf(v, "one_of needs a non-empty list")
-		}
-		for _, c := range v.Content {
-			val := &Value{}
-			if err := val.UnmarshalYAML(c); err != nil {
-				return err
-			}
-			m.oneOf = append(m.oneOf, val)
-		}
-	case "type":
-		s := "null" // `type: null` is YAML's null, not the text
-		if v.ShortTag() != "!!null" {
-			if err := exercises.DecodeNode(v, &s); err != nil {
-				return err
-			}
-		}
-		for _, t := range strings.Split(s, "|") {
-			t = strings.TrimSpace(t)
-			if !jsonTypes[t] {
-				return exercises.Errorf(v, "unknown type %q (known: string, number, integer, boolean, null, array, object)", t)
-			}
-			m.types = append(m.types, t)
-		}
-	case "exists", "absent":
-		var b bool
-		if err := exercises.DecodeNode(v, &b); err != nil {
+		*field(m) = val
+		return nil
+	}
+}
+
+func decodeOneOf(m *Matcher, _, v *yaml.Node) error {
+	if v.Kind != yaml.SequenceNode || len(v.Content) == 0 {
+		return exercises.Errorf(v, "one_of needs a non-empty list")
+	}
+	for _, c := range v.Content {
+		val := &Value{}
+		if err := val.UnmarshalYAML(c); err != nil {
 			return err
 		}
-		if k.Value == "absent" {
-			if !b {
-				return exercises.Errorf(v, "absent: false means nothing; use exists: true")
-			}
-			b = false
-		}
-		m.exists = &b
-	case "regex":
-		p, err := parsePattern(v)
-		if err != nil {
+		m.oneOf = append(m.oneOf, val)
+	}
+	return nil
+}
+
+func decodeType(m *Matcher, _, v *yaml.Node) error {
+	s := "null" // `type: null` is YAML's null, not the text
+	if v.ShortTag() != "!!null" {
+		if err := exercises.DecodeNode(v, &s); err != nil {
 			return err
 		}
-		m.regex = p
-	case "length", "min_length", "max_length":
+	}
+	for _, t := range strings.Split(s, "|") {
+		t = strings.TrimSpace(t)
+		if !jsonTypes[t] {
+			return exercises.Errorf(v, "unknown type %q (known: string, number, integer, boolean, null, array, object)", t)
+		}
+		m.types = append(m.types, t)
+	}
+	return nil
+}
+
+// decodeExists reads exists: BOOL and absent: true, which is exists: false.
+func decodeExists(m *Matcher, k, v *yaml.Node) error {
+	var b bool
+	if err := exercises.DecodeNode(v, &b); err != nil {
+		return err
+	}
+	if k.Value == "absent" {
+		if !b {
+			return exercises.Errorf(v, "absent: false means nothing; use exists: true")
+		}
+		b = false
+	}
+	m.exists = &b
+	return nil
+}
+
+func decodeRegex(m *Matcher, _, v *yaml.Node) error {
+	p, err := parsePattern(v)
+	if err != nil {
+		return err
+	}
+	m.regex = p
+	return nil
+}
+
+func countKey(field func(*Matcher) **int) func(*Matcher, *yaml.Node, *yaml.Node) error {
+	return func(m *Matcher, k, v *yaml.Node) error {
 		n := new(int)
 		if err := exercises.DecodeNode(v, n); err != nil {
 			return err
@@ -175,51 +245,45 @@ func (m *Matcher) decodeKey(k, v *yaml.Node) error {
 		if *n < 0 {
 			return exercises.Errorf(v, "%s must not be negative", k.Value)
 		}
-		switch k.Value {
-		case "length":
-			m.length = n
-		case "min_length":
-			m.minLength = n
-		default:
-			m.maxLength = n
-		}
-	case "gt", "gte", "lt", "lte":
+		*field(m) = n
+		return nil
+	}
+}
+
+func boundKey(field func(*Matcher) **big.Rat) func(*Matcher, *yaml.Node, *yaml.Node) error {
+	return func(m *Matcher, k, v *yaml.Node) error {
 		r, ok := new(big.Rat).SetString(v.Value)
 		if v.Kind != yaml.ScalarNode || !ok {
 			return exercises.Errorf(v, "%s needs a number, got %q", k.Value, v.Value)
 		}
-		switch k.Value {
-		case "gt":
-			m.gt = r
-		case "gte":
-			m.gte = r
-		case "lt":
-			m.lt = r
-		default:
-			m.lte = r
-		}
-	case "unique":
-		if err := exercises.DecodeNode(v, &m.unique); err != nil {
-			return err
-		}
-	case "media_type":
-		if err := exercises.DecodeNode(v, &m.mediaType); err != nil {
-			return err
-		}
-	case "list_contains", "list_only":
+		*field(m) = r
+		return nil
+	}
+}
+
+func listKey(field func(*Matcher) *[]string) func(*Matcher, *yaml.Node, *yaml.Node) error {
+	return func(m *Matcher, _, v *yaml.Node) error {
 		var l []string
 		if err := exercises.DecodeNode(v, &l); err != nil {
 			return err
 		}
-		if k.Value == "list_contains" {
-			m.listContains = l
-		} else {
-			m.listOnly = l
-		}
-	default:
-		return exercises.Errorf(k, "unknown matcher %q (known: %s)", k.Value, matcherKeys)
+		*field(m) = l
+		return nil
 	}
-	return nil
+}
+
+func refSchema(v any) func(*exercises.Reflector) schema {
+	return func(r *exercises.Reflector) schema { return r.Ref(v) }
+}
+
+func fixedSchema(s schema) func(*exercises.Reflector) schema {
+	return func(*exercises.Reflector) schema { return maps.Clone(s) } // a copy: a caller may add to it
+}
+
+func countSchema(*exercises.Reflector) schema { return schema{"type": "integer", "minimum": 0} }
+
+func stringsSchema(*exercises.Reflector) schema {
+	return schema{"type": "array", "items": schema{"type": "string"}}
 }
 
 // mismatch is a failed matcher: both sides are filled and specific.

@@ -417,13 +417,15 @@ func TestRunResult(t *testing.T) {
 	assert.Equal(t, "", res.Tests[0].Hint, "a passed test needs no hint")
 	assert.Equal(t, "a hint", res.Tests[1].Hint)
 
+	// The grader is blind to visibility: a hidden test's result is whole,
+	// marked hidden; report redacts it for learners.
 	hidden := res.Tests[2]
 	assert.True(t, hidden.Hidden)
 	assert.Equal(t, StatusFail, hidden.Status)
-	assert.Equal(t, "a hidden test did not pass", hidden.Message)
-	assert.Nil(t, hidden.Failure)
+	assert.Contains(t, hidden.Message, "expected status 404")
+	assert.NotNil(t, hidden.Failure)
 
-	res = runSrc(t, newTestTarget(t), threeTests, RunOptions{ShowHidden: true, Only: []string{"three"}, Transcript: true})
+	res = runSrc(t, newTestTarget(t), threeTests, RunOptions{Only: []string{"three"}, Transcript: true})
 	require.Len(t, res.Tests, 1)
 	assert.Equal(t, 3, res.Tests[0].TaskID)
 	assert.Equal(t, 3.0, res.MaxScore)

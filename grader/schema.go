@@ -2,7 +2,6 @@ package grader
 
 import (
 	"sort"
-	"strings"
 
 	"github.com/coachcli/coach/exercises"
 )
@@ -69,68 +68,10 @@ func (Test) JSONSchema(r *exercises.Reflector) schema {
 		"name":       schema{"type": "string", "minLength": 1},
 		"points":     described(schema{"type": "number", "minimum": 0}, "default 1"),
 		"hint":       described(schema{"type": "string"}, "shown when the test fails"),
-		"timeout":    r.Ref(Duration(0)),
+		"timeout":    r.Ref(exercises.Duration(0)),
 		"visibility": exercises.Enum("visible", "hidden"),
 		"steps":      schema{"type": "array", "minItems": 1, "items": r.Ref(Step{})},
 	}, "id", "name", "steps")
-}
-
-// JSONSchema of a step: exactly one kind, and expect, capture and async
-// only beside a request.
-func (Step) JSONSchema(r *exercises.Reflector) schema {
-	nullOr := func(s schema) schema { return schema{"anyOf": []any{schema{"type": "null"}, s}} }
-	kinds := map[string]schema{
-		"request":    r.Ref(Request{}),
-		"burst":      r.Ref(Burst{}),
-		"parallel":   r.Ref(Burst{}),
-		"sleep":      r.Ref(Duration(0)),
-		"logs":       r.Ref(LogsStep{}),
-		"restart":    described(schema{"type": []string{"null", "object"}, "maxProperties": 0}, "write restart: {}"),
-		"signal":     signalSchema(),
-		"await":      described(schema{"type": "string", "minLength": 1}, "the name of an earlier async request"),
-		"exit":       nullOr(r.Ref(ExitStep{})),
-		"sse_open":   r.Ref(SSEOpen{}),
-		"sse_expect": r.Ref(SSEExpect{}),
-		"sse_close":  described(schema{"type": "string", "minLength": 1}, "the name of an open stream"),
-		"image":      nullOr(r.Ref(ImageStep{})),
-	}
-	var variants []any
-	for _, k := range stepKinds {
-		props := schema{k: kinds[k]}
-		if k == "request" {
-			props["expect"] = r.Ref(Expect{})
-			props["capture"] = r.Ref(captureList{})
-			props["async"] = described(exercises.Pattern(identRE.String()), "send in the background; a later await checks it")
-		}
-		variants = append(variants, object(props, k))
-	}
-	return schema{"type": "object", "oneOf": variants}
-}
-
-// signalSchema accepts the signal names parseSignal does, in any case and
-// with or without SIG.
-func signalSchema() schema {
-	names := make([]string, 0, len(signals))
-	for name := range signals {
-		names = append(names, caseless(strings.TrimPrefix(name, "SIG")))
-	}
-	sort.Strings(names)
-	return exercises.Pattern("^(" + caseless("SIG") + ")?(" + strings.Join(names, "|") + ")$")
-}
-
-// caseless spells s as a case-insensitive regex: JSON Schema patterns have
-// no (?i) flag.
-func caseless(s string) string {
-	var b strings.Builder
-	for _, c := range s {
-		lo, up := strings.ToLower(string(c)), strings.ToUpper(string(c))
-		if lo == up {
-			b.WriteString(lo)
-			continue
-		}
-		b.WriteString("[" + up + lo + "]")
-	}
-	return b.String()
 }
 
 // JSONSchema of a request.
@@ -145,7 +86,7 @@ func (Request) JSONSchema(r *exercises.Reflector) schema {
 		"body":       described(r.Ref(Template{}), "a raw body"),
 		"form":       kv,
 		"no_cookies": schema{"type": "boolean"},
-		"timeout":    r.Ref(Duration(0)),
+		"timeout":    r.Ref(exercises.Duration(0)),
 	}, "path")
 	s["not"] = schema{"anyOf": []any{
 		schema{"required": []string{"json", "body"}},
@@ -166,11 +107,6 @@ func (Value) JSONSchema(*exercises.Reflector) schema {
 	return schema{"description": "any YAML value; its strings are templates"}
 }
 
-// JSONSchema: a duration such as 1500ms or 2s.
-func (Duration) JSONSchema(*exercises.Reflector) schema {
-	return described(exercises.Pattern(exercises.DurationPattern), "a duration such as 500ms or 2s")
-}
-
 // JSONSchema of an expect.
 func (Expect) JSONSchema(r *exercises.Reflector) schema {
 	code := schema{"type": "integer", "minimum": 100, "maximum": 599}
@@ -182,8 +118,8 @@ func (Expect) JSONSchema(r *exercises.Reflector) schema {
 		"body":         described(r.Ref(Matcher{}), "the raw body text"),
 		"schema":       described(schema{"type": []string{"object", "boolean"}}, "a JSON Schema (2020-12) the body must satisfy"),
 		"cookies":      mapOf(r.Ref(CookieCheck{}), nil),
-		"max_duration": r.Ref(Duration(0)),
-		"min_duration": r.Ref(Duration(0)),
+		"max_duration": r.Ref(exercises.Duration(0)),
+		"min_duration": r.Ref(exercises.Duration(0)),
 		"refused": described(schema{"type": "boolean"},
 			"the request goes out on a new connection and must get no HTTP response (refused, reset or closed); no other keys"),
 	})
@@ -194,31 +130,11 @@ func (Expect) JSONSchema(r *exercises.Reflector) schema {
 // JSONSchema of a matcher: a map of matcher keys, or a scalar or list
 // meaning equals.
 func (Matcher) JSONSchema(r *exercises.Reflector) schema {
-	types := "(string|number|integer|boolean|null|array|object)"
-	count := schema{"type": "integer", "minimum": 0}
-	strs := schema{"type": "array", "items": schema{"type": "string"}}
-	m := object(schema{
-		"equals":        described(r.Ref(Value{}), "deep-equals (numbers by value)"),
-		"not_equals":    r.Ref(Value{}),
-		"one_of":        schema{"type": "array", "minItems": 1, "items": r.Ref(Value{})},
-		"type":          schema{"anyOf": []any{exercises.Pattern("^ *" + types + "( *\\| *" + types + ")* *$"), schema{"type": "null"}}},
-		"exists":        schema{"type": "boolean"},
-		"absent":        schema{"const": true},
-		"contains":      r.Ref(Value{}),
-		"not_contains":  r.Ref(Value{}),
-		"regex":         described(r.Ref(Template{}), "Go RE2 syntax"),
-		"length":        count,
-		"min_length":    count,
-		"max_length":    count,
-		"gt":            schema{"type": "number"},
-		"gte":           schema{"type": "number"},
-		"lt":            schema{"type": "number"},
-		"lte":           schema{"type": "number"},
-		"unique":        schema{"type": "boolean"},
-		"media_type":    schema{"type": "string"},
-		"list_contains": strs,
-		"list_only":     strs,
-	})
+	props := schema{}
+	for _, k := range matcherKeys {
+		props[k.name] = k.schema(r)
+	}
+	m := object(props)
 	m["minProperties"] = 1
 	m["not"] = schema{"required": []string{"exists", "absent"}}
 	return described(schema{"anyOf": []any{
@@ -261,74 +177,4 @@ func (Capture) JSONSchema(*exercises.Reflector) schema {
 	s["oneOf"] = one
 	s["dependencies"] = schema{"from": []string{"regex"}}
 	return s
-}
-
-// JSONSchema of a burst (or parallel).
-func (Burst) JSONSchema(r *exercises.Reflector) schema {
-	return object(schema{
-		"count":   schema{"type": "integer", "minimum": 1, "maximum": 1000},
-		"request": described(r.Ref(Request{}), "{{ .i }} is the request's index 0..count-1"),
-		"expect":  described(r.Ref(Expect{}), "checked on every response"),
-		"counts": described(mapOf(schema{"type": "integer", "minimum": 0}, exercises.Pattern("^[1-5][0-9][0-9]$")),
-			"exact number of responses per status"),
-		"capture": r.Ref(captureList{}),
-	}, "count", "request")
-}
-
-// JSONSchema of a logs step.
-func (LogsStep) JSONSchema(r *exercises.Reflector) schema {
-	s := object(schema{
-		"within":     r.Ref(Duration(0)),
-		"contains":   r.Ref(Template{}),
-		"regex":      r.Ref(Template{}),
-		"json_lines": r.Ref(JSONLines{}),
-	})
-	s["anyOf"] = []any{schema{"required": []string{"contains"}}, schema{"required": []string{"regex"}}, schema{"required": []string{"json_lines"}}}
-	return s
-}
-
-// JSONSchema of json_lines.
-func (JSONLines) JSONSchema(r *exercises.Reflector) schema {
-	return object(schema{
-		"match": described(mapOf(r.Ref(Matcher{}), nil), "top-level field names, or JSONPaths starting with $"),
-		"count": schema{"type": "integer", "minimum": 0},
-	}, "match")
-}
-
-// JSONSchema of an exit step.
-func (ExitStep) JSONSchema(r *exercises.Reflector) schema {
-	return object(schema{"within": r.Ref(Duration(0)), "code": schema{"type": "integer"}})
-}
-
-// JSONSchema of sse_open.
-func (SSEOpen) JSONSchema(r *exercises.Reflector) schema {
-	return object(schema{
-		"name":    exercises.Pattern(identRE.String()),
-		"request": r.Ref(Request{}),
-		"expect":  described(r.Ref(Expect{}), "status, headers and cookies only"),
-	}, "name", "request")
-}
-
-// JSONSchema of sse_expect.
-func (SSEExpect) JSONSchema(r *exercises.Reflector) schema {
-	s := object(schema{
-		"stream": schema{"type": "string", "minLength": 1},
-		"within": r.Ref(Duration(0)),
-		"event":  r.Ref(Template{}),
-		"data":   mapOf(r.Ref(Matcher{}), jsonPathName()),
-	}, "stream")
-	s["anyOf"] = []any{schema{"required": []string{"event"}}, schema{"required": []string{"data"}}}
-	return s
-}
-
-// JSONSchema of an image step.
-func (ImageStep) JSONSchema(*exercises.Reflector) schema {
-	return object(schema{
-		"non_root":    schema{"type": "boolean"},
-		"exposes":     schema{"type": "boolean"},
-		"port":        schema{"type": "integer", "minimum": 1, "maximum": 65535},
-		"healthcheck": schema{"type": "boolean"},
-		"max_size": described(mapOf(exercises.Pattern(`^ *[0-9.]+ *([KkMmGg]?[Bb]) *$`), nil),
-			"by language (node, go, python) and default: 400MB, 1.5GB"),
-	})
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/ohler55/ojg/jp"
@@ -27,6 +26,8 @@ type Suite struct {
 type Var struct {
 	Name  string
 	Value *Value
+
+	node *yaml.Node // its name, for lint
 }
 
 // Test is one graded test: ordered steps, the first failing one ends it.
@@ -39,7 +40,7 @@ type Test struct {
 	Hidden  bool
 	Steps   []*Step
 
-	idNode *yaml.Node
+	idNode, hintNode *yaml.Node // for positions; hintNode is nil without a hint
 }
 
 // Points returns the sum of the points of every test.
@@ -122,7 +123,7 @@ func (l *varList) UnmarshalYAML(node *yaml.Node) error {
 		if err := v.UnmarshalYAML(node.Content[i+1]); err != nil {
 			return err
 		}
-		*l = append(*l, Var{Name: k.Value, Value: v})
+		*l = append(*l, Var{Name: k.Value, Value: v, node: k})
 	}
 	return nil
 }
@@ -156,13 +157,13 @@ func valueOf(node *yaml.Node, key string) (k, v *yaml.Node) {
 // UnmarshalYAML decodes a test and checks its steps fit together.
 func (t *Test) UnmarshalYAML(node *yaml.Node) error {
 	var raw struct {
-		ID         string    `yaml:"id"`
-		Name       string    `yaml:"name"`
-		Points     *float64  `yaml:"points"`
-		Hint       string    `yaml:"hint"`
-		Timeout    *Duration `yaml:"timeout"`
-		Visibility string    `yaml:"visibility"`
-		Steps      []*Step   `yaml:"steps"`
+		ID         string              `yaml:"id"`
+		Name       string              `yaml:"name"`
+		Points     *float64            `yaml:"points"`
+		Hint       string              `yaml:"hint"`
+		Timeout    *exercises.Duration `yaml:"timeout"`
+		Visibility string              `yaml:"visibility"`
+		Steps      []*Step             `yaml:"steps"`
 	}
 	if node.Kind != yaml.MappingNode {
 		return exercises.Errorf(node, "a test is a map with id, name and steps")
@@ -187,7 +188,8 @@ func (t *Test) UnmarshalYAML(node *yaml.Node) error {
 	case len(raw.Steps) == 0:
 		return exercises.Errorf(node, "test %s has no steps", raw.ID)
 	}
-	*t = Test{ID: raw.ID, Name: raw.Name, Points: 1, Hint: raw.Hint, Steps: raw.Steps, idNode: idNode}
+	_, hintNode := valueOf(node, "hint")
+	*t = Test{ID: raw.ID, Name: raw.Name, Points: 1, Hint: raw.Hint, Steps: raw.Steps, idNode: idNode, hintNode: hintNode}
 	if raw.Points != nil {
 		if *raw.Points < 0 {
 			_, p := valueOf(node, "points")
@@ -207,292 +209,6 @@ func (t *Test) UnmarshalYAML(node *yaml.Node) error {
 		return exercises.Errorf(v, "visibility must be visible or hidden, got %q", raw.Visibility)
 	}
 	return t.checkSteps(node)
-}
-
-// checkSteps validates what spans steps: async names, captures, and that
-// the test asserts anything at all.
-func (t *Test) checkSteps(node *yaml.Node) error {
-	pending := map[string]*Step{}
-	streams := map[string]bool{}
-	asserts := false
-	for _, s := range t.Steps {
-		if err := checkStream(s, streams); err != nil {
-			return err
-		}
-		switch {
-		case s.Request != nil && s.Async != "":
-			if pending[s.Async] != nil {
-				return exercises.Errorf(s.node, "async %q is already in flight", s.Async)
-			}
-			pending[s.Async] = s
-		case s.Await != "":
-			req := pending[s.Await]
-			if req == nil {
-				return exercises.Errorf(s.node, "await %q names no earlier async request of this test", s.Await)
-			}
-			s.awaited = req
-			delete(pending, s.Await)
-		}
-		asserts = asserts || s.asserts()
-	}
-	for name, s := range pending {
-		return exercises.Errorf(s.node, "async request %q is never awaited", name)
-	}
-	if !asserts {
-		return exercises.Errorf(node, "test %s asserts nothing: give an expect, counts, logs or exit step", t.ID)
-	}
-	return nil
-}
-
-// checkStream keeps track of the SSE streams open at s.
-func checkStream(s *Step, open map[string]bool) error {
-	switch {
-	case s.SSEOpen != nil:
-		if open[s.SSEOpen.Name] {
-			return exercises.Errorf(s.node, "stream %q is already open", s.SSEOpen.Name)
-		}
-		open[s.SSEOpen.Name] = true
-	case s.SSEExpect != nil && !open[s.SSEExpect.Stream]:
-		return exercises.Errorf(s.node, "sse_expect: no stream %q is open here (open it with sse_open)", s.SSEExpect.Stream)
-	case s.kind == "sse_close":
-		if !open[s.SSEClose] {
-			return exercises.Errorf(s.node, "sse_close: no stream %q is open here", s.SSEClose)
-		}
-		delete(open, s.SSEClose)
-	}
-	return nil
-}
-
-// Duration is a Go duration written as text ("1500ms", "2s").
-type Duration time.Duration
-
-func (d *Duration) UnmarshalYAML(node *yaml.Node) error {
-	if node.Kind != yaml.ScalarNode {
-		return exercises.Errorf(node, "expected a duration like 2s or 500ms")
-	}
-	v, err := time.ParseDuration(node.Value)
-	if err != nil {
-		return exercises.Errorf(node, "bad duration %q: use a number with a unit, like 2s or 500ms", node.Value)
-	}
-	if v < 0 {
-		return exercises.Errorf(node, "duration %q must not be negative", node.Value)
-	}
-	*d = Duration(v)
-	return nil
-}
-
-// Step is one step of a test; exactly one kind field is set.
-type Step struct {
-	Request *Request // with Expect, Capture and Async
-	Expect  *Expect
-	Capture []Capture
-	Async   string
-
-	Burst   *Burst
-	Sleep   time.Duration
-	Logs    *LogsStep
-	Restart bool
-	Signal  syscall.Signal
-	Await   string
-	Exit    *ExitStep
-
-	SSEOpen   *SSEOpen
-	SSEExpect *SSEExpect
-	SSEClose  string
-	Image     *ImageStep
-
-	kind    string
-	node    *yaml.Node
-	awaited *Step // the async request step an await checks
-}
-
-// Kind names the step's kind ("request", "burst", "sleep", ...).
-func (s *Step) Kind() string { return s.kind }
-
-var stepKinds = []string{"request", "burst", "parallel", "sleep", "logs", "restart", "signal", "await", "exit", "sse_open", "sse_expect", "sse_close", "image"}
-
-func isStepKind(k string) bool {
-	for _, x := range stepKinds {
-		if x == k {
-			return true
-		}
-	}
-	return false
-}
-
-func (s *Step) UnmarshalYAML(node *yaml.Node) error {
-	if node.Kind != yaml.MappingNode {
-		return exercises.Errorf(node, "a step is a map with one of %s", strings.Join(stepKinds, ", "))
-	}
-	*s = Step{node: node}
-	var kindKey *yaml.Node
-	seen := map[string]bool{}
-	for i := 0; i+1 < len(node.Content); i += 2 {
-		k := node.Content[i]
-		if seen[k.Value] {
-			return exercises.Errorf(k, "%q is given twice", k.Value)
-		}
-		seen[k.Value] = true
-		switch {
-		case isStepKind(k.Value):
-			if kindKey != nil {
-				return exercises.Errorf(k, "a step does one thing: it has both %s and %s (split it into two steps)", kindKey.Value, k.Value)
-			}
-			kindKey = k
-		case k.Value == "expect" || k.Value == "capture" || k.Value == "async":
-		default:
-			return exercises.Errorf(k, "unknown step field %q (known: %s, expect, capture, async)", k.Value, strings.Join(stepKinds, ", "))
-		}
-	}
-	if kindKey == nil {
-		return exercises.Errorf(node, "the step has no kind: give one of %s", strings.Join(stepKinds, ", "))
-	}
-	s.kind = kindKey.Value
-	if s.kind == "parallel" {
-		s.kind = "burst"
-	}
-	for _, mod := range []string{"expect", "capture", "async"} {
-		if k, _ := valueOf(node, mod); k != nil && s.kind != "request" {
-			return exercises.Errorf(k, "%s belongs to a request step, not to %s", mod, kindKey.Value)
-		}
-	}
-	_, v := valueOf(node, kindKey.Value)
-	if err := s.decodeKind(v); err != nil {
-		return err
-	}
-	if s.kind == "request" {
-		return s.decodeRequestParts(node)
-	}
-	return nil
-}
-
-func (s *Step) decodeKind(v *yaml.Node) error {
-	if v.ShortTag() == "!!null" && s.kind != "restart" && s.kind != "exit" && s.kind != "image" {
-		return exercises.Errorf(v, "%s needs a value", s.kind)
-	}
-	switch s.kind {
-	case "request":
-		s.Request = &Request{}
-		return exercises.DecodeNode(v, s.Request)
-	case "burst":
-		s.Burst = &Burst{}
-		return exercises.DecodeNode(v, s.Burst)
-	case "sleep":
-		var d Duration
-		if err := exercises.DecodeNode(v, &d); err != nil {
-			return err
-		}
-		s.Sleep = time.Duration(d)
-	case "logs":
-		s.Logs = &LogsStep{}
-		return exercises.DecodeNode(v, s.Logs)
-	case "restart":
-		if v.Tag != "!!null" && !(v.Kind == yaml.MappingNode && len(v.Content) == 0) {
-			return exercises.Errorf(v, "restart takes no options: write restart: {}")
-		}
-		s.Restart = true
-	case "signal":
-		sig, err := parseSignal(v)
-		if err != nil {
-			return err
-		}
-		s.Signal = sig
-	case "await":
-		if err := exercises.DecodeNode(v, &s.Await); err != nil {
-			return err
-		}
-		if s.Await == "" {
-			return exercises.Errorf(v, "await needs the name of an async request")
-		}
-	case "exit":
-		s.Exit = &ExitStep{Within: 5 * time.Second}
-		if v.Tag == "!!null" {
-			return nil
-		}
-		return exercises.DecodeNode(v, s.Exit)
-	case "sse_open":
-		s.SSEOpen = &SSEOpen{}
-		return exercises.DecodeNode(v, s.SSEOpen)
-	case "sse_expect":
-		s.SSEExpect = &SSEExpect{}
-		return exercises.DecodeNode(v, s.SSEExpect)
-	case "sse_close":
-		return exercises.DecodeNode(v, &s.SSEClose)
-	case "image":
-		s.Image = &ImageStep{}
-		if v.Tag == "!!null" {
-			return nil
-		}
-		return exercises.DecodeNode(v, s.Image)
-	}
-	return nil
-}
-
-func (s *Step) decodeRequestParts(node *yaml.Node) error {
-	if _, v := valueOf(node, "expect"); v != nil {
-		if v.ShortTag() == "!!null" {
-			return exercises.Errorf(v, "expect is empty")
-		}
-		s.Expect = &Expect{}
-		if err := exercises.DecodeNode(v, s.Expect); err != nil {
-			return err
-		}
-	}
-	if _, v := valueOf(node, "capture"); v != nil {
-		var c captureList
-		if err := exercises.DecodeNode(v, &c); err != nil {
-			return err
-		}
-		s.Capture = c
-	}
-	if _, v := valueOf(node, "async"); v != nil {
-		if err := exercises.DecodeNode(v, &s.Async); err != nil {
-			return err
-		}
-		if !identRE.MatchString(s.Async) {
-			return exercises.Errorf(v, "bad async name %q: use letters, digits and _", s.Async)
-		}
-		if s.Expect != nil && s.Expect.Refused {
-			return exercises.Errorf(v, "a request that must be refused cannot be async")
-		}
-	}
-	return nil
-}
-
-func (s *Step) asserts() bool {
-	switch s.kind {
-	case "request":
-		return s.Expect != nil
-	case "burst":
-		return s.Burst.Expect != nil || len(s.Burst.Counts) > 0
-	case "sse_open":
-		return s.SSEOpen.Expect != nil
-	case "logs", "exit", "sse_expect", "image":
-		return true
-	}
-	return false
-}
-
-var signals = map[string]syscall.Signal{
-	"SIGHUP":  syscall.Signal(1),
-	"SIGINT":  syscall.Signal(2),
-	"SIGQUIT": syscall.Signal(3),
-	"SIGKILL": syscall.Signal(9),
-	"SIGUSR1": syscall.Signal(10), // Linux numbering: servers run in Linux containers
-	"SIGUSR2": syscall.Signal(12),
-	"SIGTERM": syscall.Signal(15),
-}
-
-func parseSignal(v *yaml.Node) (syscall.Signal, error) {
-	name := strings.ToUpper(v.Value)
-	if !strings.HasPrefix(name, "SIG") {
-		name = "SIG" + name
-	}
-	sig, ok := signals[name]
-	if v.Kind != yaml.ScalarNode || !ok {
-		return 0, exercises.Errorf(v, "unknown signal %q (known: SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGKILL, SIGUSR1, SIGUSR2)", v.Value)
-	}
-	return sig, nil
 }
 
 // Request is an HTTP request to send; its strings are templates.
@@ -540,15 +256,15 @@ const defaultRequestTimeout = 10 * time.Second
 
 func (r *Request) UnmarshalYAML(node *yaml.Node) error {
 	var raw struct {
-		Method    string    `yaml:"method"`
-		Path      *Template `yaml:"path"`
-		Query     kvList    `yaml:"query"`
-		Headers   kvList    `yaml:"headers"`
-		JSON      *Value    `yaml:"json"`
-		Body      *Template `yaml:"body"`
-		Form      kvList    `yaml:"form"`
-		NoCookies bool      `yaml:"no_cookies"`
-		Timeout   *Duration `yaml:"timeout"`
+		Method    string              `yaml:"method"`
+		Path      *Template           `yaml:"path"`
+		Query     kvList              `yaml:"query"`
+		Headers   kvList              `yaml:"headers"`
+		JSON      *Value              `yaml:"json"`
+		Body      *Template           `yaml:"body"`
+		Form      kvList              `yaml:"form"`
+		NoCookies bool                `yaml:"no_cookies"`
+		Timeout   *exercises.Duration `yaml:"timeout"`
 	}
 	if node.Kind != yaml.MappingNode {
 		return exercises.Errorf(node, "a request is a map with method, path, ...")
@@ -630,15 +346,15 @@ type JSONCheck struct {
 
 func (e *Expect) UnmarshalYAML(node *yaml.Node) error {
 	var raw struct {
-		Status      statusList   `yaml:"status"`
-		Headers     headerChecks `yaml:"headers"`
-		JSON        jsonChecks   `yaml:"json"`
-		Body        *Matcher     `yaml:"body"`
-		Schema      *Schema      `yaml:"schema"`
-		Cookies     cookieChecks `yaml:"cookies"`
-		MaxDuration *Duration    `yaml:"max_duration"`
-		MinDuration *Duration    `yaml:"min_duration"`
-		Refused     bool         `yaml:"refused"`
+		Status      statusList          `yaml:"status"`
+		Headers     headerChecks        `yaml:"headers"`
+		JSON        jsonChecks          `yaml:"json"`
+		Body        *Matcher            `yaml:"body"`
+		Schema      *Schema             `yaml:"schema"`
+		Cookies     cookieChecks        `yaml:"cookies"`
+		MaxDuration *exercises.Duration `yaml:"max_duration"`
+		MinDuration *exercises.Duration `yaml:"min_duration"`
+		Refused     bool                `yaml:"refused"`
 	}
 	if node.Kind != yaml.MappingNode || len(node.Content) == 0 {
 		return exercises.Errorf(node, "expect is a map with at least one of status, headers, json, body, schema, cookies, max_duration, min_duration, refused")
@@ -873,6 +589,7 @@ type Capture struct {
 	From   string // "body" or "header:NAME", for Regex
 
 	check JSONCheck
+	node  *yaml.Node // its name, for lint
 }
 
 type captureList []Capture
@@ -891,6 +608,7 @@ func (l *captureList) UnmarshalYAML(node *yaml.Node) error {
 		if err != nil {
 			return err
 		}
+		c.node = k
 		*l = append(*l, c)
 	}
 	return nil
@@ -949,162 +667,6 @@ func decodeCapture(name string, v *yaml.Node) (Capture, error) {
 		c.Regex = re
 	}
 	return c, nil
-}
-
-// Burst sends Count copies of a request at once.
-type Burst struct {
-	Count   int
-	Request *Request
-	Expect  *Expect
-	Counts  map[int]int
-	Capture []Capture
-}
-
-func (b *Burst) UnmarshalYAML(node *yaml.Node) error {
-	var raw struct {
-		Count   int         `yaml:"count"`
-		Request *Request    `yaml:"request"`
-		Expect  *Expect     `yaml:"expect"`
-		Counts  map[int]int `yaml:"counts"`
-		Capture captureList `yaml:"capture"`
-	}
-	if node.Kind != yaml.MappingNode {
-		return exercises.Errorf(node, "burst is a map with count, request, expect, counts")
-	}
-	if err := exercises.DecodeNode(node, &raw); err != nil {
-		return err
-	}
-	switch {
-	case raw.Count < 1 || raw.Count > 1000:
-		return exercises.Errorf(node, "burst count must be 1..1000, got %d", raw.Count)
-	case raw.Request == nil:
-		return exercises.Errorf(node, "burst has no request")
-	}
-	sum := 0
-	for code, n := range raw.Counts {
-		if code < 100 || code > 599 || n < 0 {
-			_, c := valueOf(node, "counts")
-			return exercises.Errorf(c, "bad counts entry %d: %d", code, n)
-		}
-		sum += n
-	}
-	if sum > raw.Count {
-		_, c := valueOf(node, "counts")
-		return exercises.Errorf(c, "counts add up to %d, more than the %d requests sent", sum, raw.Count)
-	}
-	*b = Burst{Count: raw.Count, Request: raw.Request, Expect: raw.Expect, Counts: raw.Counts, Capture: raw.Capture}
-	return nil
-}
-
-// LogsStep checks the server's output since the test began.
-type LogsStep struct {
-	Within    time.Duration
-	Contains  *Template
-	Regex     *pattern
-	JSONLines *JSONLines
-}
-
-// JSONLines matches output lines that are JSON objects.
-type JSONLines struct {
-	Match []JSONCheck
-	Count *int // exactly this many; nil means at least one
-}
-
-func (l *LogsStep) UnmarshalYAML(node *yaml.Node) error {
-	var raw struct {
-		Within    *Duration `yaml:"within"`
-		Contains  *Template `yaml:"contains"`
-		Regex     *nodeRef  `yaml:"regex"`
-		JSONLines *nodeRef  `yaml:"json_lines"`
-	}
-	if node.Kind != yaml.MappingNode {
-		return exercises.Errorf(node, "logs is a map with within, contains, regex, json_lines")
-	}
-	if err := exercises.DecodeNode(node, &raw); err != nil {
-		return err
-	}
-	*l = LogsStep{Contains: raw.Contains}
-	if raw.Within != nil {
-		l.Within = time.Duration(*raw.Within)
-	}
-	if raw.Regex != nil {
-		p, err := parsePattern(raw.Regex.node)
-		if err != nil {
-			return err
-		}
-		l.Regex = p
-	}
-	if raw.JSONLines != nil {
-		l.JSONLines = &JSONLines{}
-		if err := l.JSONLines.decode(raw.JSONLines.node); err != nil {
-			return err
-		}
-	}
-	if l.Contains == nil && l.Regex == nil && l.JSONLines == nil {
-		return exercises.Errorf(node, "logs checks nothing: give contains, regex or json_lines")
-	}
-	return nil
-}
-
-func (j *JSONLines) decode(node *yaml.Node) error {
-	var raw struct {
-		Match *nodeRef `yaml:"match"`
-		Count *int     `yaml:"count"`
-	}
-	if node.Kind != yaml.MappingNode {
-		return exercises.Errorf(node, "json_lines is a map with match and count")
-	}
-	if err := exercises.DecodeNode(node, &raw); err != nil {
-		return err
-	}
-	if raw.Match == nil || raw.Match.node.Kind != yaml.MappingNode {
-		return exercises.Errorf(node, "json_lines needs match: a map of field: matcher")
-	}
-	if raw.Count != nil && *raw.Count < 0 {
-		return exercises.Errorf(node, "count must not be negative")
-	}
-	j.Count = raw.Count
-	match := raw.Match.node
-	for i := 0; i+1 < len(match.Content); i += 2 {
-		k := match.Content[i]
-		var c JSONCheck
-		if strings.HasPrefix(k.Value, "$") {
-			var err error
-			if c, err = parseJSONPath(k); err != nil {
-				return err
-			}
-		} else {
-			// A plain key names a top-level field of the line.
-			c = JSONCheck{Path: k.Value, expr: jp.Expr{jp.Root('$'), jp.Child(k.Value)}, singular: true}
-		}
-		c.Match = &Matcher{}
-		if err := c.Match.UnmarshalYAML(match.Content[i+1]); err != nil {
-			return err
-		}
-		j.Match = append(j.Match, c)
-	}
-	return nil
-}
-
-// ExitStep waits for the server to exit.
-type ExitStep struct {
-	Within time.Duration
-	Code   *int
-}
-
-func (e *ExitStep) UnmarshalYAML(node *yaml.Node) error {
-	var raw struct {
-		Within *Duration `yaml:"within"`
-		Code   *int      `yaml:"code"`
-	}
-	if err := exercises.DecodeNode(node, &raw); err != nil {
-		return err
-	}
-	e.Code = raw.Code
-	if raw.Within != nil {
-		e.Within = time.Duration(*raw.Within)
-	}
-	return nil
 }
 
 // nodeRef keeps a YAML node for decoding later; DecodeNode treats it as

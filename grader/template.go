@@ -23,6 +23,7 @@ type Template struct {
 	src   string
 	tmpl  *template.Template // nil when src has no actions
 	field []string           // set when src is exactly {{ .a.b }}
+	node  *yaml.Node         // where it was written, for lint
 }
 
 // parseFuncs has the names of every template function; parsing only
@@ -50,6 +51,7 @@ func parseTemplate(node *yaml.Node) (*Template, error) {
 	if err != nil {
 		return nil, exercises.Errorf(node, "%v", err)
 	}
+	t.node = node
 	return t, nil
 }
 

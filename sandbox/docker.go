@@ -84,19 +84,15 @@ var buildEnvNames = []string{"GOPROXY", "GOSUMDB", "GONOSUMDB", "GOPRIVATE", "GO
 // environment taken from the host environment.
 func DefaultDockerOptions() DockerOptions {
 	o := DockerOptions{
-		Images: map[Runtime]string{
-			Node:   "node:22-bookworm-slim",
-			Go:     "golang:1.25-bookworm",
-			Python: "python:3.13-slim-bookworm",
-		},
+		Images:          DefaultImages(),
 		HTTPProxy:       firstEnv("HTTP_PROXY", "http_proxy"),
 		HTTPSProxy:      firstEnv("HTTPS_PROXY", "https_proxy"),
 		NoProxy:         firstEnv("NO_PROXY", "no_proxy"),
 		BuildEnv:        map[string]string{},
-		Memory:          512 << 20,
-		NanoCPUs:        1e9,
-		PidsLimit:       256,
-		User:            "10001:10001",
+		Memory:          DefaultMemory,
+		NanoCPUs:        DefaultNanoCPUs,
+		PidsLimit:       DefaultPids,
+		User:            DefaultUser,
 		ReadOnly:        true,
 		LogMaxSize:      "1m",
 		MaxContextBytes: DefaultMaxContextBytes,
@@ -108,6 +104,24 @@ func DefaultDockerOptions() DockerOptions {
 		}
 	}
 	return o
+}
+
+// The sandbox's default limits: the defaults of coach's sandbox.* settings.
+const (
+	DefaultMemory   = 512 << 20     // bytes
+	DefaultNanoCPUs = 1e9           // one CPU
+	DefaultPids     = 256           // processes
+	DefaultUser     = "10001:10001" // uid:gid, not root
+)
+
+// DefaultImages are the runtime images workspaces build on (the defaults
+// of the sandbox.images.* settings), a fresh map each call.
+func DefaultImages() map[Runtime]string {
+	return map[Runtime]string{
+		Node:   "node:22-bookworm-slim",
+		Go:     "golang:1.25-bookworm",
+		Python: "python:3.13-slim-bookworm",
+	}
 }
 
 func firstEnv(names ...string) string {

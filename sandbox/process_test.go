@@ -193,12 +193,12 @@ func TestProcessServes(t *testing.T) {
 				return strings.Contains(string(pi.LogsSince(mark)), tt.startLine)
 			}, 10*time.Second, 20*time.Millisecond, "start line again after the restart")
 
-			code, exited, err := pi.WaitExit(t.Context(), 100*time.Millisecond)
+			_, exited, err := pi.WaitExit(t.Context(), 100*time.Millisecond)
 			require.NoError(t, err)
 			assert.False(t, exited, "still running")
 
 			require.NoError(t, pi.Signal(t.Context(), syscall.SIGTERM))
-			code, exited, err = pi.WaitExit(t.Context(), 20*time.Second)
+			code, exited, err := pi.WaitExit(t.Context(), 20*time.Second)
 			require.NoError(t, err)
 			require.True(t, exited)
 			assert.Equal(t, tt.sigtermCode, code)

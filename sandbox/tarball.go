@@ -413,13 +413,3 @@ func insideLink(rel, target string) bool {
 	j := path.Join(path.Dir(rel), filepath.ToSlash(target))
 	return j != ".." && !strings.HasPrefix(j, "../")
 }
-
-// singleFileTar is a tar holding one file, for CopyToContainer.
-func singleFileTar(name string, data []byte, mode int64) []byte {
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	_ = tw.WriteHeader(&tar.Header{Name: name, Mode: mode, Size: int64(len(data)), ModTime: time.Unix(0, 0), Typeflag: tar.TypeReg})
-	_, _ = tw.Write(data)
-	_ = tw.Close()
-	return buf.Bytes()
-}

@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
-	"flag"
 	"io"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -17,22 +15,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/coachcli/coach/grader"
+	goldenfile "github.com/coachcli/coach/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
 
 // golden compares got with testdata/<name>.golden, or rewrites it with -update.
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		require.NoError(t, os.MkdirAll("testdata", 0o755))
-		require.NoError(t, os.WriteFile(path, got, 0o644))
-		return
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "missing golden file; run go test ./grader/report/ -update")
-	assert.Equal(t, string(want), string(got), "output differs from %s; if intended, run with -update", path)
+	goldenfile.Assert(t, filepath.Join("testdata", name+".golden"), got)
 }
 
 func render(t *testing.T, f func(w io.Writer) error) []byte {

@@ -21,6 +21,7 @@ import (
 	"github.com/coachcli/coach/grader/report"
 	"github.com/coachcli/coach/internal/config"
 	"github.com/coachcli/coach/internal/progress"
+	"github.com/coachcli/coach/internal/run"
 	"github.com/coachcli/coach/sandbox"
 )
 
@@ -28,7 +29,6 @@ type checkOptions struct {
 	g          *globalOptions
 	step       string // "" = the workspace's current step
 	url        string
-	sandbox    string
 	format     string
 	output     string
 	seed       int64
@@ -86,13 +86,13 @@ not build or start, 4 sandbox error (Docker unreachable, ...), 130 interrupted.`
 				return err
 			}
 			// --port > COACH_PORT > coach.yaml > user file > 8080.
-			o.port = cfg.Int(config.KeyPort)
+			o.port = cfg.Settings().Port
 			return runCheck(cmd.Context(), o, cfg)
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.url, "url", "", "check a server you already run at this URL instead of building one")
-	f.StringVar(&o.sandbox, "sandbox", "docker", "where to run your server: docker (isolated) or process (on this machine, not isolated)")
+	f.String("sandbox", "docker", "where to run your server: docker (isolated) or process (on this machine, not isolated)")
 	f.StringVarP(&o.format, "format", "f", "terminal", "output format: "+strings.Join(report.Formats, ", "))
 	f.StringVarP(&o.output, "output", "o", "", "write the report to this file instead of standard output")
 	f.Int64Var(&o.seed, "seed", 0, "seed for the tests' random data (printed with every run)")
@@ -158,7 +158,8 @@ func runCheck(ctx context.Context, o *checkOptions, cfg *config.Config) error {
 	if !contains(report.Formats, format) {
 		return usagef("unknown --format %q: want one of %s", o.format, strings.Join(report.Formats, ", "))
 	}
-	live := (format == "terminal" || format == "text") && o.output == ""
+	o.format = format
+	live := o.live()
 	if o.previous && !live {
 		return usagef("--previous prints to the terminal: leave out --format and --output (one report per step would overwrite the last)")
 	}
@@ -209,33 +210,19 @@ func runCheck(ctx context.Context, o *checkOptions, cfg *config.Config) error {
 	return nil
 }
 
+// live says the report is printed on the terminal as the tests run (the
+// terminal or text format, no --output file); else one report is written
+// at the end. o.format is lower-cased by runCheck.
+func (o *checkOptions) live() bool {
+	return (o.format == "terminal" || o.format == "text") && o.output == ""
+}
+
 // waitTeardowns waits until every sandbox of this check is removed.
 func (o *checkOptions) waitTeardowns() {
 	for _, wait := range o.teardowns {
 		wait()
 	}
 	o.teardowns = nil
-}
-
-// tearDown starts removing a sandbox, so the verdict can be printed
-// meanwhile; the func it returns waits for the removal and says how long
-// it took (it may be called more than once). stop ignores cancellation, so
-// a Ctrl-C still removes everything before coach exits.
-func (o *checkOptions) tearDown(stop func()) func() time.Duration {
-	began := time.Now()
-	done := make(chan struct{})
-	var took time.Duration
-	go func() {
-		defer close(done)
-		stop()
-		took = time.Since(began)
-	}()
-	wait := func() time.Duration {
-		<-done
-		return took
-	}
-	o.teardowns = append(o.teardowns, wait)
-	return wait
 }
 
 // timingsLine is the -v line that says where a check's time went.
@@ -318,8 +305,7 @@ func announcePass(o *checkOptions, cat *exercises.Catalog, ex *exercises.Exercis
 func checkStep(ctx context.Context, o *checkOptions, cfg *config.Config, st *loadedStep, runtime string, earlier bool) (bool, error) {
 	io := o.g.io
 	termOpts := report.TerminalOptions{Verbose: o.verbose, ShowHidden: o.showHidden}
-	format := strings.ToLower(o.format)
-	live := (format == "terminal" || format == "text") && o.output == ""
+	live := o.live()
 	if live {
 		termOpts.Color = o.g.colorOut(cfg, io.OutIsTTY)
 	}
@@ -329,17 +315,12 @@ func checkStep(ctx context.Context, o *checkOptions, cfg *config.Config, st *loa
 		out = &held
 	}
 
-	res := &grader.Result{
-		Version: grader.ResultsVersion, Exercise: st.ex.ID, Step: st.ex.Step,
-		CoachVersion: Version(), Seed: o.seed, StartedAt: time.Now().UTC(), MaxScore: st.ex.Points,
-	}
-	kind := cfg.String(config.KeySandbox)
+	kind := cfg.Settings().Sandbox.Backend
 	if o.url != "" {
-		kind = "url"
+		kind = run.URL
 	}
-	res.Target = kind
 	termOpts.RunFlags = o.runFlags(kind)
-	if kind == "process" && !earlier {
+	if kind == run.Process && !earlier {
 		fmt.Fprintln(io.Err, "coach: --sandbox process runs your server on this machine, NOT isolated")
 	}
 
@@ -351,42 +332,24 @@ func checkStep(ctx context.Context, o *checkOptions, cfg *config.Config, st *loa
 	} else {
 		spin.Status(fmt.Sprintf("preparing your server for %s", st.ex.Name()))
 	}
-	sg := *o.g
-	sio := *io
-	sio.Err = spin
-	sg.io = &sio
-	build := &sandbox.Timings{}
-	began := time.Now()
-	inst, stop, err := startServer(ctx, &sg, cfg, serverRequest{ex: st.ex, kind: kind, dir: o.g.dir, url: o.url, port: o.port, runtime: runtime, timings: build})
-	timings := &grader.Timings{BuildMS: build.Build.Milliseconds(), StartMS: (time.Since(began) - build.Build).Milliseconds()}
-	if err != nil {
-		spin.Stop()
-		res.Timings = timings
-		return false, reportStartFailure(o, cfg, res, st.ex, err)
-	}
-	// The sandbox is removed once the tests are done, while the verdict
-	// is printed; an early return removes it before returning.
-	var waitTeardown func() time.Duration
-	defer func() {
-		if waitTeardown == nil {
-			stop()
-		}
-	}()
 	// coach watch keeps the spinner to count the tests done: its report
 	// comes at the end, in one screen.
 	compact := live && o.watching && !earlier
-	switch {
-	case earlier:
-		spin.Status(fmt.Sprintf("checking %s (an earlier step): running its tests", st.ex.Name()))
-	case !compact:
-		spin.Stop()
+	req := run.StepRequest{
+		Exercise: st.ex, Suite: st.suite, Kind: kind, Dir: o.g.dir, URL: o.url, Port: o.port,
+		Runtime: runtime, Seed: o.seed, Only: o.only, Transcript: o.verbose,
+		Progress: spin, SaveServerLog: true,
 	}
-	if live && !compact {
-		report.Header(out, res, termOpts)
-	}
-	runOpts := grader.RunOptions{
-		Seed: o.seed, Env: st.ex.Env, Port: instancePort(inst, o.port), DefaultTestTimeout: st.ex.TestTimeout(),
-		Only: o.only, Transcript: o.verbose, ShowHidden: o.showHidden,
+	req.Started = func(r *grader.Result) {
+		switch {
+		case earlier:
+			spin.Status(fmt.Sprintf("checking %s (an earlier step): running its tests", st.ex.Name()))
+		case !compact:
+			spin.Stop()
+		}
+		if live && !compact {
+			report.Header(out, r, termOpts)
+		}
 	}
 	switch {
 	case compact:
@@ -394,27 +357,27 @@ func checkStep(ctx context.Context, o *checkOptions, cfg *config.Config, st *loa
 		if len(o.only) > 0 {
 			total = len(o.only)
 		}
-		spin.Status(fmt.Sprintf("checking %s: 0 of %d tests", st.ex.Name(), total))
-		runOpts.OnTest = func(grader.TestResult) {
+		req.Started = func(*grader.Result) { spin.Status(fmt.Sprintf("checking %s: 0 of %d tests", st.ex.Name(), total)) }
+		req.OnTest = func(grader.TestResult) {
 			done++
 			spin.Status(fmt.Sprintf("checking %s: %d of %d tests", st.ex.Name(), done, total))
 		}
 	case live:
-		runOpts.OnTest = func(t grader.TestResult) { report.TestLine(out, t, termOpts) }
+		req.OnTest = func(t grader.TestResult) { report.TestLine(out, t, termOpts) }
 	}
-	testsBegan := time.Now()
-	got := grader.Run(ctx, st.suite, inst, runOpts)
-	timings.TestsMS = time.Since(testsBegan).Milliseconds()
+	outcome, err := o.g.checker(cfg).CheckStep(ctx, req)
 	spin.Stop()
-	if kind != "url" {
-		sandbox.SaveLog(sandbox.WorkspaceLogDir(o.g.dir), sandbox.ServerLogName, inst.LogsSince(0))
+	got := outcome.Result
+	if err != nil && ctx.Err() == nil {
+		return false, reportStartFailure(o, cfg, got, st.ex, err)
 	}
-	waitTeardown = o.tearDown(stop)
-	got.Exercise, got.Step, got.CoachVersion, got.Target = res.Exercise, res.Step, res.CoachVersion, res.Target
-	got.Timings = timings
+	// The sandbox is being removed while the verdict is printed.
+	waitTeardown := outcome.Teardown
+	o.teardowns = append(o.teardowns, waitTeardown)
 	if ctx.Err() != nil {
 		return false, withCode(ExitInterrupted, errors.New("interrupted"))
 	}
+	timings, build := got.Timings, outcome.Build
 	failure := ""
 	if !got.Passed() {
 		failure = progress.FailureTest
@@ -429,12 +392,12 @@ func checkStep(ctx context.Context, o *checkOptions, cfg *config.Config, st *loa
 	case live:
 		report.Summary(out, got, termOpts)
 		if o.verbose {
-			timings.TeardownMS = waitTeardown().Milliseconds()
+			waitTeardown()
 			fmt.Fprintln(out, timingsLine(timings, build))
 		}
 	default:
 		// A results file says how long the teardown took too.
-		timings.TeardownMS = waitTeardown().Milliseconds()
+		waitTeardown()
 		if err := writeReport(o, got, termOpts); err != nil {
 			return false, err
 		}
@@ -508,7 +471,7 @@ func reportStartFailure(o *checkOptions, cfg *config.Config, res *grader.Result,
 	}
 	res.Status = grader.StatusError
 	res.Message = err.Error()
-	if o.format != "terminal" && o.format != "text" || o.output != "" {
+	if !o.live() {
 		if werr := writeReport(o, res, report.TerminalOptions{}); werr != nil {
 			return werr
 		}

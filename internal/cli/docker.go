@@ -40,7 +40,7 @@ func runDoctor(ctx context.Context, o *doctorOptions, cfg *config.Config) error 
 	} else {
 		fmt.Fprintf(out, "config: %s\n", strings.Join(cfg.Files, ", "))
 	}
-	fmt.Fprintf(out, "sandbox: %s\n", cfg.String(config.KeySandbox))
+	fmt.Fprintf(out, "sandbox: %s\n", cfg.Settings().Sandbox.Backend)
 	wsRuntime, wsErr := doctorWorkspace(o, cfg)
 	d, err := sandbox.NewDocker(ctx, dockerOptions(cfg, o.g))
 	if err != nil {
@@ -113,7 +113,7 @@ func doctorWorkspace(o *doctorOptions, cfg *config.Config) (sandbox.Runtime, err
 			fmt.Fprintf(out, "  %s\n", a)
 		}
 	}
-	if ca := cfg.String(config.KeyCAFile); ca == "" {
+	if ca := cfg.Settings().Sandbox.CAFile; ca == "" {
 		fmt.Fprintln(out, "ca file: · none (sandbox.ca_file: needed only behind a proxy that replaces TLS certificates)")
 	} else if n, err := sandbox.CheckCAFile(ca); err != nil {
 		fmt.Fprintf(out, "ca file: ✗ %v\n", err)

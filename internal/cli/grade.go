@@ -18,7 +18,7 @@ import (
 	"github.com/coachcli/coach/grader"
 	"github.com/coachcli/coach/grader/report"
 	"github.com/coachcli/coach/internal/config"
-	"github.com/coachcli/coach/sandbox"
+	"github.com/coachcli/coach/internal/run"
 )
 
 type gradeOptions struct {
@@ -36,7 +36,7 @@ type gradeOptions struct {
 	github     string
 	exitZero   bool
 	port       int
-	docker     *sandbox.Docker // shared by every submission's sandbox
+	backend    run.Backend // shared by every submission's sandbox (Docker), or nil
 }
 
 func newGradeCmd(g *globalOptions) *cobra.Command {
@@ -145,23 +145,25 @@ func runGrade(ctx context.Context, o *gradeOptions, cfg *config.Config) error {
 	if err != nil {
 		return err
 	}
-	kind := cfg.String(config.KeySandbox)
+	kind := cfg.Settings().Sandbox.Backend
 	if kind == "process" {
 		fmt.Fprintln(io.Err, "coach: --sandbox process runs every submission on this machine, NOT isolated: grade only code you trust")
 	}
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
 		return withCode(ExitUsage, fmt.Errorf("create --out: %w", err))
 	}
-	if kind == "docker" {
+	if kind == run.Docker {
 		// One connection for the whole class: the relay image is prepared
 		// once, not once per submission, and an unreachable engine stops
 		// the run before any submission is blamed for it.
-		d, err := sandbox.NewDocker(ctx, dockerOptions(cfg, o.g))
+		be, err := o.g.checker(cfg).Open(ctx, run.StepRequest{Kind: kind, Progress: io.Err})
 		if err != nil {
 			return withCode(ExitSandbox, err)
 		}
-		defer d.Close()
-		o.docker = d
+		if c, ok := be.(interface{ Close() error }); ok {
+			defer c.Close()
+		}
+		o.backend = be
 	}
 	fmt.Fprintf(io.Err, "coach: grading %s against %s (step %d) · seed %d · %d at a time\n",
 		plural(len(subs), "submission"), st.ex.ID, st.ex.Step, o.seed, o.jobs)
@@ -265,7 +267,7 @@ func (o *gradeOptions) gradeOne(ctx context.Context, cfg *config.Config, st *loa
 	g.io = &IOStreams{In: strings.NewReader(""), Out: io.Discard, Err: logf, Getenv: o.g.io.Getenv}
 
 	r, code := gradeWorkspace(ctx, &g, cfg, st, gradeRequest{
-		kind: kind, dir: s.Dir, port: o.port, seed: o.seed, budget: o.timeout, docker: o.docker,
+		kind: kind, dir: s.Dir, port: o.port, seed: o.seed, budget: o.timeout, backend: o.backend,
 	})
 	if ctx.Err() != nil {
 		return graded{}, false
@@ -284,12 +286,12 @@ func (o *gradeOptions) infraFailure(s submission, st *loadedStep, kind string, e
 
 // gradeRequest says how to grade one workspace.
 type gradeRequest struct {
-	kind   string // docker or process
-	dir    string
-	port   int
-	seed   int64
-	budget time.Duration   // 0: no budget of its own
-	docker *sandbox.Docker // shared backend, or nil
+	kind    string // docker or process
+	dir     string
+	port    int
+	seed    int64
+	budget  time.Duration // 0: no budget of its own
+	backend run.Backend   // shared backend, or nil
 }
 
 func newResult(st *loadedStep, kind string, seed int64) *grader.Result {
@@ -304,30 +306,16 @@ func newResult(st *loadedStep, kind string, seed int64) *grader.Result {
 // returns. A build, start or sandbox failure becomes a result with status
 // error; code is the exit code coach check would give for it.
 func gradeWorkspace(ctx context.Context, g *globalOptions, cfg *config.Config, st *loadedStep, req gradeRequest) (*grader.Result, int) {
-	begin := time.Now()
-	res := newResult(st, req.kind, req.seed)
-	sctx := ctx
-	if req.budget > 0 {
-		var cancel context.CancelFunc
-		sctx, cancel = context.WithTimeout(ctx, req.budget)
-		defer cancel()
-	}
-	outOfTime := func() bool { return ctx.Err() == nil && sctx.Err() != nil }
-	budgetMsg := func() string {
-		return fmt.Sprintf("grading stopped: the time budget of %s ran out (--timeout)", req.budget)
-	}
-	finish := func(r *grader.Result, code int) (*grader.Result, int) {
-		r.DurationMS = time.Since(begin).Milliseconds()
-		return r, code
-	}
-
-	inst, stop, err := startServer(sctx, g, cfg, serverRequest{ex: st.ex, kind: req.kind, dir: req.dir, port: req.port, docker: req.docker})
-	if err != nil {
-		res.Status, res.Message = grader.StatusError, err.Error()
-		if outOfTime() {
-			res.Message = budgetMsg() + " before the server answered"
-			return finish(res, ExitLearnerCode)
-		}
+	out, err := g.checker(cfg).CheckStep(ctx, run.StepRequest{
+		Exercise: st.ex, Suite: st.suite, Kind: req.kind, Dir: req.dir, Port: req.port, Seed: req.seed,
+		Budget: req.budget, Backend: req.backend, Progress: g.io.Err,
+	})
+	out.Teardown()
+	r := out.Result
+	switch {
+	case out.OutOfTime:
+		return r, ExitLearnerCode
+	case err != nil:
 		code := ExitCode(err)
 		if code == ExitUsage && !isUserError(err) {
 			code = ExitSandbox
@@ -337,25 +325,15 @@ func gradeWorkspace(ctx context.Context, g *globalOptions, cfg *config.Config, s
 			// is the learner's to fix, not the grader's command line.
 			code = ExitLearnerCode
 		}
-		return finish(res, code)
+		return r, code
 	}
-	defer stop()
-	got := grader.Run(sctx, st.suite, inst, grader.RunOptions{
-		Seed: req.seed, Env: st.ex.Env, Port: instancePort(inst, req.port), DefaultTestTimeout: st.ex.TestTimeout(), ShowHidden: true,
-	})
-	got.Exercise, got.Step, got.CoachVersion, got.Target, got.StartedAt = res.Exercise, res.Step, res.CoachVersion, res.Target, res.StartedAt
-	if outOfTime() {
-		// Tests that passed before the budget ran out keep their points.
-		got.Status, got.Message = grader.StatusError, budgetMsg()
-		return finish(got, ExitLearnerCode)
-	}
-	switch got.Status {
+	switch r.Status {
 	case grader.StatusPass:
-		return finish(got, ExitOK)
+		return r, ExitOK
 	case grader.StatusFail:
-		return finish(got, ExitFailed)
+		return r, ExitFailed
 	}
-	return finish(got, ExitSandbox)
+	return r, ExitSandbox
 }
 
 // worse orders outcomes: a sandbox error says the grading itself is in

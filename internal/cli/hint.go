@@ -211,7 +211,3 @@ func revealHint(out io.Writer, dir string, ex *exercises.Exercise, kind, again s
 	state[key] = n + 1
 	save()
 }
-
-// writeFileAtomic is progress.WriteFileAtomic, for the commands that write
-// files of their own.
-func writeFileAtomic(file string, data []byte) error { return progress.WriteFileAtomic(file, data) }

@@ -49,7 +49,7 @@ step's instructions, and makes step 1 the current step. It never overwrites a fi
 			if err != nil {
 				return err
 			}
-			o.lang = cfg.String(config.KeyLang)
+			o.lang = cfg.Settings().Lang
 			return runInit(cmd.Context(), o)
 		},
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -16,35 +15,15 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/coachcli/coach/internal/golden"
 	"github.com/coachcli/coach/internal/progress"
 	"github.com/coachcli/coach/sandbox"
 )
 
-// The -update flag rewrites testdata/golden. Another test file of this
-// package may define it first; flags cannot be defined twice.
-func init() {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite golden files from the current output")
-	}
-}
-
-func updatingGolden() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
-
-// assertGolden compares got with testdata/golden/name.
+// assertGolden compares got with testdata/golden/name (-update rewrites it).
 func assertGolden(t *testing.T, name, got string) {
 	t.Helper()
-	file := filepath.Join("testdata", "golden", name)
-	if updatingGolden() {
-		require.NoError(t, os.MkdirAll(filepath.Dir(file), 0o755))
-		require.NoError(t, os.WriteFile(file, []byte(got), 0o644))
-		return
-	}
-	want, err := os.ReadFile(file)
-	require.NoError(t, err, "run go test ./internal/cli -run %s -update to create it", t.Name())
-	assert.Equal(t, string(want), got, "golden %s differs (rerun with -update if the change is intended)", file)
+	golden.Assert(t, filepath.Join("testdata", "golden", name), []byte(got))
 }
 
 // learnerCatalog is a two-step roadmap kept for these tests.

@@ -176,12 +176,11 @@ func (s learnerStyle) wrap(code, text string) string {
 	return "\x1b[" + code + "m" + text + "\x1b[0m"
 }
 
-func (s learnerStyle) bold(t string) string   { return s.wrap("1", t) }
-func (s learnerStyle) dim(t string) string    { return s.wrap("2", t) }
-func (s learnerStyle) red(t string) string    { return s.wrap("31", t) }
-func (s learnerStyle) green(t string) string  { return s.wrap("32", t) }
-func (s learnerStyle) yellow(t string) string { return s.wrap("33", t) }
-func (s learnerStyle) cyan(t string) string   { return s.wrap("36", t) }
+func (s learnerStyle) bold(t string) string  { return s.wrap("1", t) }
+func (s learnerStyle) dim(t string) string   { return s.wrap("2", t) }
+func (s learnerStyle) red(t string) string   { return s.wrap("31", t) }
+func (s learnerStyle) green(t string) string { return s.wrap("32", t) }
+func (s learnerStyle) cyan(t string) string  { return s.wrap("36", t) }
 
 // pad fills s with spaces to width runes.
 func pad(s string, width int) string {

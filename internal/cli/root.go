@@ -16,6 +16,7 @@ import (
 
 	"github.com/coachcli/coach/exercises"
 	"github.com/coachcli/coach/internal/config"
+	"github.com/coachcli/coach/internal/run"
 	"github.com/coachcli/coach/sandbox"
 	"github.com/coachcli/coach/sandbox/relay"
 )
@@ -65,7 +66,13 @@ func Main() int {
 
 // Run executes one command line and returns its exit code.
 func Run(ctx context.Context, io *IOStreams, args []string) int {
-	root := NewRootCmd(io)
+	return runWith(ctx, io, args, nil)
+}
+
+// runWith is Run with the sandbox backends replaced by open (nil: the real
+// ones).
+func runWith(ctx context.Context, io *IOStreams, args []string, open run.Opener) int {
+	root := newRootCmd(io, open)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	code := ExitCode(err)
@@ -133,8 +140,10 @@ func ExitCode(err error) int {
 }
 
 // NewRootCmd builds the command tree.
-func NewRootCmd(io *IOStreams) *cobra.Command {
-	g := &globalOptions{io: io}
+func NewRootCmd(io *IOStreams) *cobra.Command { return newRootCmd(io, nil) }
+
+func newRootCmd(io *IOStreams, open run.Opener) *cobra.Command {
+	g := &globalOptions{io: io, open: open}
 	root := &cobra.Command{
 		Use:   "coach",
 		Short: "Build, run and check your backend exercises, locally and sandboxed",
@@ -187,6 +196,9 @@ type globalOptions struct {
 	configFile string
 	color      string
 	catalogDir string
+	// open, when set, replaces the sandbox backends (tests where the
+	// engine is not the point).
+	open run.Opener
 }
 
 // loadConfig reads the configuration for a command whose own flags are fs.
@@ -202,7 +214,9 @@ func (g *globalOptions) loadConfig(cmd *cobra.Command, flagKeys map[string]strin
 		return nil, withCode(ExitUsage, err)
 	}
 	if g.color != "" {
-		cfg.Set(config.KeyColor, g.color)
+		if err := cfg.Set(config.KeyColor, g.color); err != nil {
+			return nil, withCode(ExitUsage, fmt.Errorf("--color: %w", err))
+		}
 	}
 	return cfg, nil
 }
@@ -211,7 +225,7 @@ func (g *globalOptions) loadConfig(cmd *cobra.Command, flagKeys map[string]strin
 func (g *globalOptions) colorOut(cfg *config.Config, tty bool) bool {
 	mode := g.color
 	if mode == "" && cfg != nil {
-		mode = cfg.String(config.KeyColor)
+		mode = cfg.Settings().Color
 	}
 	switch mode {
 	case "always":

@@ -46,7 +46,7 @@ step N's solution passes steps 1 to N.`,
 			if err != nil {
 				return err
 			}
-			o.lang = cfg.String(config.KeyLang)
+			o.lang = cfg.Settings().Lang
 			o.color = g.colorOut(cfg, g.io.OutIsTTY)
 			return runSolution(cmd.Context(), o)
 		},

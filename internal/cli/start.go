@@ -60,7 +60,7 @@ folder; coach never overwrites a file.`,
 			if err != nil {
 				return err
 			}
-			o.lang = cfg.String(config.KeyLang)
+			o.lang = cfg.Settings().Lang
 			o.color = g.colorOut(cfg, g.io.OutIsTTY)
 			return runStart(cmd.Context(), o)
 		},

@@ -16,6 +16,7 @@ import (
 	"github.com/coachcli/coach/exercises"
 	"github.com/coachcli/coach/grader"
 	"github.com/coachcli/coach/internal/config"
+	"github.com/coachcli/coach/internal/run"
 )
 
 type verifyOptions struct {
@@ -65,7 +66,7 @@ it names.`,
 			if err != nil {
 				return err
 			}
-			o.sandbox = cfg.String(config.KeySandbox)
+			o.sandbox = cfg.Settings().Sandbox.Backend
 			return runVerify(cmd.Context(), o, cfg)
 		},
 	}
@@ -338,15 +339,15 @@ func materialize(ex *exercises.Exercise, name string, m *exercises.Mutant) (stri
 
 // runOne starts the workspace in dir and runs one step's suite against it.
 func runOne(ctx context.Context, g *globalOptions, cfg *config.Config, kind string, st *loadedStep, dir, runtime string, only []string) verdict {
-	inst, stop, err := startServer(ctx, g, cfg, serverRequest{ex: st.ex, kind: kind, dir: dir, runtime: runtime})
+	out, err := g.checker(cfg).CheckStep(ctx, run.StepRequest{
+		Exercise: st.ex, Suite: st.suite, Kind: kind, Dir: dir, Runtime: runtime, Seed: 1, Only: only,
+		Progress: g.io.Err,
+	})
+	out.Teardown()
 	if err != nil {
 		return verdict{Status: "error", Message: firstLine(err.Error())}
 	}
-	defer stop()
-	r := grader.Run(ctx, st.suite, inst, grader.RunOptions{
-		Seed: 1, Env: st.ex.Env, Port: instancePort(inst, 8080), DefaultTestTimeout: st.ex.TestTimeout(), ShowHidden: true,
-		Only: only,
-	})
+	r := out.Result
 	v := verdict{Status: string(r.Status), Message: r.Message}
 	for _, t := range r.Tests {
 		if t.Status != grader.StatusPass {

@@ -57,12 +57,12 @@ never trigger a check.`,
 				return err
 			}
 			// --port > COACH_PORT > coach.yaml > user file > 8080.
-			o.check.port = cfg.Int(config.KeyPort)
+			o.check.port = cfg.Settings().Port
 			return runWatch(cmd.Context(), o, cfg)
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.check.sandbox, "sandbox", "docker", "where to run your server: docker (isolated) or process (on this machine, not isolated)")
+	f.String("sandbox", "docker", "where to run your server: docker (isolated) or process (on this machine, not isolated)")
 	f.IntVar(&o.check.port, "port", 0, "the PORT your server is given (default 8080; with --sandbox process a free port)")
 	f.BoolVar(&o.check.previous, "previous", false, "when the step passes, check every earlier step too")
 	f.BoolVarP(&o.check.verbose, "verbose", "v", false, "print every request and response")

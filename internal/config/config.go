@@ -14,6 +14,8 @@ import (
 
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
+
+	"github.com/coachcli/coach/sandbox"
 )
 
 // Keys coach reads. Nested keys are written as YAML maps in files
@@ -38,7 +40,8 @@ const (
 
 // Config is the merged configuration.
 type Config struct {
-	v *viper.Viper
+	v        *viper.Viper
+	settings Settings
 	// Files lists the config files read, lowest precedence first.
 	Files []string
 }
@@ -49,9 +52,8 @@ type Options struct {
 	Workspace string
 	// UserFile overrides the user config file path (tests, --config).
 	UserFile string
-	// Flags are bound over everything else; a flag whose name matches a key
-	// (with dots as dashes: sandbox-backend) or one named in FlagKeys wins
-	// when it was set.
+	// Flags are bound over everything else: a flag named in FlagKeys wins
+	// over every other source of its key when it was set.
 	Flags    *pflag.FlagSet
 	FlagKeys map[string]string // flag name -> key
 	// Getenv reads the environment (nil: os.Getenv).
@@ -93,7 +95,7 @@ func Load(o Options) (*Config, error) {
 	if o.Getenv != nil {
 		// AutomaticEnv reads os.Getenv; an injected environment is applied
 		// explicitly so tests need not touch the process environment.
-		for _, k := range allKeys {
+		for _, k := range Keys() {
 			if val := o.Getenv("COACH_" + strings.ToUpper(strings.ReplaceAll(k, ".", "_"))); val != "" {
 				v.Set(k, val)
 			}
@@ -114,54 +116,161 @@ func Load(o Options) (*Config, error) {
 			}
 		}
 	}
-	if err := c.validate(); err != nil {
+	if err := c.resolve(); err != nil {
 		return nil, err
 	}
 	return c, nil
 }
 
-var allKeys = []string{KeySandbox, KeyCAFile, KeyMemory, KeyCPUs, KeyPids, KeyOCIRuntime, KeyUser,
-	KeyReadOnly, KeyImageNode, KeyImageGo, KeyImagePython, KeyPort, KeyColor, KeyLang}
-
-func setDefaults(v *viper.Viper) {
-	v.SetDefault(KeySandbox, "docker")
-	v.SetDefault(KeyCAFile, "")
-	v.SetDefault(KeyMemory, "512m")
-	v.SetDefault(KeyCPUs, 1.0)
-	v.SetDefault(KeyPids, 256)
-	v.SetDefault(KeyOCIRuntime, "")
-	v.SetDefault(KeyUser, "10001:10001")
-	v.SetDefault(KeyReadOnly, true)
-	v.SetDefault(KeyImageNode, "node:22-bookworm-slim")
-	v.SetDefault(KeyImageGo, "golang:1.25-bookworm")
-	v.SetDefault(KeyImagePython, "python:3.13-slim-bookworm")
-	v.SetDefault(KeyPort, 0) // the backend chooses: 8080 in Docker, a free port for process
-	v.SetDefault(KeyColor, "auto")
-	v.SetDefault(KeyLang, "")
+// Settings are every documented key, typed and validated, resolved once
+// per command (Load) and passed down: commands read these, not raw keys.
+type Settings struct {
+	Sandbox Sandbox
+	Port    int    // the PORT the server is given; 0: the backend chooses
+	Color   string // auto, always or never
+	Lang    string // node, go, python or ""
 }
 
-func (c *Config) validate() error {
-	if b := c.String(KeySandbox); b != "docker" && b != "process" {
-		return fmt.Errorf("sandbox.backend is %q: want docker or process", b)
+// Sandbox are the sandbox.* settings.
+type Sandbox struct {
+	Backend  string // docker or process
+	CAFile   string
+	Memory   int64 // bytes
+	CPUs     float64
+	Pids     int
+	Runtime  string // the OCI runtime: "" or e.g. runsc
+	User     string // uid:gid
+	ReadOnly bool
+	Images   map[sandbox.Runtime]string
+}
+
+// setting is one documented key: its default and how it lands in Settings
+// (checking its value). This table is the one list of keys.
+type setting struct {
+	key  string
+	def  any
+	read func(c *Config, s *Settings) error
+}
+
+var settings = []setting{
+	{KeySandbox, "docker", func(c *Config, s *Settings) error {
+		s.Sandbox.Backend = c.String(KeySandbox)
+		return oneOf(KeySandbox, s.Sandbox.Backend, "docker", "process")
+	}},
+	{KeyCAFile, "", func(c *Config, s *Settings) error { s.Sandbox.CAFile = c.String(KeyCAFile); return nil }},
+	{KeyMemory, fmt.Sprintf("%dm", sandbox.DefaultMemory>>20), func(c *Config, s *Settings) (err error) {
+		if s.Sandbox.Memory, err = ParseBytes(c.String(KeyMemory)); err != nil {
+			return fmt.Errorf("%s: %w", KeyMemory, err)
+		}
+		return nil
+	}},
+	{KeyCPUs, float64(sandbox.DefaultNanoCPUs) / 1e9, func(c *Config, s *Settings) error {
+		s.Sandbox.CPUs = c.Float(KeyCPUs)
+		return positive(KeyCPUs, c.String(KeyCPUs), s.Sandbox.CPUs)
+	}},
+	{KeyPids, sandbox.DefaultPids, func(c *Config, s *Settings) error {
+		s.Sandbox.Pids = c.Int(KeyPids)
+		return positive(KeyPids, c.String(KeyPids), float64(s.Sandbox.Pids))
+	}},
+	{KeyOCIRuntime, "", func(c *Config, s *Settings) error { s.Sandbox.Runtime = c.String(KeyOCIRuntime); return nil }},
+	{KeyUser, sandbox.DefaultUser, func(c *Config, s *Settings) error { s.Sandbox.User = c.String(KeyUser); return nil }},
+	{KeyReadOnly, true, func(c *Config, s *Settings) error { s.Sandbox.ReadOnly = c.Bool(KeyReadOnly); return nil }},
+	{KeyImageNode, sandbox.DefaultImages()[sandbox.Node], image(KeyImageNode, sandbox.Node)},
+	{KeyImageGo, sandbox.DefaultImages()[sandbox.Go], image(KeyImageGo, sandbox.Go)},
+	{KeyImagePython, sandbox.DefaultImages()[sandbox.Python], image(KeyImagePython, sandbox.Python)},
+	{KeyPort, 0, func(c *Config, s *Settings) error {
+		s.Port = c.Int(KeyPort)
+		if s.Port < 0 || s.Port > 65535 || c.String(KeyPort) != fmt.Sprint(s.Port) {
+			return fmt.Errorf("port is %q: want a port number (1-65535)", c.String(KeyPort))
+		}
+		return nil
+	}},
+	{KeyColor, "auto", func(c *Config, s *Settings) error {
+		s.Color = c.String(KeyColor)
+		return oneOf(KeyColor, s.Color, "auto", "always", "never")
+	}},
+	{KeyLang, "", func(c *Config, s *Settings) error {
+		s.Lang = c.String(KeyLang)
+		if s.Lang == "" {
+			return nil
+		}
+		return oneOf(KeyLang, s.Lang, "node", "go", "python")
+	}},
+}
+
+func image(key string, rt sandbox.Runtime) func(c *Config, s *Settings) error {
+	return func(c *Config, s *Settings) error {
+		if s.Sandbox.Images == nil {
+			s.Sandbox.Images = map[sandbox.Runtime]string{}
+		}
+		img := strings.TrimSpace(c.String(key))
+		if img == "" {
+			return fmt.Errorf("%s is empty: want an image name such as %s", key, sandbox.DefaultImages()[rt])
+		}
+		s.Sandbox.Images[rt] = img
+		return nil
 	}
-	if col := c.String(KeyColor); col != "auto" && col != "always" && col != "never" {
-		return fmt.Errorf("color is %q: want auto, always or never", col)
+}
+
+func oneOf(key, val string, allowed ...string) error {
+	for _, a := range allowed {
+		if val == a {
+			return nil
+		}
 	}
-	if l := c.String(KeyLang); l != "" && l != "node" && l != "go" && l != "python" {
-		return fmt.Errorf("lang is %q: want node, go or python", l)
-	}
-	if _, err := ParseBytes(c.String(KeyMemory)); err != nil {
-		return fmt.Errorf("sandbox.memory: %w", err)
+	want := strings.Join(allowed[:len(allowed)-1], ", ") + " or " + allowed[len(allowed)-1]
+	return fmt.Errorf("%s is %q: want %s", key, val, want)
+}
+
+func positive(key, raw string, v float64) error {
+	if v <= 0 {
+		return fmt.Errorf("%s is %q: want a number above 0", key, raw)
 	}
 	return nil
 }
 
+// Keys are every documented key, in the order of the settings table.
+func Keys() []string {
+	out := make([]string, len(settings))
+	for i, s := range settings {
+		out[i] = s.key
+	}
+	return out
+}
+
+func setDefaults(v *viper.Viper) {
+	for _, s := range settings {
+		v.SetDefault(s.key, s.def)
+	}
+}
+
+// resolve fills c.settings from the merged keys, checking each.
+func (c *Config) resolve() error {
+	var s Settings
+	for _, st := range settings {
+		if err := st.read(c, &s); err != nil {
+			return err
+		}
+	}
+	c.settings = s
+	return nil
+}
+
+// Settings are the resolved settings.
+func (c *Config) Settings() Settings { return c.settings }
+
 // String, Int, Float and Bool read a key.
-func (c *Config) String(key string) string    { return c.v.GetString(key) }
-func (c *Config) Int(key string) int          { return c.v.GetInt(key) }
-func (c *Config) Float(key string) float64    { return c.v.GetFloat64(key) }
-func (c *Config) Bool(key string) bool        { return c.v.GetBool(key) }
-func (c *Config) Set(key string, val any)     { c.v.Set(key, val) }
+func (c *Config) String(key string) string { return c.v.GetString(key) }
+func (c *Config) Int(key string) int       { return c.v.GetInt(key) }
+func (c *Config) Float(key string) float64 { return c.v.GetFloat64(key) }
+func (c *Config) Bool(key string) bool     { return c.v.GetBool(key) }
+
+// Set overrides a key (a command's own flag, such as --color) and resolves
+// the settings again.
+func (c *Config) Set(key string, val any) error {
+	c.v.Set(key, val)
+	return c.resolve()
+}
 func (c *Config) AllSettings() map[string]any { return c.v.AllSettings() }
 
 // UserFile is the user's config file: $XDG_CONFIG_HOME/coach/config.yaml,

@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/spf13/pflag"
@@ -98,4 +99,101 @@ func TestUserFile(t *testing.T) {
 	assert.Equal(t, "/xdg/coach/config.yaml", UserFile(get))
 	env["COACH_CONFIG"] = "/etc/coach.yaml"
 	assert.Equal(t, "/etc/coach.yaml", UserFile(get))
+}
+
+// TestEveryKeyEverySource sets each documented key through each source
+// (flag, COACH_* environment, the workspace's coach.yaml, the user file)
+// and reads it back from the typed Settings the commands use.
+func TestEveryKeyEverySource(t *testing.T) {
+	values := map[string]struct {
+		raw  string
+		read func(Settings) any
+		want any
+	}{
+		KeySandbox:     {"process", func(s Settings) any { return s.Sandbox.Backend }, "process"},
+		KeyCAFile:      {"/etc/ca.pem", func(s Settings) any { return s.Sandbox.CAFile }, "/etc/ca.pem"},
+		KeyMemory:      {"1g", func(s Settings) any { return s.Sandbox.Memory }, int64(1 << 30)},
+		KeyCPUs:        {"1.5", func(s Settings) any { return s.Sandbox.CPUs }, 1.5},
+		KeyPids:        {"64", func(s Settings) any { return s.Sandbox.Pids }, 64},
+		KeyOCIRuntime:  {"runsc", func(s Settings) any { return s.Sandbox.Runtime }, "runsc"},
+		KeyUser:        {"2000:2000", func(s Settings) any { return s.Sandbox.User }, "2000:2000"},
+		KeyReadOnly:    {"false", func(s Settings) any { return s.Sandbox.ReadOnly }, false},
+		KeyImageNode:   {"node:20-slim", func(s Settings) any { return s.Sandbox.Images["node"] }, "node:20-slim"},
+		KeyImageGo:     {"golang:1.24", func(s Settings) any { return s.Sandbox.Images["go"] }, "golang:1.24"},
+		KeyImagePython: {"python:3.12", func(s Settings) any { return s.Sandbox.Images["python"] }, "python:3.12"},
+		KeyPort:        {"9123", func(s Settings) any { return s.Port }, 9123},
+		KeyColor:       {"never", func(s Settings) any { return s.Color }, "never"},
+		KeyLang:        {"go", func(s Settings) any { return s.Lang }, "go"},
+	}
+	require.ElementsMatch(t, Keys(), mapKeys(values), "every documented key has a case here")
+
+	defaults, err := Load(Options{UserFile: filepath.Join(t.TempDir(), "none.yaml")})
+	require.NoError(t, err)
+	for _, key := range Keys() {
+		v := values[key]
+		require.NotEqual(t, v.want, v.read(defaults.Settings()), "%s: the test value must differ from the default", key)
+		for _, source := range []string{"flag", "env", "coach.yaml", "user file"} {
+			t.Run(key+"/"+source, func(t *testing.T) {
+				ws, user := t.TempDir(), filepath.Join(t.TempDir(), "config.yaml")
+				o := Options{Workspace: ws, UserFile: user, Getenv: func(string) string { return "" }}
+				switch source {
+				case "flag":
+					fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
+					fs.String("the-flag", "", "")
+					require.NoError(t, fs.Parse([]string{"--the-flag", v.raw}))
+					o.Flags, o.FlagKeys = fs, map[string]string{"the-flag": key}
+				case "env":
+					name := "COACH_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
+					o.Getenv = func(k string) string { return map[string]string{name: v.raw}[k] }
+				case "coach.yaml":
+					require.NoError(t, os.WriteFile(filepath.Join(ws, "coach.yaml"), nested(key, v.raw), 0o644))
+				case "user file":
+					require.NoError(t, os.WriteFile(user, nested(key, v.raw), 0o644))
+				}
+				cfg, err := Load(o)
+				require.NoError(t, err)
+				assert.Equal(t, v.want, v.read(cfg.Settings()))
+			})
+		}
+	}
+}
+
+// nested writes key (a.b.c) as YAML maps with a raw scalar value.
+func nested(key, raw string) []byte {
+	parts := strings.Split(key, ".")
+	var b strings.Builder
+	for i, p := range parts {
+		b.WriteString(strings.Repeat("  ", i) + p + ":")
+		if i < len(parts)-1 {
+			b.WriteString("\n")
+		}
+	}
+	b.WriteString(" " + raw + "\n")
+	return []byte(b.String())
+}
+
+func mapKeys[V any](m map[string]V) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+func TestInvalidSettings(t *testing.T) {
+	tests := []struct{ env, val, want string }{
+		{"COACH_PORT", "http", `port is "http": want a port number`},
+		{"COACH_PORT", "70000", `port is "70000"`},
+		{"COACH_SANDBOX_CPUS", "0", `sandbox.cpus is "0": want a number above 0`},
+		{"COACH_SANDBOX_PIDS", "-1", `sandbox.pids is "-1"`},
+		{"COACH_COLOR", "blue", `color is "blue": want auto, always or never`},
+		{"COACH_SANDBOX_IMAGES_NODE", " ", "sandbox.images.node is empty"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.env+"="+tc.val, func(t *testing.T) {
+			_, err := Load(Options{UserFile: filepath.Join(t.TempDir(), "none.yaml"), Getenv: func(k string) string { return map[string]string{tc.env: tc.val}[k] }})
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
 }

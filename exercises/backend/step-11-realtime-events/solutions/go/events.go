@@ -68,17 +68,6 @@ func (b *broker) publish(event string, v any) {
 	}
 }
 
-// close ends every stream and refuses new ones.
-func (b *broker) close() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.closed = true
-	for ch := range b.subs {
-		delete(b.subs, ch)
-		close(ch)
-	}
-}
-
 func (s *server) streamEvents(w http.ResponseWriter, r *http.Request) {
 	ch, ok := s.events.subscribe()
 	if !ok {

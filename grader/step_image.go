@@ -36,6 +36,31 @@ type ImageStep struct {
 	MaxSize     map[string]int64 // by language, with "default"
 }
 
+var imageKind = kindDef{name: "image", bare: true, make: func() stepKind { return &ImageStep{} }}
+
+func (s *ImageStep) decode(v, _ *yaml.Node) error {
+	if v.Tag == "!!null" {
+		return nil
+	}
+	return exercises.DecodeNode(v, s)
+}
+
+func (*ImageStep) schema(r *exercises.Reflector) schema { return nullOr(r.Ref(ImageStep{})) }
+
+func (*ImageStep) asserts() bool { return true }
+
+// JSONSchema of an image step.
+func (ImageStep) JSONSchema(*exercises.Reflector) schema {
+	return object(schema{
+		"non_root":    schema{"type": "boolean"},
+		"exposes":     schema{"type": "boolean"},
+		"port":        schema{"type": "integer", "minimum": 1, "maximum": 65535},
+		"healthcheck": schema{"type": "boolean"},
+		"max_size": described(mapOf(exercises.Pattern(`^ *[0-9.]+ *([KkMmGg]?[Bb]) *$`), nil),
+			"by language (node, go, python) and default: 400MB, 1.5GB"),
+	})
+}
+
 func (s *ImageStep) UnmarshalYAML(node *yaml.Node) error {
 	var raw struct {
 		NonRoot     bool              `yaml:"non_root"`
@@ -81,7 +106,7 @@ func parseSize(s string) (int64, error) {
 	return 0, fmt.Errorf("bad size %q: use a number with B, KB, MB or GB", s)
 }
 
-func (x *testRun) image(ctx context.Context, s *ImageStep) error {
+func (s *ImageStep) run(ctx context.Context, x *testRun) error {
 	ii, ok := x.target.(ImageInspector)
 	if !ok {
 		return notCheckable("the image built from your Dockerfile")

@@ -1,5 +1,0 @@
-package schemas
-
-import "flag"
-
-var update = flag.Bool("update", false, "rewrite the shipped schema files")
