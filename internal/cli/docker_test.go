@@ -192,7 +192,9 @@ func TestDockerVerifyCatalogue(t *testing.T) {
 	start := time.Now()
 	// The whole catalogue: about 10 minutes on a quiet 2-core machine, much
 	// more on a loaded one; the test binary's own -timeout still bounds it.
-	// Styles download their dependencies (npm, the Go module proxy).
+	// Styles download their dependencies (npm, the Go module proxy); they
+	// and their mutants are proven here, once (coach exercise verify --step
+	// N --lang STYLE checks one).
 	ctx, cancel := context.WithTimeout(context.Background(), 55*time.Minute)
 	defer cancel()
 	r := coachCtxEnv(ctx, t, "", map[string]string{"COACH_SANDBOX_CA_FILE": "/etc/ssl/certs/ca-certificates.crt"}, "exercise", "verify", "--all")
