@@ -119,6 +119,19 @@ func TestLoadErrors(t *testing.T) {
 		{"mutant file", "step-01-hello/mutants.yaml",
 			"mutants:\n  - id: m1\n    lang: go\n    caught_by: t1\n    edits:\n      - file: nope.go\n        find: a\n        replace: b\n",
 			"step-01-hello/mutants.yaml:6:15: solutions/go/nope.go does not exist"},
+		{"style without style.yaml", "step-01-hello/styles/go-db/main.go", "package main\n",
+			"step-01-hello/styles/go-db/style.yaml: missing"},
+		{"style lang", "step-01-hello/styles/go-db/style.yaml", "lang: rust\ndescription: d\n",
+			"step-01-hello/styles/go-db/style.yaml:1:7: lang \"rust\" must be one of"},
+		{"style description", "step-01-hello/styles/go-db/style.yaml", "lang: go\n",
+			"step-01-hello/styles/go-db/style.yaml:1:1: description is required"},
+		{"style named like a language", "step-01-hello/styles/go/style.yaml", "lang: go\ndescription: d\n",
+			"step-01-hello/styles/go: style folder \"go\" must be lower-case letters, digits and dashes, and not a language's name"},
+		{"style unknown field", "step-01-hello/styles/go-db/style.yaml", "lang: go\ndescription: d\nservices: [postgres]\n",
+			"step-01-hello/styles/go-db/style.yaml:3:1: unknown field \"services\""},
+		{"mutant of an unknown style", "step-01-hello/mutants.yaml",
+			"mutants:\n  - id: m1\n    lang: go\n    style: go-db\n    caught_by: t1\n    edits:\n      - file: main.go\n        find: a\n        replace: b\n",
+			"step-01-hello/mutants.yaml:4:12: style \"go-db\" is not a folder under step-01-hello/styles with a style.yaml"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -131,6 +144,7 @@ func TestLoadErrors(t *testing.T) {
 	}
 }
 
+<<<<<<< HEAD
 func TestHintsForLanguage(t *testing.T) {
 	fsys := goodFS()
 	fsys["step-01-hello/hints.yaml"] = &fstest.MapFile{Data: []byte(`build: [all]
@@ -161,6 +175,54 @@ test:
 			assert.Equal(t, []string{"all"}, h.Build.For(tt.lang))
 		})
 	}
+=======
+// TestLoadStyles: a style is an extra solution (styles/<name>/ with a
+// style.yaml) listed after the reference solutions; its mutants edit its
+// files, and writing it out leaves style.yaml behind.
+func TestLoadStyles(t *testing.T) {
+	fsys := goodFS()
+	fsys["step-01-hello/styles/go-db/style.yaml"] = &fstest.MapFile{Data: []byte("lang: go\ndescription: with a database\n")}
+	fsys["step-01-hello/styles/go-db/main.go"] = &fstest.MapFile{Data: []byte("package main\n// db\n")}
+	fsys["step-01-hello/styles/go-db/coach.yaml"] = &fstest.MapFile{Data: []byte("services: [postgres]\n")}
+	fsys["step-01-hello/mutants.go-db.yaml"] = &fstest.MapFile{Data: []byte(
+		"mutants:\n  - id: m2\n    lang: go\n    style: go-db\n    caught_by: t1\n    edits:\n      - file: main.go\n        find: db\n        replace: memory\n")}
+	c, err := Load(fsys)
+	require.NoError(t, err)
+	ex := c.Exercises[0]
+	assert.Equal(t, []Style{{Name: "go-db", Lang: "go", Description: "with a database"}}, ex.Styles)
+	assert.Equal(t, []Solution{
+		{Name: "go", Lang: "go", Dir: "solutions/go"},
+		{Name: "go-db", Lang: "go", Dir: "styles/go-db", Style: true},
+	}, ex.Solutions())
+	require.Len(t, ex.Mutants, 2)
+	m := &ex.Mutants[1]
+	assert.Equal(t, "go-db", m.Solution())
+	assert.Equal(t, "go", ex.Mutants[0].Solution())
+
+	sol, ok := ex.Solution("go-db")
+	require.True(t, ok)
+	dst := t.TempDir()
+	require.NoError(t, ex.WriteSolution(sol, m, dst))
+	entries, err := os.ReadDir(dst)
+	require.NoError(t, err)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	assert.Equal(t, []string{"coach.yaml", "main.go"}, names)
+	data, err := os.ReadFile(filepath.Join(dst, "main.go"))
+	require.NoError(t, err)
+	assert.Equal(t, "package main\n// memory\n", string(data))
+
+	fsys["step-01-hello/mutants.go-db.yaml"] = &fstest.MapFile{Data: []byte(
+		"mutants:\n  - id: m2\n    lang: node\n    style: go-db\n    caught_by: t1\n    edits:\n      - file: main.go\n        find: db\n        replace: x\n")}
+	_, err = Load(fsys)
+	assert.ErrorContains(t, err, `step-01-hello/mutants.go-db.yaml:3:11: lang "node" does not match style go-db, which is go`)
+	fsys["step-01-hello/mutants.go-db.yaml"] = &fstest.MapFile{Data: []byte(
+		"mutants:\n  - id: m2\n    lang: go\n    style: go-db\n    caught_by: t1\n    edits:\n      - file: main.go\n        find: hello\n        replace: x\n")}
+	_, err = Load(fsys)
+	assert.ErrorContains(t, err, "find text occurs 0 times in styles/go-db/main.go")
+>>>>>>> main
 }
 
 func TestLoadMissingFile(t *testing.T) {

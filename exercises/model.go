@@ -51,6 +51,21 @@ type Exercise struct {
 	README  string   `yaml:"-"`
 	Hints   Hints    `yaml:"-"`
 	Mutants []Mutant `yaml:"-"`
+	// Styles are the exercise's extra solutions (styles/<name>/), in name
+	// order.
+	Styles []Style `yaml:"-"`
+}
+
+// Style is an extra solution of a step, written another way than the
+// reference solutions: with libraries, or with a database service. It
+// lives in styles/<name>/ beside a style.yaml, and coach exercise verify
+// proves it like a reference solution.
+type Style struct {
+	// Name is the folder's name; it names the style on the command line
+	// (--lang) and in mutants (style:).
+	Name        string `yaml:"-"`
+	Lang        string `yaml:"lang"`
+	Description string `yaml:"description"`
 }
 
 // Services are the databases (sandbox.ServiceNames) an instructor names
@@ -162,11 +177,14 @@ func (l HintList) For(lang string) []string {
 	return out
 }
 
-// Mutant is a known-bad variant of a reference solution: edits over one
-// language's solution that the suite must catch with the named test.
+// Mutant is a known-bad variant of a reference solution (or of a style):
+// edits over one solution that the suite must catch with the named test.
 type Mutant struct {
-	ID          string `yaml:"id"`
-	Lang        string `yaml:"lang"`
+	ID   string `yaml:"id"`
+	Lang string `yaml:"lang"`
+	// Style names the style (styles/<name>/) the edits apply to; empty for
+	// the reference solution of Lang.
+	Style       string `yaml:"style"`
 	Description string `yaml:"description"`
 	CaughtBy    string `yaml:"caught_by"`
 	Edits       []Edit `yaml:"edits"`

@@ -297,6 +297,7 @@ func (Mutant) JSONSchema(r *Reflector) Schema {
 	s.Prop("lang")["enum"] = Languages
 	s.Prop("edits")["minItems"] = 1
 	s.Describe("caught_by", "the id of the test of this step's suite that must fail")
+	s.Describe("style", "the style (a folder under styles/) the edits apply to; omit for the reference solution of lang")
 	return s
 }
 
@@ -304,7 +305,7 @@ func (Mutant) JSONSchema(r *Reflector) Schema {
 func (Edit) JSONSchema(r *Reflector) Schema {
 	s := r.Describe(Edit{}).Require("file", "find", "replace")
 	s.Prop("find")["minLength"] = 1
-	s.Describe("file", "a file of solutions/LANG/")
+	s.Describe("file", "a file of solutions/LANG/, or of styles/STYLE/ for a style's mutant")
 	s.Describe("find", "text that occurs exactly once in the file")
 	return s
 }

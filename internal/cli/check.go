@@ -495,7 +495,16 @@ func reportStartFailure(o *checkOptions, cfg *config.Config, res *grader.Result,
 	}
 	// Advice already specific to the problem (the wrong port) beats the
 	// step's first, general build hint.
-	if build := ex.Hints.Build.For(string(sc.runtime)); code == ExitLearnerCode && len(build) > 0 && len(e.advice) == 0 {
+	// A build failure gets the step's first build hint; a server that
+	// built but stopped or never answered gets the start hint (the build
+	// hints speak of compiler output it does not have).
+	var be *sandbox.BuildError
+	build := ex.Hints.Build.For(string(sc.runtime))
+	switch built := !errors.As(err, &be); {
+	case code != ExitLearnerCode || len(e.advice) > 0:
+	case built:
+		text += "\nHint: " + stoppedHint + "\n"
+	case len(build) > 0:
 		text += "\nHint: " + build[0] + "\n"
 		if len(build) > 1 {
 			text += "(coach hint shows the next one)\n"
@@ -504,6 +513,11 @@ func reportStartFailure(o *checkOptions, cfg *config.Config, res *grader.Result,
 	fmt.Fprint(o.g.io.Err, text)
 	return withCode(code, errSilent)
 }
+
+// stoppedHint is the hint for a server that built but did not start.
+const stoppedHint = "your code built, then the server stopped or never answered: read its output above " +
+	"from its first error line, fix that, and check again. To watch it yourself, run the start command " +
+	"in coach's first line, with PORT set."
 
 func isUserError(err error) bool {
 	var we *sandbox.WorkspaceError
