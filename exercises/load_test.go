@@ -144,7 +144,6 @@ func TestLoadErrors(t *testing.T) {
 	}
 }
 
-<<<<<<< HEAD
 func TestHintsForLanguage(t *testing.T) {
 	fsys := goodFS()
 	fsys["step-01-hello/hints.yaml"] = &fstest.MapFile{Data: []byte(`build: [all]
@@ -175,7 +174,8 @@ test:
 			assert.Equal(t, []string{"all"}, h.Build.For(tt.lang))
 		})
 	}
-=======
+}
+
 // TestLoadStyles: a style is an extra solution (styles/<name>/ with a
 // style.yaml) listed after the reference solutions; its mutants edit its
 // files, and writing it out leaves style.yaml behind.
@@ -222,7 +222,6 @@ func TestLoadStyles(t *testing.T) {
 		"mutants:\n  - id: m2\n    lang: go\n    style: go-db\n    caught_by: t1\n    edits:\n      - file: main.go\n        find: hello\n        replace: x\n")}
 	_, err = Load(fsys)
 	assert.ErrorContains(t, err, "find text occurs 0 times in styles/go-db/main.go")
->>>>>>> main
 }
 
 func TestLoadMissingFile(t *testing.T) {
