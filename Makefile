@@ -62,8 +62,10 @@ sandbox-setup:
 run: sandbox-setup build
 	COACH=$(BIN) bash scripts/first-run.sh
 
-# Prove the whole catalogue: every reference solution passes steps 1..N,
-# every mutant is caught.
+# Prove the whole catalogue: every reference solution and style passes
+# steps 1..N, every mutant is caught. Styles download their dependencies
+# (npm, the Go module proxy): behind a TLS-intercepting proxy run
+# COACH_SANDBOX_CA_FILE=/path/to/ca.pem make verify.
 verify: sandbox-setup build
 	$(BIN) exercise verify --all
 

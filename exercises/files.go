@@ -76,6 +76,74 @@ func CopyTree(fsys fs.FS, dir, dst string, overwrite bool) ([]string, error) {
 // SolutionDir is where a language's reference solution lives in an exercise.
 func SolutionDir(lang string) string { return path.Join("solutions", lang) }
 
+// StyleDir is where a style lives in an exercise.
+func StyleDir(name string) string { return path.Join("styles", name) }
+
+// StyleFile is a style's description, beside its files; it is not part of
+// the workspace the style is checked as.
+const StyleFile = "style.yaml"
+
+// Solution is one solution of an exercise that coach exercise verify
+// proves: a reference solution (solutions/<lang>) or a style
+// (styles/<name>).
+type Solution struct {
+	// Name is the language for a reference solution, the style's name for
+	// a style.
+	Name  string
+	Lang  string
+	Dir   string // inside the exercise's FS
+	Style bool
+}
+
+// Solutions are the exercise's reference solutions (in Languages order)
+// and then its styles.
+func (e *Exercise) Solutions() []Solution {
+	var out []Solution
+	for _, l := range e.SolutionLanguages() {
+		out = append(out, Solution{Name: l, Lang: l, Dir: SolutionDir(l)})
+	}
+	for _, st := range e.Styles {
+		out = append(out, Solution{Name: st.Name, Lang: st.Lang, Dir: StyleDir(st.Name), Style: true})
+	}
+	return out
+}
+
+// Solution finds a solution by name (a language or a style's name).
+func (e *Exercise) Solution(name string) (Solution, bool) {
+	for _, s := range e.Solutions() {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return Solution{}, false
+}
+
+// Solution names the solution the mutant edits: its style, or its
+// language's reference solution.
+func (m *Mutant) Solution() string {
+	if m.Style != "" {
+		return m.Style
+	}
+	return m.Lang
+}
+
+// WriteSolution writes a solution (with a mutant's edits, if any) into
+// dst, leaving out a style's style.yaml.
+func (e *Exercise) WriteSolution(sol Solution, m *Mutant, dst string) error {
+	if _, err := CopyTree(e.FS, sol.Dir, dst, true); err != nil {
+		return err
+	}
+	if sol.Style {
+		if err := os.Remove(filepath.Join(dst, StyleFile)); err != nil {
+			return fmt.Errorf("remove %s from the workspace: %w", StyleFile, err)
+		}
+	}
+	if m != nil {
+		return m.Apply(dst)
+	}
+	return nil
+}
+
 // StarterDir is where a language's starter lives in an exercise.
 func StarterDir(lang string) string { return path.Join("starter", lang) }
 

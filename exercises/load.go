@@ -160,6 +160,23 @@ func loadExercise(fsys fs.FS, rs *RoadmapStep) (*Exercise, error) {
 		addErr(err)
 	} else if len(ex.Hints.Build) == 0 || len(ex.Hints.Test) == 0 {
 		addErr(at(hintsFile, nil, hnode, "give at least one build hint and one test hint"))
+	} else {
+		// Hints limited to some languages must leave every learner some.
+		for _, kind := range []struct {
+			name  string
+			hints HintList
+		}{{"build", ex.Hints.Build}, {"test", ex.Hints.Test}} {
+			for _, lang := range Languages {
+				if len(kind.hints.For(lang)) == 0 {
+					addErr(at(hintsFile, mapValue(hnode, kind.name), hnode,
+						"no %s hint is for %s learners: give one without lang, or one with lang: [%s]", kind.name, lang, lang))
+				}
+			}
+		}
+	}
+
+	if err := loadStyles(fsys, sub, ex); err != nil {
+		addErr(err)
 	}
 
 	// mutants.yaml, plus mutants.<anything>.yaml (e.g. one per language,
@@ -178,6 +195,59 @@ func loadExercise(fsys fs.FS, rs *RoadmapStep) (*Exercise, error) {
 		return nil, errs
 	}
 	return ex, nil
+}
+
+// loadStyles reads styles/<name>/style.yaml of every folder under styles/.
+func loadStyles(fsys fs.FS, sub fs.FS, ex *Exercise) error {
+	entries, err := fs.ReadDir(sub, "styles")
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read %s/styles: %w", ex.Dir, err)
+	}
+	var errs ErrorList
+	for _, e := range entries {
+		dir := path.Join(ex.Dir, StyleDir(e.Name()))
+		if !e.IsDir() {
+			errs = append(errs, &PosError{File: dir, Msg: "styles/ holds only folders, one per style"})
+			continue
+		}
+		if !idRE.MatchString(e.Name()) || contains(Languages, e.Name()) {
+			errs = append(errs, &PosError{File: dir, Msg: fmt.Sprintf("style folder %q must be lower-case letters, digits and dashes, and not a language's name (%s)",
+				e.Name(), strings.Join(Languages, ", "))})
+			continue
+		}
+		file := path.Join(dir, StyleFile)
+		st := Style{Name: e.Name()}
+		node, err := readYAML(fsys, file, &st)
+		if err != nil {
+			var list ErrorList
+			var pe *PosError
+			switch {
+			case errors.As(err, &list):
+				errs = append(errs, list...)
+			case errors.As(err, &pe):
+				errs = append(errs, pe)
+			default:
+				errs = append(errs, &PosError{File: file, Msg: err.Error()})
+			}
+			continue
+		}
+		if !contains(Languages, st.Lang) {
+			errs = append(errs, at(file, mapValue(node, "lang"), node, "lang %q must be one of %s", st.Lang, strings.Join(Languages, ", ")))
+			continue
+		}
+		if strings.TrimSpace(st.Description) == "" {
+			errs = append(errs, at(file, mapValue(node, "description"), node, "description is required: say what this style shows"))
+			continue
+		}
+		ex.Styles = append(ex.Styles, st)
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return nil
 }
 
 func loadMutants(fsys fs.FS, file string, sub fs.FS, ex *Exercise, seen map[string]string) error {
@@ -208,6 +278,19 @@ func loadMutants(fsys fs.FS, file string, sub fs.FS, ex *Exercise, seen map[stri
 			bad("lang", "lang %q must be one of %s", m.Lang, strings.Join(Languages, ", "))
 			continue
 		}
+		srcDir := SolutionDir(m.Lang)
+		if m.Style != "" {
+			st, ok := ex.style(m.Style)
+			switch {
+			case !ok:
+				bad("style", "style %q is not a folder under %s/styles with a %s", m.Style, ex.Dir, StyleFile)
+				continue
+			case st.Lang != m.Lang:
+				bad("lang", "lang %q does not match style %s, which is %s", m.Lang, st.Name, st.Lang)
+				continue
+			}
+			srcDir = StyleDir(m.Style)
+		}
 		if m.CaughtBy == "" {
 			bad("caught_by", "name the test that must catch this mutant")
 		}
@@ -220,14 +303,14 @@ func loadMutants(fsys fs.FS, file string, sub fs.FS, ex *Exercise, seen map[stri
 			if editsNode != nil && j < len(editsNode.Content) {
 				en = editsNode.Content[j]
 			}
-			src, err := fs.ReadFile(sub, path.Join("solutions", m.Lang, e.File))
+			src, err := fs.ReadFile(sub, path.Join(srcDir, e.File))
 			if err != nil {
-				errs = append(errs, at(file, mapValue(en, "file"), en, "solutions/%s/%s does not exist", m.Lang, e.File))
+				errs = append(errs, at(file, mapValue(en, "file"), en, "%s/%s does not exist", srcDir, e.File))
 				continue
 			}
 			if n := bytes.Count(src, []byte(e.Find)); e.Find == "" || n != 1 {
 				errs = append(errs, at(file, mapValue(en, "find"), en,
-					"find text occurs %d times in solutions/%s/%s; it must occur exactly once", n, m.Lang, e.File))
+					"find text occurs %d times in %s/%s; it must occur exactly once", n, srcDir, e.File))
 			}
 		}
 	}
@@ -236,6 +319,15 @@ func loadMutants(fsys fs.FS, file string, sub fs.FS, ex *Exercise, seen map[stri
 		return errs
 	}
 	return nil
+}
+
+func (e *Exercise) style(name string) (Style, bool) {
+	for _, st := range e.Styles {
+		if st.Name == name {
+			return st, true
+		}
+	}
+	return Style{}, false
 }
 
 // readYAML reads file from fsys and decodes it strictly into v, returning

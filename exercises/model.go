@@ -3,6 +3,7 @@ package exercises
 import (
 	"fmt"
 	"io/fs"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -50,6 +51,21 @@ type Exercise struct {
 	README  string   `yaml:"-"`
 	Hints   Hints    `yaml:"-"`
 	Mutants []Mutant `yaml:"-"`
+	// Styles are the exercise's extra solutions (styles/<name>/), in name
+	// order.
+	Styles []Style `yaml:"-"`
+}
+
+// Style is an extra solution of a step, written another way than the
+// reference solutions: with libraries, or with a database service. It
+// lives in styles/<name>/ beside a style.yaml, and coach exercise verify
+// proves it like a reference solution.
+type Style struct {
+	// Name is the folder's name; it names the style on the command line
+	// (--lang) and in mutants (style:).
+	Name        string `yaml:"-"`
+	Lang        string `yaml:"lang"`
+	Description string `yaml:"description"`
 }
 
 // Services are the databases (sandbox.ServiceNames) an instructor names
@@ -98,15 +114,77 @@ func (e *Exercise) Name() string { return fmt.Sprintf("step-%d", e.Step) }
 
 // Hints is hints.yaml: shown one at a time, gentle to specific.
 type Hints struct {
-	Build []string `yaml:"build"`
-	Test  []string `yaml:"test"`
+	Build HintList `yaml:"build"`
+	Test  HintList `yaml:"test"`
 }
 
-// Mutant is a known-bad variant of a reference solution: edits over one
-// language's solution that the suite must catch with the named test.
+// HintList is one kind of hints, in the order they are shown.
+type HintList []Hint
+
+// Hint is one hint. In YAML it is a text for every learner, or
+// {text, lang: [node]} for learners whose workspace is in one of those
+// languages: a hint that names a language's API goes only to learners of
+// that language, so a Node.js learner never reads Python advice.
+type Hint struct {
+	Text string   `yaml:"text"`
+	Lang []string `yaml:"lang"`
+
+	// Line is where the hint is written in hints.yaml.
+	Line int `yaml:"-"`
+}
+
+// UnmarshalYAML reads a hint written as a text or as {text, lang}.
+func (h *Hint) UnmarshalYAML(node *yaml.Node) error {
+	h.Line = node.Line
+	if node.Kind == yaml.ScalarNode {
+		return node.Decode(&h.Text)
+	}
+	type plain Hint // without this method, so decoding does not recurse
+	var p plain
+	if err := DecodeNode(node, &p); err != nil {
+		return err
+	}
+	if strings.TrimSpace(p.Text) == "" {
+		return Errorf(node, "a hint needs a text")
+	}
+	if len(p.Lang) == 0 {
+		return Errorf(node, "lang lists the languages the hint is for (%s); leave the hint a plain text for all of them", strings.Join(Languages, ", "))
+	}
+	for _, l := range p.Lang {
+		if !contains(Languages, l) {
+			return Errorf(node, "lang %q must be one of %s", l, strings.Join(Languages, ", "))
+		}
+	}
+	h.Text, h.Lang = p.Text, p.Lang
+	return nil
+}
+
+// For says whether the hint is for a learner in lang. A lang that is not
+// one of Languages (a Dockerfile workspace, or none detected) gets every
+// hint: coach cannot tell which language it is.
+func (h Hint) For(lang string) bool {
+	return len(h.Lang) == 0 || !contains(Languages, lang) || contains(h.Lang, lang)
+}
+
+// For is the texts of the hints for a learner in lang, in order.
+func (l HintList) For(lang string) []string {
+	var out []string
+	for _, h := range l {
+		if h.For(lang) {
+			out = append(out, h.Text)
+		}
+	}
+	return out
+}
+
+// Mutant is a known-bad variant of a reference solution (or of a style):
+// edits over one solution that the suite must catch with the named test.
 type Mutant struct {
-	ID          string `yaml:"id"`
-	Lang        string `yaml:"lang"`
+	ID   string `yaml:"id"`
+	Lang string `yaml:"lang"`
+	// Style names the style (styles/<name>/) the edits apply to; empty for
+	// the reference solution of Lang.
+	Style       string `yaml:"style"`
 	Description string `yaml:"description"`
 	CaughtBy    string `yaml:"caught_by"`
 	Edits       []Edit `yaml:"edits"`

@@ -263,6 +263,25 @@ func (Hints) JSONSchema(r *Reflector) Schema {
 	return s
 }
 
+// JSONSchema of one hint: a text, or a text for some languages only.
+func (Hint) JSONSchema(*Reflector) Schema {
+	text := Schema{"type": "string", "minLength": 1}
+	return Schema{
+		"description": "a hint for every learner, or {text, lang} for learners in those languages only",
+		"anyOf": []any{text, Schema{
+			"type":                 "object",
+			"additionalProperties": false,
+			"required":             []string{"text", "lang"},
+			"properties": Schema{
+				"text": text,
+				"lang": Schema{"type": "array", "minItems": 1, "uniqueItems": true,
+					"items":       Schema{"type": "string", "enum": Languages},
+					"description": "the workspace languages that get this hint (a Dockerfile workspace gets every hint)"},
+			},
+		}},
+	}
+}
+
 // MutantsFile is the shape of mutants.yaml and mutants.*.yaml.
 type MutantsFile = mutantsFile
 
@@ -278,6 +297,7 @@ func (Mutant) JSONSchema(r *Reflector) Schema {
 	s.Prop("lang")["enum"] = Languages
 	s.Prop("edits")["minItems"] = 1
 	s.Describe("caught_by", "the id of the test of this step's suite that must fail")
+	s.Describe("style", "the style (a folder under styles/) the edits apply to; omit for the reference solution of lang")
 	return s
 }
 
@@ -285,7 +305,7 @@ func (Mutant) JSONSchema(r *Reflector) Schema {
 func (Edit) JSONSchema(r *Reflector) Schema {
 	s := r.Describe(Edit{}).Require("file", "find", "replace")
 	s.Prop("find")["minLength"] = 1
-	s.Describe("file", "a file of solutions/LANG/")
+	s.Describe("file", "a file of solutions/LANG/, or of styles/STYLE/ for a style's mutant")
 	s.Describe("find", "text that occurs exactly once in the file")
 	return s
 }

@@ -49,6 +49,7 @@ func serveWithoutReadingBodies(t *testing.T) string {
 }
 
 func TestErrorWithUnreadBodyDoesNotPoisonNextRequest(t *testing.T) {
+	t.Parallel()
 	tgt := &testTarget{addr: serveWithoutReadingBodies(t)}
 	res := runSrc(t, tgt, oneTest(`
 - request: {method: POST, path: /a, json: {title: "`+"{{ repeat \\\"x\\\" 100 }}"+`"}}

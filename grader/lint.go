@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"regexp"
 	"sort"
 	"strings"
 	"text/template/parse"
@@ -27,6 +28,7 @@ const (
 	RuleReadme        = "readme"         // README.md lacks a title or a section
 	RuleUnknownTest   = "unknown-test"   // a mutant names a test that does not exist
 	RulePoints        = "points"         // exercise.yaml's points differ from the suite's sum
+	RuleHintLanguage  = "hint-language"  // a hint for every learner names one language's API
 )
 
 // Problem is one authoring mistake at a place in a catalogue file.
@@ -136,10 +138,51 @@ func sortProblems(probs []*Problem) {
 	})
 }
 
-// LintExercise lints one loaded exercise: its suite, README, points and
-// mutants.
+// languageMarks are words that make a hint one language's advice: the
+// language's name, how it reads the environment, its HTTP module, its
+// dependency file and its start command.
+var languageMarks = []struct {
+	lang string
+	re   *regexp.Regexp
+}{
+	{"node", regexp.MustCompile(`\bNode(\.js)?\b|\bprocess\.(env|on|exit)\b|\brequire\(|\b[Ee]xpress\b|\bpackage\.json\b|\bnpm\b`)},
+	{"go", regexp.MustCompile(`\bGo\b|\bos\.Getenv\b|\bnet/http\b|\bgo\.mod\b|\bgo run\b`)},
+	{"python", regexp.MustCompile(`\bPython\b|\bos\.environ\b|\bhttp\.server\b|\b[Ff]lask\b|\brequirements\.txt\b|\bpython3\b`)},
+}
+
+// lintHints finds hints shown to every learner that name a language's
+// API: a Python learner should not read Node.js advice. Such a hint is
+// split into entries with lang (or reworded without the API).
+func lintHints(ex *exercises.Exercise) []*Problem {
+	return hintLanguageProblems(path.Join(ex.Dir, "hints.yaml"), append(append(exercises.HintList{}, ex.Hints.Build...), ex.Hints.Test...))
+}
+
+// hintLanguageProblems is lintHints for hints of one file.
+func hintLanguageProblems(file string, hints exercises.HintList) []*Problem {
+	var probs []*Problem
+	for _, h := range hints {
+		if len(h.Lang) > 0 {
+			continue
+		}
+		var langs []string
+		for _, m := range languageMarks {
+			if m.re.MatchString(h.Text) {
+				langs = append(langs, m.lang)
+			}
+		}
+		if len(langs) > 0 {
+			probs = append(probs, &Problem{Rule: RuleHintLanguage, PosError: exercises.PosError{File: file, Line: h.Line, Col: 1,
+				Msg: fmt.Sprintf("this hint is shown to every learner but names %s APIs: write it as {text: ..., lang: [%s]} (one entry per language) or without them",
+					strings.Join(langs, ", "), langs[0])}})
+		}
+	}
+	return probs
+}
+
+// LintExercise lints one loaded exercise: its suite, README, hints,
+// points and mutants.
 func LintExercise(ex *exercises.Exercise) []*Problem {
-	probs := lintReadme(ex)
+	probs := append(lintReadme(ex), lintHints(ex)...)
 	file := path.Join(ex.Dir, "suite.yaml")
 	data, err := fs.ReadFile(ex.FS, "suite.yaml")
 	if err != nil {
@@ -149,6 +192,9 @@ func LintExercise(ex *exercises.Exercise) []*Problem {
 	probs = append(probs, ps...)
 	if s == nil {
 		return probs
+	}
+	for _, t := range s.Tests {
+		probs = append(probs, hintLanguageProblems(file, t.Hints)...)
 	}
 	if total := s.Points(); total != ex.Points {
 		exFile := path.Join(ex.Dir, "exercise.yaml")

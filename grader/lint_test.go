@@ -41,6 +41,7 @@ func renderProblems(probs []*Problem) string {
 }
 
 func TestLintBaseIsClean(t *testing.T) {
+	t.Parallel()
 	fsys := fstest.MapFS{}
 	readTree(t, "testdata/lint/base", fsys)
 	assert.Empty(t, renderProblems(LintCatalog(fsys)))
@@ -50,6 +51,7 @@ func TestLintBaseIsClean(t *testing.T) {
 // base with one authoring mistake; want.txt is every problem found, with
 // its position and rule (-update rewrites it).
 func TestLintFixtures(t *testing.T) {
+	t.Parallel()
 	dirs, err := os.ReadDir("testdata/lint")
 	require.NoError(t, err)
 	for _, d := range dirs {
@@ -57,6 +59,7 @@ func TestLintFixtures(t *testing.T) {
 			continue
 		}
 		t.Run(d.Name(), func(t *testing.T) {
+			t.Parallel()
 			fsys := fstest.MapFS{}
 			readTree(t, "testdata/lint/base", fsys)
 			readTree(t, filepath.Join("testdata/lint", d.Name()), fsys)
@@ -68,6 +71,7 @@ func TestLintFixtures(t *testing.T) {
 }
 
 func TestLintTemplateScopes(t *testing.T) {
+	t.Parallel()
 	src := `tests:
   - id: a
     name: a
@@ -94,6 +98,7 @@ suite.yaml:17:44: template variable .i is only defined in a burst's request (the
 }
 
 func TestLintEmbeddedCatalogue(t *testing.T) {
+	t.Parallel()
 	// The loader's own tests hold the shipped catalogue to its format; its
 	// templates must name no undefined variables.
 	for _, p := range LintCatalog(exercises.Backend()) {
@@ -106,6 +111,7 @@ func TestLintEmbeddedCatalogue(t *testing.T) {
 // and nothing that is not a template (a stream's name, a JSON Schema) is.
 // Each .nK names a variable nothing defines; the want list is every K.
 func TestLintSeesEveryKindsTemplates(t *testing.T) {
+	t.Parallel()
 	src := `vars:
   v: "{{ .n1 }}"
 tests:

@@ -18,6 +18,7 @@ func parseMatcher(t *testing.T, src string) *Matcher {
 }
 
 func TestMatchers(t *testing.T) {
+	t.Parallel()
 	const missing = "<missing>"
 	tests := []struct {
 		name    string
@@ -85,6 +86,7 @@ func TestMatchers(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			m := parseMatcher(t, tt.matcher)
 			s := subject{present: tt.actual != missing, header: tt.header}
 			if s.present {
@@ -108,6 +110,7 @@ func TestMatchers(t *testing.T) {
 }
 
 func TestEqualsDiff(t *testing.T) {
+	t.Parallel()
 	m := parseMatcher(t, `{equals: {id: 1, title: a}}`)
 	v, _ := decodeJSON([]byte(`{"id":1,"title":"b"}`))
 	mm, err := m.match(newRenderer(1), nil, subject{value: v, present: true})
@@ -118,6 +121,7 @@ func TestEqualsDiff(t *testing.T) {
 
 // The type-preserving rule: "{{ .id }}" equals the captured number.
 func TestEqualsKeepsVariableType(t *testing.T) {
+	t.Parallel()
 	m := parseMatcher(t, `"{{ .id }}"`)
 	data := map[string]any{"id": normalize(42)}
 	mm, err := m.match(newRenderer(1), data, subject{value: normalize(42.0), present: true})

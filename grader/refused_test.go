@@ -60,6 +60,7 @@ func drainingAddr(t *testing.T) string {
 }
 
 func TestRefused(t *testing.T) {
+	t.Parallel()
 	refused := "- request: {path: /ok, timeout: 2s}\n  expect: {refused: true}"
 	cases := []struct {
 		name   string
@@ -83,6 +84,7 @@ func TestRefused(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			res := runSrc(t, &testTarget{addr: tc.addr(t)}, oneTest(tc.steps), RunOptions{})
 			require.Len(t, res.Tests, 1)
 			tr := res.Tests[0]
@@ -98,6 +100,7 @@ func TestRefused(t *testing.T) {
 }
 
 func TestRefusedDecoding(t *testing.T) {
+	t.Parallel()
 	cases := []struct{ name, steps, err string }{
 		{"other keys", "- request: {path: /a}\n  expect: {refused: true, status: 200}", "takes no other expect keys"},
 		{"false", "- request: {path: /a}\n  expect: {refused: false}", "write refused: true, or leave it out"},
@@ -105,6 +108,7 @@ func TestRefusedDecoding(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			_, err := ParseSuite("suite.yaml", []byte(oneTest(tc.steps)))
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.err)
@@ -113,6 +117,7 @@ func TestRefusedDecoding(t *testing.T) {
 }
 
 func TestExitNamesOpenStreams(t *testing.T) {
+	t.Parallel()
 	c := &controlTarget{testTarget: newTestTarget(t)}
 	res := runSrc(t, c, oneTest("- sse_open: {name: s, request: {path: /events}}\n- signal: SIGTERM\n- exit: {within: 1s, code: 0}"), RunOptions{})
 	require.Len(t, res.Tests, 1)

@@ -8,6 +8,7 @@ import (
 )
 
 func TestRegexExpectation(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ re, want string }{
 		{`^(https?://[^/]+)?/todos/[^/?#]+$`, `a string matching /^(https?://[^/]+)?/todos/[^/?#]+$/ (for example /todos/abc)`},
 		{`^\d+$`, `a string matching /^\d+$/ (for example 7)`},
@@ -17,6 +18,7 @@ func TestRegexExpectation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.re, func(t *testing.T) {
+			t.Parallel()
 			assert.Equal(t, tt.want, regexExpectation("a string", regexp.MustCompile(tt.re)))
 		})
 	}

@@ -43,6 +43,7 @@ type stepCase struct {
 func runCases(t *testing.T, newTarget func(t *testing.T) Target, cases []stepCase) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			res := runSrc(t, newTarget(t), oneTest(tc.steps), RunOptions{Seed: 1})
 			require.Len(t, res.Tests, 1)
 			tr := res.Tests[0]
@@ -72,6 +73,7 @@ func runCases(t *testing.T, newTarget func(t *testing.T) Target, cases []stepCas
 func plainTarget(t *testing.T) Target { return newTestTarget(t) }
 
 func TestRequestSteps(t *testing.T) {
+	t.Parallel()
 	runCases(t, plainTarget, []stepCase{
 		{name: "status pass", steps: "- request: {path: /health}\n  expect: {status: 200}", status: StatusPass},
 		{name: "status fail", steps: "- request: {path: /health}\n  expect: {status: 201}", status: StatusFail,
@@ -129,6 +131,7 @@ func TestRequestSteps(t *testing.T) {
 }
 
 func TestConnectionRefused(t *testing.T) {
+	t.Parallel()
 	res := runSrc(t, refusedTarget(t), oneTest("- request: {path: /}\n  expect: {status: 200}"), RunOptions{})
 	require.NotNil(t, res.Tests[0].Failure)
 	assert.Equal(t, "connection refused: is the server still running?", res.Tests[0].Failure.Actual)
@@ -136,6 +139,7 @@ func TestConnectionRefused(t *testing.T) {
 }
 
 func TestRequestIsSentAsWritten(t *testing.T) {
+	t.Parallel()
 	src := `vars:
   title: "{{ randWords 2 }}"
   n: 7
@@ -172,6 +176,7 @@ tests:
 }
 
 func TestTypedBody(t *testing.T) {
+	t.Parallel()
 	src := oneTest(`- request: {method: POST, path: /todos, json: {title: "x", completed: true}}
   expect: {status: 201, headers: {Location: {regex: "^/todos/[0-9]+$"}}, json: {$.id: {type: integer}}}
   capture: {id: {json: $.id}, loc: {header: Location}}
@@ -184,6 +189,7 @@ func TestTypedBody(t *testing.T) {
 }
 
 func TestFailureDetails(t *testing.T) {
+	t.Parallel()
 	tgt := newTestTarget(t)
 	src := oneTest(`- request: {method: POST, path: /todos, json: {title: 'it''s {{ repeat "a" 2000 }}'}}
   expect: {status: 201}
@@ -211,6 +217,7 @@ func TestFailureDetails(t *testing.T) {
 }
 
 func TestCurl(t *testing.T) {
+	t.Parallel()
 	o := &outgoing{method: "POST", url: "http://localhost:8080/todos", headers: [][2]string{{"Content-Type", "application/json"}}, body: []byte(`{"title":"x"}`), hasBody: true}
 	assert.Equal(t, `curl -i -X POST 'http://localhost:8080/todos' -H 'Content-Type: application/json' --data-raw '{"title":"x"}'`, o.curl())
 	o = &outgoing{method: "HEAD", url: "http://localhost:8080/a'b"}
@@ -218,6 +225,7 @@ func TestCurl(t *testing.T) {
 }
 
 func TestCookies(t *testing.T) {
+	t.Parallel()
 	runCases(t, plainTarget, []stepCase{
 		{name: "session flow", status: StatusPass, steps: `- request: {path: /profile}
   expect: {status: 401}
@@ -256,6 +264,7 @@ func TestCookies(t *testing.T) {
 }
 
 func TestBurst(t *testing.T) {
+	t.Parallel()
 	runCases(t, plainTarget, []stepCase{
 		{name: "counts pass", status: StatusPass, steps: `- burst:
     count: 5
@@ -281,6 +290,7 @@ func TestBurst(t *testing.T) {
 }
 
 func TestSleepAndAsync(t *testing.T) {
+	t.Parallel()
 	runCases(t, plainTarget, []stepCase{
 		{name: "async then await", status: StatusPass, steps: `- request: {path: "/slow?ms=300"}
   async: slow
@@ -300,6 +310,7 @@ func TestSleepAndAsync(t *testing.T) {
 }
 
 func TestLogs(t *testing.T) {
+	t.Parallel()
 	runCases(t, plainTarget, []stepCase{
 		{name: "contains since test start", status: StatusPass, steps: "- request: {path: /health}\n  expect: {status: 200}\n- logs: {contains: '\"path\":\"/health\"', regex: 'status\":2\\d\\d'}"},
 		{name: "earlier output not seen", status: StatusFail, steps: "- logs: {contains: listening}",
@@ -329,6 +340,7 @@ func TestLogs(t *testing.T) {
 }
 
 func TestLogTailOnFailure(t *testing.T) {
+	t.Parallel()
 	res := runSrc(t, newTestTarget(t), oneTest("- request: {path: /health}\n  expect: {status: 500}"), RunOptions{})
 	f := res.Tests[0].Failure
 	require.NotNil(t, f)
@@ -337,6 +349,7 @@ func TestLogTailOnFailure(t *testing.T) {
 }
 
 func TestControlSteps(t *testing.T) {
+	t.Parallel()
 	ctl := func(code int, exited bool, restartErr error) func(t *testing.T) Target {
 		return func(t *testing.T) Target {
 			return &controlTarget{testTarget: newTestTarget(t), exitCode: code, exited: exited, restartErr: restartErr}
@@ -401,6 +414,7 @@ const threeTests = `tests:
 `
 
 func TestRunResult(t *testing.T) {
+	t.Parallel()
 	var seen []string
 	res := runSrc(t, newTestTarget(t), threeTests, RunOptions{Seed: 42, OnTest: func(tr TestResult) { seen = append(seen, tr.ID) }})
 	assert.Equal(t, ResultsVersion, res.Version)
@@ -445,6 +459,7 @@ func TestRunResult(t *testing.T) {
 }
 
 func TestRunInterrupted(t *testing.T) {
+	t.Parallel()
 	s, err := ParseSuite("suite.yaml", []byte(threeTests))
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -467,6 +482,7 @@ func TestRunInterrupted(t *testing.T) {
 }
 
 func TestSuiteErrorsAtRunTime(t *testing.T) {
+	t.Parallel()
 	res := runSrc(t, newTestTarget(t), oneTest("- request: {path: \"/todos/{{ .nope }}\"}\n  expect: {status: 200}"), RunOptions{})
 	assert.Equal(t, StatusError, res.Status)
 	assert.Contains(t, res.Tests[0].Message, `step 1: template "/todos/{{ .nope }}": map has no entry for key "nope"`)
@@ -477,6 +493,7 @@ func TestSuiteErrorsAtRunTime(t *testing.T) {
 }
 
 func TestSeedReplaysRequests(t *testing.T) {
+	t.Parallel()
 	src := `vars:
   a: "{{ randInt 1 1000000 }}-{{ randString 12 }}-{{ randWords 3 }}-{{ uuid }}"
 ` + oneTest(`- request: {method: POST, path: /echo, json: {a: "{{ .a }}", b: "{{ randWord }}"}}
@@ -488,4 +505,55 @@ func TestSeedReplaysRequests(t *testing.T) {
 	}
 	assert.Equal(t, body(7), body(7))
 	assert.NotEqual(t, body(7), body(8))
+}
+
+// TestHintForLanguage: a test's hint may be a list with entries for one
+// language; a failing test's result carries the texts for RunOptions.Lang
+// (every text when it names none), and a plain text is for everyone.
+func TestHintForLanguage(t *testing.T) {
+	src := `tests:
+  - id: listed
+    name: GET /missing answers 200
+    hint:
+      - Answer 200 on /missing.
+      - lang: [node]
+        text: res.writeHead(200).
+      - lang: [go, python]
+        text: Not for Node.js.
+    steps:
+      - request: {path: /missing}
+        expect: {status: 200}
+  - id: plain
+    name: GET /missing again
+    hint: Plain text for everyone.
+    steps:
+      - request: {path: /missing}
+        expect: {status: 200}
+`
+	s, err := ParseSuite("suite.yaml", []byte(src))
+	require.NoError(t, err)
+	assert.Equal(t, "Answer 200 on /missing. res.writeHead(200). Not for Node.js.", s.Tests[0].Hint, "Hint is every text")
+	tests := []struct {
+		lang string
+		want string
+	}{
+		{"node", "Answer 200 on /missing. res.writeHead(200)."},
+		{"python", "Answer 200 on /missing. Not for Node.js."},
+		{"dockerfile", "Answer 200 on /missing. res.writeHead(200). Not for Node.js."},
+		{"", "Answer 200 on /missing. res.writeHead(200). Not for Node.js."},
+	}
+	tgt := newTestTarget(t)
+	for _, tt := range tests {
+		t.Run(tt.lang, func(t *testing.T) {
+			res := Run(t.Context(), s, tgt, RunOptions{Lang: tt.lang})
+			require.Len(t, res.Tests, 2)
+			assert.Equal(t, StatusFail, res.Tests[0].Status)
+			assert.Equal(t, tt.want, res.Tests[0].Hint)
+			assert.Equal(t, "Plain text for everyone.", res.Tests[1].Hint)
+		})
+	}
+	_, err = ParseSuite("suite.yaml", []byte("tests:\n  - id: a\n    name: b\n    hint: []\n    steps: [{request: {path: /}}]\n"))
+	assert.ErrorContains(t, err, "a hint is a text, or a list")
+	_, err = ParseSuite("suite.yaml", []byte("tests:\n  - id: a\n    name: b\n    hint: [{text: x, lang: [rust]}]\n    steps: [{request: {path: /}, expect: {status: 200}}]\n"))
+	assert.ErrorContains(t, err, `lang "rust" must be one of`)
 }

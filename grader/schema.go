@@ -64,10 +64,12 @@ func (Suite) JSONSchema(r *exercises.Reflector) schema {
 // JSONSchema of a test.
 func (Test) JSONSchema(r *exercises.Reflector) schema {
 	return object(schema{
-		"id":         described(exercises.Pattern(idRE.String()), "unique in the suite; mutants name it in caught_by"),
-		"name":       schema{"type": "string", "minLength": 1},
-		"points":     described(schema{"type": "number", "minimum": 0}, "default 1"),
-		"hint":       described(schema{"type": "string"}, "shown when the test fails"),
+		"id":     described(exercises.Pattern(idRE.String()), "unique in the suite; mutants name it in caught_by"),
+		"name":   schema{"type": "string", "minLength": 1},
+		"points": described(schema{"type": "number", "minimum": 0}, "default 1"),
+		"hint": described(schema{"anyOf": []any{schema{"type": "string"},
+			schema{"type": "array", "minItems": 1, "items": r.Ref(exercises.Hint{})}}},
+			"shown when the test fails: a text, or a list of texts and {lang, text} entries for one language's advice"),
 		"timeout":    r.Ref(exercises.Duration(0)),
 		"visibility": exercises.Enum("visible", "hidden"),
 		"steps":      schema{"type": "array", "minItems": 1, "items": r.Ref(Step{})},

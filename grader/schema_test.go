@@ -18,6 +18,7 @@ import (
 // each type, the keys the schema allows are exactly the keys its decoder
 // lists as known when it meets an unknown one.
 func TestSchemaKeysMatchDecoders(t *testing.T) {
+	t.Parallel()
 	doc := exercises.NewReflector().Document("urn:x", "", "", Suite{})
 	defs := doc["definitions"].(exercises.Schema)
 	props := func(s exercises.Schema) []string {
@@ -68,6 +69,7 @@ func TestSchemaKeysMatchDecoders(t *testing.T) {
 	knownRE := regexp.MustCompile(`known: ([^)]*)\)`)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			err := tt.decode()
 			require.Error(t, err)
 			m := knownRE.FindStringSubmatch(err.Error())

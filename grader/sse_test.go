@@ -8,6 +8,7 @@ import (
 )
 
 func TestSSE(t *testing.T) {
+	t.Parallel()
 	runCases(t, plainTarget, []stepCase{
 		{name: "events arrive", status: StatusPass, steps: `- sse_open:
     name: events
@@ -37,6 +38,7 @@ func TestSSE(t *testing.T) {
 }
 
 func TestSSEParseErrors(t *testing.T) {
+	t.Parallel()
 	for src, want := range map[string]string{
 		oneTest("- sse_expect: {stream: nope, event: x}"):                               `suite.yaml:7:9: sse_expect: no stream "nope" is open here`,
 		oneTest("- sse_open: {request: {path: /events}}\n- exit: {}"):                   `suite.yaml:7:19: sse_open needs a name`,
@@ -50,6 +52,7 @@ func TestSSEParseErrors(t *testing.T) {
 }
 
 func TestImage(t *testing.T) {
+	t.Parallel()
 	good := ImageInfo{User: "app", ExposedPorts: []int{8080}, Healthcheck: true, SizeBytes: 80e6, Language: "go"}
 	img := func(info ImageInfo) func(t *testing.T) Target {
 		return func(t *testing.T) Target { return &imageTarget{testTarget: newTestTarget(t), info: info} }

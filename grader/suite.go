@@ -32,10 +32,13 @@ type Var struct {
 
 // Test is one graded test: ordered steps, the first failing one ends it.
 type Test struct {
-	ID      string
-	Name    string
-	Points  float64
+	ID     string
+	Name   string
+	Points float64
+	// Hint is every hint text of the test, for readers that know no
+	// language; HintFor picks those of one language.
 	Hint    string
+	Hints   exercises.HintList
 	Timeout time.Duration // 0 means the run's default
 	Hidden  bool
 	Steps   []*Step
@@ -154,13 +157,39 @@ func valueOf(node *yaml.Node, key string) (k, v *yaml.Node) {
 	return nil, nil
 }
 
+// HintFor is the test's hint for a learner in lang: its texts for that
+// language, one after the other ("" when it has none).
+func (t *Test) HintFor(lang string) string { return strings.Join(t.Hints.For(lang), " ") }
+
+// testHint is a test's hint: a text, or a list of texts and
+// {lang, text} entries (hints.yaml's form) for advice that names one
+// language's API.
+type testHint exercises.HintList
+
+// UnmarshalYAML reads a text or a list of hints.
+func (h *testHint) UnmarshalYAML(node *yaml.Node) error {
+	if node.Kind == yaml.ScalarNode {
+		*h = testHint{{Text: node.Value, Line: node.Line}}
+		return nil
+	}
+	var list exercises.HintList
+	if node.Kind != yaml.SequenceNode || len(node.Content) == 0 {
+		return exercises.Errorf(node, "a hint is a text, or a list of texts and {lang, text} entries")
+	}
+	if err := exercises.DecodeNode(node, &list); err != nil {
+		return err
+	}
+	*h = testHint(list)
+	return nil
+}
+
 // UnmarshalYAML decodes a test and checks its steps fit together.
 func (t *Test) UnmarshalYAML(node *yaml.Node) error {
 	var raw struct {
 		ID         string              `yaml:"id"`
 		Name       string              `yaml:"name"`
 		Points     *float64            `yaml:"points"`
-		Hint       string              `yaml:"hint"`
+		Hint       testHint            `yaml:"hint"`
 		Timeout    *exercises.Duration `yaml:"timeout"`
 		Visibility string              `yaml:"visibility"`
 		Steps      []*Step             `yaml:"steps"`
@@ -189,7 +218,9 @@ func (t *Test) UnmarshalYAML(node *yaml.Node) error {
 		return exercises.Errorf(node, "test %s has no steps", raw.ID)
 	}
 	_, hintNode := valueOf(node, "hint")
-	*t = Test{ID: raw.ID, Name: raw.Name, Points: 1, Hint: raw.Hint, Steps: raw.Steps, idNode: idNode, hintNode: hintNode}
+	hints := exercises.HintList(raw.Hint)
+	*t = Test{ID: raw.ID, Name: raw.Name, Points: 1, Hint: strings.Join(hints.For(""), " "), Hints: hints, Steps: raw.Steps,
+		idNode: idNode, hintNode: hintNode}
 	if raw.Points != nil {
 		if *raw.Points < 0 {
 			_, p := valueOf(node, "points")

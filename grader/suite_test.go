@@ -11,6 +11,7 @@ import (
 )
 
 func TestParseSuiteValid(t *testing.T) {
+	t.Parallel()
 	data, err := os.ReadFile(filepath.Join("testdata", "valid.yaml"))
 	require.NoError(t, err)
 	s, err := ParseSuite("valid.yaml", data)
@@ -47,6 +48,7 @@ func TestParseSuiteValid(t *testing.T) {
 }
 
 func TestParseSuiteErrors(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		src  string
@@ -105,6 +107,7 @@ func TestParseSuiteErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			_, err := ParseSuite("suite.yaml", []byte(tt.src))
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tt.want)
@@ -114,6 +117,7 @@ func TestParseSuiteErrors(t *testing.T) {
 }
 
 func TestSchemaRefsStayInside(t *testing.T) {
+	t.Parallel()
 	for _, ref := range []string{"file:///etc/hostname", "http://127.0.0.1:1/s.json"} {
 		src := "tests:\n  - id: a\n    name: x\n    steps:\n      - request: {path: /}\n        expect: {schema: {$ref: '" + ref + "'}}\n"
 		_, err := ParseSuite("suite.yaml", []byte(src))

@@ -23,6 +23,7 @@ func render(t *testing.T, r *renderer, src string, data map[string]any) string {
 const randomSrc = `{{ randInt 1 1000000 }} {{ randString 16 }} {{ randWord }} {{ randWords 4 }} {{ uuid }}`
 
 func TestTemplateSeed(t *testing.T) {
+	t.Parallel()
 	a := render(t, newRenderer(7), randomSrc, nil)
 	b := render(t, newRenderer(7), randomSrc, nil)
 	c := render(t, newRenderer(8), randomSrc, nil)
@@ -34,6 +35,7 @@ func TestTemplateSeed(t *testing.T) {
 }
 
 func TestTemplateFunctions(t *testing.T) {
+	t.Parallel()
 	r := newRenderer(1)
 	data := map[string]any{"n": normalize(5), "env": map[string]string{"JWT_SECRET": "k"}, "port": 8080}
 
@@ -62,6 +64,7 @@ func TestTemplateFunctions(t *testing.T) {
 }
 
 func TestTemplateErrors(t *testing.T) {
+	t.Parallel()
 	r := newRenderer(1)
 	for src, want := range map[string]string{
 		`{{ randInt 5 1 }}`:       "randInt: max 1 is below min 5",
@@ -83,6 +86,7 @@ func TestTemplateErrors(t *testing.T) {
 
 // A lone variable keeps its JSON type; anything else is text.
 func TestTemplateValueKeepsType(t *testing.T) {
+	t.Parallel()
 	r := newRenderer(1)
 	data := map[string]any{"id": normalize(42), "ok": true, "obj": map[string]any{"a": normalize(1)}}
 	for src, want := range map[string]any{

@@ -65,6 +65,7 @@ func serveRawVariants(t *testing.T) string {
 }
 
 func TestValidVariantsAccepted(t *testing.T) {
+	t.Parallel()
 	addr := serveRawVariants(t)
 	target := func(*testing.T) Target { return &testTarget{addr: addr} }
 	runCases(t, target, []stepCase{

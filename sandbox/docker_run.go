@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -473,18 +474,20 @@ func (in *DockerInstance) mib() string {
 	return fmt.Sprintf("%d MiB", in.d.opts.Memory>>20)
 }
 
-// waitReady polls the relay's probe until the server accepts connections,
-// the container exits, or the start timeout passes. The engine tells when
-// the container stops (a wait), so the probe is all that is polled; should
-// the wait end while the container runs, the container is inspected every
-// round instead.
+// waitReady polls the relay's probe (WaitReady's loop) until the server
+// accepts connections, the container exits, it listens on other ports
+// only, or the start timeout passes. The engine tells when the container
+// stops (a wait), so until then the probe alone is polled; should the wait
+// end while the container runs, the container is inspected every round.
 func (in *DockerInstance) waitReady(ctx context.Context) error {
-	deadline := time.Now().Add(in.startTimeout)
+	var (
+		listening []int
+		exited    *container.State
+	)
 	wctx, stopWait := context.WithCancel(ctx)
 	defer stopWait()
-	exited := in.d.stopped(wctx, in.serverID)
-	var listening []int
-	for {
+	stopped := in.d.stopped(wctx, in.serverID)
+	probe := func(ctx context.Context) error {
 		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		ok, ports, perr := in.link.Probe(pctx)
 		cancel()
@@ -494,35 +497,41 @@ func (in *DockerInstance) waitReady(ctx context.Context) error {
 		if perr == nil {
 			listening = ports
 		}
-		if exited == nil || isClosed(exited) {
+		if stopped == nil || isClosed(stopped) {
 			ins, err := in.d.cli.ContainerInspect(ctx, in.serverID, client.ContainerInspectOptions{})
 			if err != nil {
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}
-				return &EngineError{Op: "inspect the server container", Err: err}
+				return &stopWaiting{&EngineError{Op: "inspect the server container", Err: err}}
 			}
 			if st := ins.Container.State; st != nil && !st.Running {
-				in.drainLogs()
-				return in.exitedError(st)
+				exited = st
+				return ErrExited
 			}
-			exited = nil
+			stopped = nil
 		}
-		if time.Now().After(deadline) {
-			return in.neverListened(listening)
+		if wp := wrongPort(listening, in.port); wp != nil {
+			return wp
 		}
-		// Most servers listen within a few hundred milliseconds: poll
-		// often at first, then back off.
-		wait := 15 * time.Millisecond
-		if time.Until(deadline) < in.startTimeout-2*time.Second {
-			wait = 100 * time.Millisecond
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-exited:
-		case <-time.After(wait):
-		}
+		return errors.New("not listening yet")
+	}
+	// Not stopped as WaitReady's exited: the wait may also end without an
+	// exit (an engine error), which the inspection tells apart.
+	err := WaitReady(ctx, in.startTimeout, nil, probe)
+	var wp *WrongPortError
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, ErrExited):
+		in.drainLogs()
+		return in.exitedError(exited)
+	case errors.As(err, &wp):
+		return in.startError(fmt.Sprintf("the server did not accept connections on port %d (its $PORT): %s", in.port, wrongPortReason(wp)))
+	case errors.Is(err, ErrNotReady):
+		return in.neverListened(listening)
+	default:
+		return err
 	}
 }
 
@@ -563,27 +572,19 @@ func (in *DockerInstance) exitedError(st *container.State) *StartError {
 	return e
 }
 
+func (in *DockerInstance) startError(reason string) *StartError {
+	return &StartError{ExitCode: -1, Port: in.port, Output: in.out.Tail(20), Full: in.out.LogsSince(0), Reason: reason}
+}
+
 func (in *DockerInstance) neverListened(listening []int) *StartError {
-	e := &StartError{ExitCode: -1, Port: in.port, Output: in.out.Tail(20), Full: in.out.LogsSince(0),
-		Reason: fmt.Sprintf("the server did not accept connections on port %d (its $PORT) within %s", in.port, in.startTimeout)}
-	var others []string
-	self := false
-	for _, p := range listening {
-		if p == in.port {
-			self = true
-			continue
-		}
-		others = append(others, strconv.Itoa(p))
+	reason := fmt.Sprintf("the server did not accept connections on port %d (its $PORT) within %s", in.port, in.startTimeout)
+	switch wp := wrongPort(listening, in.port); {
+	case wp != nil:
+		reason += ": " + wrongPortReason(wp)
+	case slices.Contains(listening, in.port):
+		reason += fmt.Sprintf(": something listens on port %d but does not accept connections on 127.0.0.1; listen on all interfaces (0.0.0.0)", in.port)
 	}
-	switch {
-	case len(others) == 1:
-		e.Reason += fmt.Sprintf(": it is listening on port %s instead: read the port from the PORT environment variable", others[0])
-	case len(others) > 1:
-		e.Reason += fmt.Sprintf(": it is listening on ports %s instead: read the port from the PORT environment variable", strings.Join(others, ", "))
-	case self:
-		e.Reason += fmt.Sprintf(": something listens on port %d but does not accept connections on 127.0.0.1; listen on all interfaces (0.0.0.0)", in.port)
-	}
-	return e
+	return in.startError(reason)
 }
 
 // BaseURL is what the learner would type to reach their own server.

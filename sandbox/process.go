@@ -418,11 +418,11 @@ func (pi *ProcessInstance) launch(ctx context.Context) error {
 	}()
 	pi.run.Store(r)
 
-	probe := DialProbe(func(ctx context.Context) (net.Conn, error) { return dialLoopback(ctx, pi.port) })
-	err = WaitReady(ctx, pi.startTimeout, r.done, probe)
+	err = WaitReady(ctx, pi.startTimeout, r.done, processProbe(r.pid, pi.port))
 	if err == nil {
 		return nil
 	}
+	var wp *WrongPortError
 	switch {
 	case errors.Is(err, ErrExited):
 		r.stop(context.WithoutCancel(ctx), 0)
@@ -433,11 +433,15 @@ func (pi *ProcessInstance) launch(ctx context.Context) error {
 			Port:     pi.port,
 			Output:   pi.out.Tail(startTailLines),
 		}
+	case errors.As(err, &wp):
+		reason := fmt.Sprintf("the server did not accept connections on port %d (its $PORT): %s", pi.port, wrongPortReason(wp))
+		r.stop(context.WithoutCancel(ctx), processStopGrace)
+		return &StartError{Reason: reason, ExitCode: -1, Port: pi.port, Output: pi.out.Tail(startTailLines)}
 	case errors.Is(err, ErrNotReady):
 		// Look while it still runs: the sockets vanish with the process.
 		reason := fmt.Sprintf("the server did not accept connections on port %d (its $PORT) within %s",
 			pi.port, processDurationString(pi.startTimeout))
-		if hint := processListenHint(r.pid, pi.port); hint != "" {
+		if hint := processListenHint(listeningSockets(r.pid), pi.port); hint != "" {
 			reason += "; " + hint
 		}
 		r.stop(context.WithoutCancel(ctx), processStopGrace)
@@ -448,36 +452,57 @@ func (pi *ProcessInstance) launch(ctx context.Context) error {
 	}
 }
 
+// processSocketScan is how often the process probe looks for the group's
+// listening sockets: reading /proc for every process costs more than a
+// dial, and a wrong port is only reported after wrongPortGrace anyway.
+const processSocketScan = 250 * time.Millisecond
+
+// processProbe dials the server's port on loopback; when that fails it
+// says which other ports the process group listens on, looking at most
+// every processSocketScan (and only where the system lets coach see it).
+func processProbe(pgid, port int) func(context.Context) error {
+	dial := DialProbe(func(ctx context.Context) (net.Conn, error) { return dialLoopback(ctx, port) })
+	var (
+		scanned time.Time
+		last    error
+	)
+	return func(ctx context.Context) error {
+		err := dial(ctx)
+		if err == nil {
+			return nil
+		}
+		if time.Since(scanned) >= processSocketScan {
+			scanned, last = time.Now(), nil
+			var ports []int
+			for _, s := range listeningSockets(pgid) {
+				ports = append(ports, s.port)
+			}
+			if wp := wrongPort(ports, port); wp != nil {
+				last = wp
+			}
+		}
+		if last != nil {
+			return last
+		}
+		return err
+	}
+}
+
 // processListenHint says where the server listens instead of its port on
 // loopback, when the system lets coach see it.
-func processListenHint(pgid, port int) string {
-	socks := listeningSockets(pgid)
-	var others []int
+func processListenHint(socks []listenSocket, port int) string {
+	var ports []int
 	for _, s := range socks {
-		if s.port == port {
-			if s.addr != nil && !s.addr.IsLoopback() && !s.addr.IsUnspecified() {
-				return fmt.Sprintf("it listens on %s, which coach cannot reach: listen on 0.0.0.0 or 127.0.0.1",
-					net.JoinHostPort(s.addr.String(), strconv.Itoa(port)))
-			}
-			continue
+		if s.port == port && s.addr != nil && !s.addr.IsLoopback() && !s.addr.IsUnspecified() {
+			return fmt.Sprintf("it listens on %s, which coach cannot reach: listen on 0.0.0.0 or 127.0.0.1",
+				net.JoinHostPort(s.addr.String(), strconv.Itoa(port)))
 		}
-		if !slices.Contains(others, s.port) {
-			others = append(others, s.port)
-		}
+		ports = append(ports, s.port)
 	}
-	if len(others) == 0 {
-		return ""
+	if wp := wrongPort(ports, port); wp != nil {
+		return wrongPortReason(wp)
 	}
-	slices.Sort(others)
-	ports := strconv.Itoa(others[0])
-	word := "port"
-	if len(others) > 1 {
-		word = "ports"
-		for _, p := range others[1:] {
-			ports += ", " + strconv.Itoa(p)
-		}
-	}
-	return fmt.Sprintf("it is listening on %s %s instead: read the port from the PORT environment variable", word, ports)
+	return ""
 }
 
 // stop ends the process tree: SIGTERM, up to grace for the leader to

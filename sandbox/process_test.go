@@ -270,12 +270,6 @@ func TestProcessStartFailures(t *testing.T) {
 	t.Cleanup(func() { taken.Close() })
 	takenPort := taken.Addr().(*net.TCPAddr).Port
 
-	nodeWS := func(server string) map[string]string {
-		return map[string]string{
-			"package.json": `{"scripts": {"start": "node server.js"}}`,
-			"server.js":    server,
-		}
-	}
 	tests := []struct {
 		name  string
 		tool  string
@@ -333,13 +327,14 @@ func TestProcessStartFailures(t *testing.T) {
 			tool: "node",
 			files: nodeWS("require('http').createServer((q, s) => s.end('hi'))" +
 				".listen(Number(process.env.OTHER_PORT), () => console.log('listening'));"),
-			spec: Spec{StartTimeout: 2 * time.Second, Env: map[string]string{"OTHER_PORT": strconv.Itoa(otherPort)}},
+			// Reported as soon as it is seen, not after the start timeout.
+			spec: Spec{StartTimeout: 5 * time.Minute, Env: map[string]string{"OTHER_PORT": strconv.Itoa(otherPort)}},
 			check: func(t *testing.T, err error) {
 				var se *StartError
 				require.ErrorAs(t, err, &se)
-				assert.Contains(t, se.Reason, fmt.Sprintf("on port %d (its $PORT)", se.Port))
-				assert.Contains(t, se.Reason, fmt.Sprintf(
-					"it is listening on port %d instead: read the port from the PORT environment variable", otherPort))
+				assert.Equal(t, fmt.Sprintf("the server did not accept connections on port %d (its $PORT): "+
+					"it is listening on port %d instead: read the port from the PORT environment variable", se.Port, otherPort), se.Reason)
+				assert.NotContains(t, se.Reason, "within", "it did not wait for the start timeout")
 			},
 		},
 		{
@@ -374,6 +369,31 @@ func TestProcessStartFailures(t *testing.T) {
 			tt.check(t, err)
 		})
 	}
+}
+
+// nodeWS is a Node.js workspace whose server.js is server.
+func nodeWS(server string) map[string]string {
+	return map[string]string{
+		"package.json": `{"scripts": {"start": "node server.js"}}`,
+		"server.js":    server,
+	}
+}
+
+// A server that opens another port first (a debugger, metrics) and its
+// $PORT a moment later is not reported as listening on the wrong port.
+func TestProcessOtherPortFirst(t *testing.T) {
+	requireTool(t, "node")
+	other, err := freeLoopbackPort()
+	require.NoError(t, err)
+	pi, err := startProcess(t, writeWorkspace(t, nodeWS(
+		"const http = require('http');"+
+			"http.createServer((q, s) => s.end('debug')).listen(Number(process.env.OTHER_PORT), () =>"+
+			" setTimeout(() => http.createServer((q, s) => s.end('hi')).listen(process.env.PORT), 700));")),
+		Spec{StartTimeout: time.Minute, Env: map[string]string{"OTHER_PORT": strconv.Itoa(other)}})
+	require.NoError(t, err)
+	status, body := do(t, instClient(pi.DialContext), http.MethodGet, pi.BaseURL()+"/", "")
+	assert.Equal(t, http.StatusOK, status)
+	assert.Equal(t, "hi", body)
 }
 
 // Not parallel: it empties PATH for the whole process.

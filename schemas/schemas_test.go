@@ -113,6 +113,9 @@ func TestSchemasReject(t *testing.T) {
 		{"exercise", "id: a\nstep: 1\ntitle: t\nsummary: s\ndifficulty: easy\ntopics: [{name: x}]\npoints: 1\npionts: 2\n"},
 		{"roadmap", "name: Bad Name\nsteps: [{step: 1, id: a, dir: a}]\n"},
 		{"hints", "build: [a]\n"},
+		{"hints", "build: [a]\ntest: [{text: b, lang: [rust]}]\n"},
+		{"hints", "build: [a]\ntest: [{text: b}]\n"},
+		{"hints", "build: [a]\ntest: [{text: b, lang: [go], langs: [node]}]\n"},
 		{"mutants", "mutants: [{id: m, lang: rust, caught_by: t, edits: [{file: a, find: b, replace: c}]}]\n"},
 	}
 	for _, tt := range tests {
@@ -120,6 +123,7 @@ func TestSchemasReject(t *testing.T) {
 			assert.Error(t, compiled[tt.schema].Validate(asJSON(t, []byte(tt.doc))))
 		})
 	}
+	assert.NoError(t, compiled["hints"].Validate(asJSON(t, []byte("build: [a]\ntest: [b, {text: c, lang: [node, go]}]\n"))))
 	ok := "tests:\n  - {id: a, name: b, steps: [{signal: term}, {request: {path: /}, expect: {status: [200, 204], json: {$.a: 1, $.b: {type: null}}}}]}\n"
 	assert.NoError(t, compiled["suite"].Validate(asJSON(t, []byte(ok))))
 }

@@ -341,7 +341,7 @@ func checkStep(ctx context.Context, o *checkOptions, cfg *config.Config, st *loa
 	req := run.StepRequest{
 		Exercise: st.ex, Suite: st.suite, Kind: kind, Dir: o.g.dir, URL: o.url, Port: o.port,
 		Runtime: runtime, Seed: o.seed, Only: o.only, Transcript: o.verbose,
-		Progress: spin, SaveServerLog: true,
+		Progress: spin, SaveServerLog: true, HintLang: workspaceLang(o.g.dir),
 	}
 	if kind == run.Docker && o.docker != nil {
 		req.Backend = o.docker
@@ -505,13 +505,14 @@ func reportStartFailure(o *checkOptions, cfg *config.Config, res *grader.Result,
 	// built but stopped or never answered gets the start hint (the build
 	// hints speak of compiler output it does not have).
 	var be *sandbox.BuildError
+	build := ex.Hints.Build.For(string(sc.runtime))
 	switch built := !errors.As(err, &be); {
 	case code != ExitLearnerCode || len(e.advice) > 0:
 	case built:
 		text += "\nHint: " + stoppedHint + "\n"
-	case len(ex.Hints.Build) > 0:
-		text += "\nHint: " + ex.Hints.Build[0] + "\n"
-		if len(ex.Hints.Build) > 1 {
+	case len(build) > 0:
+		text += "\nHint: " + build[0] + "\n"
+		if len(build) > 1 {
 			text += "(coach hint shows the next one)\n"
 		}
 	}

@@ -176,8 +176,8 @@ func TestDockerSigintMidCheckLeavesNothing(t *testing.T) {
 }
 
 // TestDockerVerifyCatalogue is the catalogue's proof in the real sandbox:
-// every reference solution passes steps 1..N, every mutant is caught by
-// the test it names.
+// every reference solution and style passes steps 1..N, every mutant is
+// caught by the test it names.
 func TestDockerVerifyCatalogue(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs every solution and mutant in Docker")
@@ -192,14 +192,22 @@ func TestDockerVerifyCatalogue(t *testing.T) {
 	start := time.Now()
 	// The whole catalogue: about 10 minutes on a quiet 2-core machine, much
 	// more on a loaded one; the test binary's own -timeout still bounds it.
+	// Styles download their dependencies (npm, the Go module proxy); they
+	// and their mutants are proven here, once (coach exercise verify --step
+	// N --lang STYLE checks one).
 	ctx, cancel := context.WithTimeout(context.Background(), 55*time.Minute)
 	defer cancel()
-	r := coachCtxEnv(ctx, t, "", nil, "exercise", "verify", "--all")
+	r := coachCtxEnv(ctx, t, "", map[string]string{"COACH_SANDBOX_CA_FILE": "/etc/ssl/certs/ca-certificates.crt"}, "exercise", "verify", "--all")
 	t.Logf("verify --all under docker: %s\n%s", time.Since(start).Round(time.Second), r.out)
 	require.Equal(t, ExitOK, r.code, r.out+r.err)
 	assert.Equal(t, mutants, strings.Count(r.out, "✓ caught"))
 	rows := regexp.MustCompile(`(?m)^step-\d+\s+✓\s+✓\s+✓\s*$`).FindAllString(r.out, -1)
 	assert.Len(t, rows, len(cat.Exercises), "every language's solution passes steps 1..N")
+	for _, ex := range cat.Exercises {
+		for _, st := range ex.Styles {
+			assert.Regexp(t, fmt.Sprintf(`(?m)^%s\s+%s\s+%s\s+✓\s*$`, ex.Name(), st.Name, st.Lang), r.out, "style %s passes", st.Name)
+		}
+	}
 	assert.NotContains(t, r.out, "✗")
 	assertNoLeftovers(t, os.Getpid())
 }

@@ -35,7 +35,7 @@ func explainStartIn(err error, sc startContext) explanation {
 	if errors.As(err, &se) && sc.url != "" {
 		return explainURL(se, sc)
 	}
-	e := explainBasic(err)
+	e := explainBasic(err, sc.runtime)
 	if errors.As(err, &se) {
 		if h := startHint(se, sc); h.headline != "" {
 			e.headline, e.advice = h.headline, append(h.advice, e.advice...)
@@ -181,8 +181,32 @@ func firstErrorLine(out string) string {
 	return l
 }
 
-// explainBasic sorts a failure by its kind.
-func explainBasic(err error) explanation {
+// readPort is how each language reads $PORT, for the wrong-port advice.
+var readPort = []struct {
+	rt   sandbox.Runtime
+	line string
+}{
+	{sandbox.Node, "Node.js: const port = process.env.PORT || 8080"},
+	{sandbox.Go, "Go:      port := os.Getenv(\"PORT\") // \"8080\" when empty"},
+	{sandbox.Python, "Python:  port = int(os.environ.get(\"PORT\", \"8080\"))"},
+}
+
+// readPortAdvice is readPort for the learner's runtime, every language
+// when it is not one of them (a Dockerfile, or not detected).
+func readPortAdvice(rt sandbox.Runtime) []string {
+	var out []string
+	for _, r := range readPort {
+		if r.rt == rt {
+			return []string{"  " + r.line}
+		}
+		out = append(out, "  "+r.line)
+	}
+	return out
+}
+
+// explainBasic sorts a failure by its kind; rt is the learner's runtime
+// ("" when not known), so advice names their language only.
+func explainBasic(err error, rt sandbox.Runtime) explanation {
 	var (
 		be  *sandbox.BuildError
 		se  *sandbox.StartError
@@ -197,10 +221,8 @@ func explainBasic(err error) explanation {
 		switch {
 		case strings.Contains(se.Reason, "instead: read the port from the PORT"):
 			e.headline = fmt.Sprintf("Your server is listening on the wrong port: coach gave it PORT=%d", se.Port)
-			e.advice = append(e.advice, "coach tells your server which port to use in the PORT environment variable; read it:",
-				"  Node.js: const port = process.env.PORT || 8080",
-				"  Go:      port := os.Getenv(\"PORT\") // \"8080\" when empty",
-				"  Python:  port = int(os.environ.get(\"PORT\", \"8080\"))")
+			e.advice = append(e.advice, "coach tells your server which port to use in the PORT environment variable; read it:")
+			e.advice = append(e.advice, readPortAdvice(rt)...)
 		case se.OOMKilled:
 			e.headline = "Your server ran out of memory"
 		case se.ExitCode >= 0:

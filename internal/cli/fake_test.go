@@ -74,6 +74,7 @@ func nodeWorkspace(t *testing.T) string {
 }
 
 func TestFakeBackendCheck(t *testing.T) {
+	t.Parallel()
 	buildErr := &sandbox.BuildError{Runtime: "node", Output: "server.js:3\n  app.listen(\n  ^\nSyntaxError: Unexpected end of input", Err: errors.New("exit status 1")}
 	engineErr := &sandbox.EngineError{Op: "connect to Docker at unix:///var/run/docker.sock", Err: errors.New("no such file"), Advice: "Start Docker Desktop."}
 	tests := []struct {
@@ -94,6 +95,7 @@ func TestFakeBackendCheck(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			dir := nodeWorkspace(t)
 			r := coachFake(t, dir, tc.be, "check")
 			require.Equal(t, tc.code, r.code, r.out+r.err)
@@ -118,6 +120,7 @@ func TestFakeBackendCheck(t *testing.T) {
 }
 
 func TestFakeBackendResultsFile(t *testing.T) {
+	t.Parallel()
 	dir := nodeWorkspace(t)
 	be := &fake.Backend{Handler: helloServer("health")}
 	file := filepath.Join(t.TempDir(), "results.json")
@@ -151,6 +154,7 @@ func TestFakeBackendResultsFile(t *testing.T) {
 }
 
 func TestFakeBackendGrade(t *testing.T) {
+	t.Parallel()
 	be := &fake.Backend{Handler: helloServer("")}
 	root := t.TempDir()
 	var args []string
@@ -178,6 +182,7 @@ func TestFakeBackendGrade(t *testing.T) {
 // format everywhere, a build failure included (it used to print a report
 // the terminal format does not).
 func TestFormatNameIsCaseInsensitive(t *testing.T) {
+	t.Parallel()
 	buildErr := &sandbox.BuildError{Runtime: "node", Output: "SyntaxError: Unexpected end of input", Err: errors.New("exit status 1")}
 	for _, be := range []*fake.Backend{{StartErr: buildErr}, {Handler: helloServer("health")}} {
 		dir := nodeWorkspace(t)

@@ -13,6 +13,7 @@ import (
 	"github.com/coachcli/coach/exercises"
 	"github.com/coachcli/coach/grader"
 	"github.com/coachcli/coach/internal/progress"
+	"github.com/coachcli/coach/sandbox"
 )
 
 type hintOptions struct {
@@ -72,7 +73,7 @@ func runHint(_ context.Context, o *hintOptions) error {
 	}
 	kind := o.kind(ex)
 	if o.all {
-		hints, _ := hintList(ex, kind)
+		hints, _ := hintList(ex, kind, o.g.dir)
 		for i, h := range hints {
 			fmt.Fprintf(o.g.io.Out, "Hint %d/%d: %s\n\n", i+1, len(hints), h)
 		}
@@ -103,11 +104,23 @@ func lastFailure(dir string, ex *exercises.Exercise) string {
 	return progress.FailureTest
 }
 
-func hintList(ex *exercises.Exercise, kind string) ([]string, string) {
+// hintList is the hints of a kind for the workspace in dir, in its
+// language (every hint when coach cannot tell it, or it is a Dockerfile),
+// and what they are about.
+func hintList(ex *exercises.Exercise, kind, dir string) ([]string, string) {
+	lang := workspaceLang(dir)
 	if kind == progress.FailureBuild {
-		return ex.Hints.Build, "your code did not build or start"
+		return ex.Hints.Build.For(lang), "your code did not build or start"
 	}
-	return ex.Hints.Test, ""
+	return ex.Hints.Test.For(lang), ""
+}
+
+// workspaceLang is the runtime detected in dir, "" when there is none.
+func workspaceLang(dir string) string {
+	if ws, err := sandbox.Detect(dir); err == nil {
+		return string(ws.Runtime)
+	}
+	return ""
 }
 
 // failedTests are the failed tests of a step's last check, with their
@@ -174,7 +187,7 @@ func revealHint(out io.Writer, dir string, ex *exercises.Exercise, kind, again s
 			_ = progress.WriteFileAtomic(file, append(data, '\n'))
 		}
 	}
-	hints, about := hintList(ex, kind)
+	hints, about := hintList(ex, kind, dir)
 	if kind == progress.FailureTest {
 		failed := loadFailed(dir, ex)
 		for i, f := range failed {

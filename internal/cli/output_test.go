@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -14,7 +16,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/coachcli/coach/exercises"
+	"github.com/coachcli/coach/grader"
 	"github.com/coachcli/coach/sandbox"
+	"github.com/coachcli/coach/sandbox/dockertest"
 )
 
 // Golden output of what a learner reads when a check cannot pass as it is
@@ -161,4 +166,203 @@ func TestFitTables(t *testing.T) {
 	assert.Equal(t, md, fitTables(md, 120), "a table that fits stays a table")
 	assert.Equal(t, "Intro\n\n- **test**: `root-hello`; **must come back**: status `200`, the body contains `<h1>Hello Backend World!</h1>`\n\nAfter\n",
 		fitTables(md, 60), "a table wider than the terminal becomes a list, every word kept")
+}
+
+// TestGoldenWrongPort: a server that listens on a port of its own choosing
+// and ignores $PORT fails the start with exit 3 as soon as coach sees the
+// other port (its start phase stays far below the start timeout), says
+// which port, and how to check the server as it is.
+func TestGoldenWrongPort(t *testing.T) {
+	// The test roadmap with a start timeout no loaded machine comes near:
+	// a start phase that waited for it could not pass.
+	catalog := t.TempDir()
+	require.NoError(t, os.CopyFS(catalog, os.DirFS(learnerCatalog(t))))
+	exYAML := filepath.Join(catalog, "step-01-ping", "exercise.yaml")
+	data, err := os.ReadFile(exYAML)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(exYAML, []byte(strings.Replace(string(data), "start: 10s", "start: 5m", 1)), 0o644))
+	cat, err := exercises.Load(os.DirFS(catalog))
+	require.NoError(t, err)
+	ex, err := cat.Find("1")
+	require.NoError(t, err)
+	require.Equal(t, 5*time.Minute, ex.StartTimeout())
+	tests := []struct {
+		sandbox string
+		listen  func(t *testing.T) int // the port the server hard-codes
+	}{
+		// On this machine: a port nobody else uses.
+		{"process", closedPort},
+		// In the pod: the classic hard-coded 3000.
+		{"docker", func(t *testing.T) int { dockertest.Require(t); return 3000 }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.sandbox, func(t *testing.T) {
+			port := tt.listen(t)
+			dir := t.TempDir()
+			writeFiles(t, dir, map[string]string{
+				"package.json": `{"name": "hello", "scripts": {"start": "node server.js"}}` + "\n",
+				"server.js": fmt.Sprintf("require('http').createServer((req, res) => res.end('hi'))"+
+					".listen(%d, () => console.log('listening on %d'));\n", port, port),
+			})
+			results := filepath.Join(t.TempDir(), "results.json")
+			r := coach(t, dir, "--catalog", catalog, "check", "1", "--sandbox", tt.sandbox, "--format", "json", "--output", results)
+			require.Equal(t, ExitLearnerCode, r.code, r.out+r.err)
+			want := "it is listening on port " + strconv.Itoa(port) + " instead"
+			assert.Contains(t, r.err, want)
+			assert.Contains(t, r.err, "coach check --port "+strconv.Itoa(port))
+			got := normaliseRun(strings.ReplaceAll(r.err, strconv.Itoa(port), "LISTEN"), dir)
+			// What depends on the engine's caches: the relay image once per
+			// engine, the workspace image built or reused.
+			got = regexp.MustCompile(`(?m)^(preparing the sandbox relay image|building your node code|workspace unchanged: reusing).*\n`).ReplaceAllString(got, "")
+			assertGolden(t, "wrong-port-"+tt.sandbox+".golden", got)
+			assert.Contains(t, got, "✗ Your server is listening on the wrong port: coach gave it PORT=")
+			assert.NotContains(t, got, "within", "reported when found, not after the start timeout")
+			assert.Contains(t, got, "process.env.PORT", "how to read PORT in the learner's language")
+			assert.NotContains(t, got, "os.environ", "and in no other")
+
+			data, err := os.ReadFile(results)
+			require.NoError(t, err)
+			var res grader.Result
+			require.NoError(t, json.Unmarshal(data, &res))
+			require.NotNil(t, res.Timings)
+			assert.Equal(t, grader.StatusError, res.Status)
+			assert.Contains(t, res.Message, want)
+			assert.Less(t, res.Timings.StartMS, ex.StartTimeout().Milliseconds()/2,
+				"the start phase ends when the other port is found, long before the %s start timeout", ex.StartTimeout())
+			if tt.sandbox == "docker" {
+				assertNoLeftovers(t, os.Getpid())
+			}
+		})
+	}
+}
+
+// TestGoldenHintsInTheLearnersLanguage: coach hint gives a workspace the
+// hints of its own language (step 1's build and test hints name each
+// language's API), and a Dockerfile workspace every hint.
+func TestGoldenHintsInTheLearnersLanguage(t *testing.T) {
+	tests := []struct {
+		lang      string
+		want, not []string
+	}{
+		{"node", []string{"`npm start`", "process.env.PORT", "new URL(req.url"}, []string{"python3 main.py", "os.environ", "go run", "r.URL.Path"}},
+		{"python", []string{"`python3 main.py`", `os.environ.get("PORT")`, "urlsplit(self.path)"}, []string{"npm start", "process.env", "go run", "r.URL.Path"}},
+		{"go", []string{"`go run .`", `os.Getenv("PORT")`, "r.URL.Path"}, []string{"npm start", "process.env", "python3", "os.environ"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.lang, func(t *testing.T) {
+			dir := t.TempDir()
+			require.Equal(t, ExitOK, coach(t, dir, "init", "--lang", tt.lang).code)
+			build, test := coach(t, dir, "hint", "1", "--build", "--all"), coach(t, dir, "hint", "1", "--test", "--all")
+			require.Equal(t, ExitOK, build.code, build.err)
+			require.Equal(t, ExitOK, test.code, test.err)
+			got := build.out + "---\n" + test.out
+			assertGolden(t, "hint-lang-"+tt.lang+".golden", got)
+			for _, w := range tt.want {
+				assert.Contains(t, got, w)
+			}
+			for _, n := range tt.not {
+				assert.NotContains(t, got, n, "advice for another language")
+			}
+			first := coach(t, dir, "hint", "1", "--build")
+			assert.Contains(t, first.out, "Hint 1/3 for step-1", "counted among the hints of its language (7 in all)")
+		})
+	}
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"Dockerfile": "FROM node:22-bookworm-slim\nCOPY . .\nCMD [\"node\", \"server.js\"]\n"})
+	all := coach(t, dir, "hint", "1", "--build", "--all")
+	require.Equal(t, ExitOK, all.code, all.err)
+	for _, w := range []string{"npm start", "go run .", "python3 main.py"} {
+		assert.Contains(t, all.out, w, "a Dockerfile workspace gets every language's hints")
+	}
+}
+
+// otherLanguageFiles are the files and commands of each language's
+// workspace: STEP.md of a workspace in another language must not name them.
+var otherLanguageFiles = map[string][]string{
+	"node":   {"server.js", "package.json", "npm start", "**Node.js** —"},
+	"go":     {"main.go", "go.mod", "go run", "**Go** —"},
+	"python": {"main.py", "requirements.txt", "python3 main.py", "**Python** —"},
+}
+
+// TestGoldenStepMarkdownPerLanguage: STEP.md as coach init and coach start
+// write it names the files of the workspace's language only (step 1 and
+// step 2 are pinned as golden files), and no step of the catalogue names
+// another language's files in any language.
+func TestGoldenStepMarkdownPerLanguage(t *testing.T) {
+	for _, lang := range exercises.Languages {
+		t.Run(lang, func(t *testing.T) {
+			dir := t.TempDir()
+			require.Equal(t, ExitOK, coach(t, dir, "init", "--lang", lang).code)
+			step1, err := os.ReadFile(filepath.Join(dir, InstructionsFile))
+			require.NoError(t, err)
+			r := coach(t, dir, "start", "2")
+			require.Equal(t, ExitOK, r.code, r.err)
+			step2, err := os.ReadFile(filepath.Join(dir, InstructionsFile))
+			require.NoError(t, err)
+			got := string(step1) + "=== coach start 2 ===\n" + string(step2)
+			assertGolden(t, "step-md-"+lang+".golden", got)
+			assert.Contains(t, got, "## Pointers for "+exercises.LanguageNames[lang])
+			assert.Contains(t, got, "**"+exercises.LanguageNames[lang]+"** —")
+			for other, files := range otherLanguageFiles {
+				if other == lang {
+					continue
+				}
+				for _, f := range files {
+					assert.NotContains(t, got, f, "a %s workspace's STEP.md names a %s file", lang, other)
+				}
+			}
+		})
+	}
+	cat, err := exercises.Load(exercises.Backend())
+	require.NoError(t, err)
+	for _, ex := range cat.Exercises {
+		for _, lang := range exercises.Languages {
+			text := instructions(ex, lang)
+			for other, files := range otherLanguageFiles {
+				if other == lang {
+					continue
+				}
+				for _, f := range files {
+					assert.NotContains(t, text, f, "%s's instructions for a %s workspace name a %s file", ex.Name(), lang, other)
+				}
+			}
+		}
+	}
+}
+
+// TestCheckTestHintsInTheLearnersLanguage: a failing test's hint (the
+// suite's, which coach hint shows first) is given in the workspace's
+// language: step 1's starters fail health-content-type, whose hint has
+// an entry per language.
+func TestCheckTestHintsInTheLearnersLanguage(t *testing.T) {
+	tests := []struct {
+		lang      string
+		want, not string
+	}{
+		{"node", "res.writeHead(200, { 'Content-Type': 'application/json' })", "send_header"},
+		{"python", `self.send_header("Content-Type", "application/json")`, "res.writeHead"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.lang, func(t *testing.T) {
+			dir := t.TempDir()
+			require.Equal(t, ExitOK, coach(t, dir, "init", "--lang", tt.lang).code)
+			r := coach(t, dir, "check", "--sandbox", "process", "--format", "json")
+			require.Equal(t, ExitFailed, r.code, r.err)
+			var res grader.Result
+			require.NoError(t, json.Unmarshal([]byte(r.out), &res))
+			var hint string
+			for _, tr := range res.Tests {
+				if tr.ID == "health-content-type" {
+					hint = tr.Hint
+				}
+			}
+			assert.Contains(t, hint, "Send Content-Type: application/json with the /health answer", "the text for every language")
+			assert.Contains(t, hint, tt.want)
+			assert.NotContains(t, hint, tt.not, "another language's API")
+			assert.NotContains(t, hint, "WriteHeader", "Go's API")
+			failed, err := os.ReadFile(failedFile(dir))
+			require.NoError(t, err)
+			assert.NotContains(t, string(failed), tt.not, "coach hint shows the same text")
+		})
+	}
 }

@@ -167,10 +167,10 @@ func printServices(out io.Writer, ex *exercises.Exercise, dir string) {
 	}
 }
 
-// instructions is the step's README, followed for later steps by the notes
-// on what to add in the learner's language.
+// instructions is the step's README for the learner's language, followed
+// for later steps by the notes on what to add in it.
 func instructions(ex *exercises.Exercise, lang string) string {
-	text := ensureNewline(ex.README)
+	text := ensureNewline(ex.READMEFor(lang))
 	if lang == "" || ex.Step == 1 {
 		return text
 	}

@@ -238,6 +238,7 @@ func TestTerminalWatch(t *testing.T) {
 	_, err := p.ptmx.Write([]byte("h"))
 	require.NoError(t, err)
 	at = p.waitFor("Hint 1/2 for step-1", at, 5*time.Second)
+	assert.NotContains(t, p.output(), "In Node.js", "h gives a Python workspace no Node.js hint")
 
 	_, err = p.ptmx.Write([]byte("n"))
 	require.NoError(t, err)

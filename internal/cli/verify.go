@@ -49,12 +49,14 @@ func newVerifyCmd(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "verify [catalogue-dir]",
 		Short: "Prove the suites: every reference solution passes, every mutant is caught",
-		Long: `Builds and runs every reference solution (every language) of every step N against
-the suites of steps 1..N, and every mutant against its own step's suite, and prints a
-matrix. Exits 1 when a solution fails a suite or a mutant is not caught by the test
+		Long: `Builds and runs every reference solution (every language) and every style (an extra
+solution under styles/) of every step N against the suites of steps 1..N, and every
+mutant against its own step's suite, and prints a matrix. --lang names a language (its
+reference solution and its styles) or one style. Exits 1 when a solution fails a suite or a mutant is not caught by the test
 it names.`,
 		Example: `  coach exercise verify --all
   coach exercise verify --step 3 --lang go
+  coach exercise verify --step 9 --lang node-pg   # one style and its mutants
   coach exercise verify ./my-pack --sandbox process
   coach exercise verify --all --repeat 5     # flakiness guard: identical verdicts`,
 		Args: cobra.MaximumNArgs(1),
@@ -73,7 +75,7 @@ it names.`,
 	f := cmd.Flags()
 	f.Bool("all", false, "verify every step (the default when no --step is given)")
 	f.StringSliceVar(&o.steps, "step", nil, "verify only these steps")
-	f.StringSliceVar(&o.langs, "lang", nil, "verify only these languages")
+	f.StringSliceVar(&o.langs, "lang", nil, "verify only these languages or styles")
 	f.IntVar(&o.repeat, "repeat", 1, "run everything this many times; verdicts must be identical")
 	f.String("sandbox", "docker", "docker or process")
 	f.BoolVar(&o.noMut, "no-mutants", false, "skip the mutants")
@@ -84,16 +86,18 @@ it names.`,
 
 // verdict is one cell of the verification: a workspace against a suite.
 type verdict struct {
-	Step    int      // the solution's (or mutant's) step
-	Lang    string   //
-	Mutant  string   // "" for a reference solution
-	Suite   int      // the step whose suite ran
-	Status  string   // pass, fail, error
-	Failed  []string // failed test ids
-	Message string
+	Step     int      // the solution's (or mutant's) step
+	Solution string   // a language (reference solution) or a style's name
+	Mutant   string   // "" for the solution itself
+	Suite    int      // the step whose suite ran
+	Status   string   // pass, fail, error
+	Failed   []string // failed test ids
+	Message  string
 }
 
-func (v verdict) key() string { return fmt.Sprintf("%d/%s/%s/%d", v.Step, v.Lang, v.Mutant, v.Suite) }
+func (v verdict) key() string {
+	return fmt.Sprintf("%d/%s/%s/%d", v.Step, v.Solution, v.Mutant, v.Suite)
+}
 
 func (v verdict) ok(want string) bool {
 	if v.Mutant == "" {
@@ -200,15 +204,46 @@ func hasTest(s *grader.Suite, id string) bool {
 	return false
 }
 
-// verifyTask is one workspace to build — a reference solution or a mutant —
-// and the suites to run against it, one after the other. Tasks run in
-// parallel; the runs of one workspace never do, so no two runs build the
-// same workspace image at once.
+// verifyTask is one workspace to build — a reference solution, a style or
+// a mutant of one — and the suites to run against it, one after the other.
+// Tasks run in parallel; the runs of one workspace never do, so no two runs
+// build the same workspace image at once.
 type verifyTask struct {
 	st     *loadedStep
-	lang   string
+	sol    exercises.Solution
 	mutant *exercises.Mutant
 	suites []*loadedStep
+}
+
+// verifyTasks lists the workspaces to verify for the selected steps: each
+// solution (reference solutions and styles) against steps 1..N, each mutant
+// against its own step. --lang names a language (its reference solution
+// and styles) or a style.
+func verifyTasks(o *verifyOptions, steps, selected []*loadedStep, skip func(*loadedStep) bool) []verifyTask {
+	wanted := func(sol exercises.Solution) bool {
+		return len(o.langs) == 0 || contains(o.langs, sol.Lang) || contains(o.langs, sol.Name)
+	}
+	var tasks []verifyTask
+	for _, st := range selected {
+		if skip(st) {
+			continue
+		}
+		for _, sol := range st.ex.Solutions() {
+			if wanted(sol) {
+				tasks = append(tasks, verifyTask{st: st, sol: sol, suites: steps[:st.ex.Step]})
+			}
+		}
+		if o.noMut {
+			continue
+		}
+		for i := range st.ex.Mutants {
+			m := &st.ex.Mutants[i]
+			if sol, ok := st.ex.Solution(m.Solution()); ok && wanted(sol) {
+				tasks = append(tasks, verifyTask{st: st, sol: sol, mutant: m, suites: []*loadedStep{st}})
+			}
+		}
+	}
+	return tasks
 }
 
 func verifyRound(ctx context.Context, o *verifyOptions, cfg *config.Config, steps, selected []*loadedStep) ([]verdict, error) {
@@ -220,27 +255,13 @@ func verifyRound(ctx context.Context, o *verifyOptions, cfg *config.Config, step
 		defer progressMu.Unlock()
 		fmt.Fprintf(o.g.io.Err, format, a...)
 	}
-	var tasks []verifyTask
-	for _, st := range selected {
+	tasks := verifyTasks(o, steps, selected, func(st *loadedStep) bool {
 		if o.sandbox == "process" && st.ex.Runtime == "dockerfile" {
 			progressf("  %s builds a Dockerfile: it needs --sandbox docker (skipped)\n", st.ex.Name())
-			continue
+			return true
 		}
-		for _, lang := range st.ex.SolutionLanguages() {
-			if len(o.langs) == 0 || contains(o.langs, lang) {
-				tasks = append(tasks, verifyTask{st: st, lang: lang, suites: steps[:st.ex.Step]})
-			}
-		}
-		if o.noMut {
-			continue
-		}
-		for i := range st.ex.Mutants {
-			m := &st.ex.Mutants[i]
-			if len(o.langs) == 0 || contains(o.langs, m.Lang) {
-				tasks = append(tasks, verifyTask{st: st, lang: m.Lang, mutant: m, suites: []*loadedStep{st}})
-			}
-		}
-	}
+		return false
+	})
 
 	results := make([][]verdict, len(tasks))
 	errs := make([]error, len(tasks))
@@ -279,7 +300,7 @@ func verifyRound(ctx context.Context, o *verifyOptions, cfg *config.Config, step
 // runTask builds one workspace and runs its suites against it.
 func runTask(ctx context.Context, g *globalOptions, cfg *config.Config, o *verifyOptions, tk verifyTask,
 	progressf func(string, ...any)) ([]verdict, error) {
-	dir, err := materialize(tk.st.ex, tk.lang, tk.mutant)
+	dir, err := materialize(tk.st.ex, tk.sol.Name, tk.mutant)
 	if err != nil {
 		return nil, err
 	}
@@ -296,34 +317,33 @@ func runTask(ctx context.Context, g *globalOptions, cfg *config.Config, o *verif
 			only = []string{tk.mutant.CaughtBy}
 		}
 		v := runOne(ctx, g, cfg, run.StepRequest{Kind: o.sandbox, Backend: o.backend, Dir: dir, Runtime: tk.st.ex.Runtime, Only: only}, suite)
-		v.Step, v.Lang, v.Suite = tk.st.ex.Step, tk.lang, suite.ex.Step
+		v.Step, v.Solution, v.Suite = tk.st.ex.Step, tk.sol.Name, suite.ex.Step
 		if tk.mutant != nil {
 			v.Mutant = tk.mutant.ID
-			progressf("  %s mutant %s (%s): %s %v\n", tk.st.ex.Name(), v.Mutant, tk.lang, v.Status, v.Failed)
+			progressf("  %s mutant %s (%s): %s %v\n", tk.st.ex.Name(), v.Mutant, tk.sol.Name, v.Status, v.Failed)
 		} else {
-			progressf("  %s %s solution vs step %d suite: %s\n", tk.st.ex.Name(), tk.lang, suite.ex.Step, v.Status)
+			progressf("  %s %s solution vs step %d suite: %s\n", tk.st.ex.Name(), tk.sol.Name, suite.ex.Step, v.Status)
 		}
 		out = append(out, v)
 	}
 	return out, nil
 }
 
-// materialize writes a language's reference solution (with a mutant's
-// edits, if any) into a fresh temporary workspace.
-func materialize(ex *exercises.Exercise, lang string, m *exercises.Mutant) (string, error) {
+// materialize writes a solution — a language's reference solution or a
+// style, by name — with a mutant's edits, if any, into a fresh temporary
+// workspace.
+func materialize(ex *exercises.Exercise, name string, m *exercises.Mutant) (string, error) {
+	sol, ok := ex.Solution(name)
+	if !ok {
+		return "", fmt.Errorf("%s has no solution %q", ex.Name(), name)
+	}
 	dir, err := os.MkdirTemp("", "coach-verify-")
 	if err != nil {
 		return "", fmt.Errorf("create workspace: %w", err)
 	}
-	if _, err := exercises.CopyTree(ex.FS, exercises.SolutionDir(lang), dir, true); err != nil {
+	if err := ex.WriteSolution(sol, m, dir); err != nil {
 		os.RemoveAll(dir)
 		return "", err
-	}
-	if m != nil {
-		if err := m.Apply(dir); err != nil {
-			os.RemoveAll(dir)
-			return "", err
-		}
 	}
 	return dir, nil
 }
@@ -360,7 +380,7 @@ func printMatrix(w io.Writer, steps, selected []*loadedStep, vs []verdict) int {
 	misses := 0
 	byKey := map[string][]verdict{}
 	for _, v := range vs {
-		k := fmt.Sprintf("%d/%s/%s", v.Step, v.Lang, v.Mutant)
+		k := fmt.Sprintf("%d/%s/%s", v.Step, v.Solution, v.Mutant)
 		byKey[k] = append(byKey[k], v)
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
@@ -385,13 +405,36 @@ func printMatrix(w io.Writer, steps, selected []*loadedStep, vs []verdict) int {
 		}
 		fmt.Fprintln(tw, strings.Join(row, "\t"))
 	}
+	styled := false
+	for _, st := range selected {
+		for _, style := range st.ex.Styles {
+			runs := byKey[fmt.Sprintf("%d/%s/", st.ex.Step, style.Name)]
+			if len(runs) == 0 {
+				continue
+			}
+			if !styled {
+				styled = true
+				fmt.Fprintln(tw, "\nSTYLES (passes steps 1..N)\t\t\t")
+				fmt.Fprintln(tw, "STEP\tSTYLE\tLANG\tRESULT")
+			}
+			cell := "✓"
+			for _, v := range runs {
+				if !v.ok("") {
+					cell = fmt.Sprintf("✗ step %d", v.Suite)
+					misses++
+					details = append(details, fmt.Sprintf("%s style %s fails the step %d suite: %s", st.ex.Name(), style.Name, v.Suite, v.Message))
+				}
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", st.ex.Name(), style.Name, style.Lang, cell)
+		}
+	}
 	fmt.Fprintln(tw, "\nMUTANTS\t\t\t\t")
-	fmt.Fprintln(tw, "STEP\tMUTANT\tLANG\tMUST FAIL\tRESULT")
+	fmt.Fprintln(tw, "STEP\tMUTANT\tSOLUTION\tMUST FAIL\tRESULT")
 	for _, st := range selected {
 		ms := append([]exercises.Mutant(nil), st.ex.Mutants...)
-		sort.SliceStable(ms, func(i, j int) bool { return ms[i].Lang < ms[j].Lang })
+		sort.SliceStable(ms, func(i, j int) bool { return ms[i].Solution() < ms[j].Solution() })
 		for _, m := range ms {
-			runs := byKey[fmt.Sprintf("%d/%s/%s", st.ex.Step, m.Lang, m.ID)]
+			runs := byKey[fmt.Sprintf("%d/%s/%s", st.ex.Step, m.Solution(), m.ID)]
 			if len(runs) == 0 {
 				continue
 			}
@@ -402,7 +445,7 @@ func printMatrix(w io.Writer, steps, selected []*loadedStep, vs []verdict) int {
 				res = fmt.Sprintf("✗ %s (failed: %s)", v.Status, strings.Join(v.Failed, ", "))
 				details = append(details, fmt.Sprintf("%s mutant %s is not caught by %s: %s %s", st.ex.Name(), m.ID, m.CaughtBy, v.Status, v.Message))
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", st.ex.Name(), m.ID, m.Lang, m.CaughtBy, res)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", st.ex.Name(), m.ID, m.Solution(), m.CaughtBy, res)
 		}
 	}
 	_ = tw.Flush()

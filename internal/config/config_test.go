@@ -12,6 +12,7 @@ import (
 )
 
 func TestPrecedence(t *testing.T) {
+	t.Parallel()
 	user := filepath.Join(t.TempDir(), "config.yaml")
 	require.NoError(t, os.WriteFile(user, []byte("sandbox:\n  backend: process\n  memory: 1g\n  cpus: 2\ncolor: never\nlang: go\n"), 0o644))
 	ws := t.TempDir()
@@ -35,6 +36,7 @@ func TestPrecedence(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
 			fs.String("sandbox", "docker", "")
 			if tt.flag != "" {
@@ -54,6 +56,7 @@ func TestPrecedence(t *testing.T) {
 }
 
 func TestUnsetFlagDoesNotOverride(t *testing.T) {
+	t.Parallel()
 	fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
 	fs.String("sandbox", "docker", "")
 	getenv := func(k string) string { return map[string]string{"COACH_SANDBOX_BACKEND": "process"}[k] }
@@ -63,6 +66,7 @@ func TestUnsetFlagDoesNotOverride(t *testing.T) {
 }
 
 func TestInvalid(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ name, file, want string }{
 		{"backend", "sandbox:\n  backend: vm\n", `sandbox.backend is "vm"`},
 		{"color", "color: pink\n", `color is "pink"`},
@@ -71,6 +75,7 @@ func TestInvalid(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			f := filepath.Join(t.TempDir(), "c.yaml")
 			require.NoError(t, os.WriteFile(f, []byte(tt.file), 0o644))
 			_, err := Load(Options{UserFile: f, Getenv: func(string) string { return "" }})
@@ -80,6 +85,7 @@ func TestInvalid(t *testing.T) {
 }
 
 func TestParseBytes(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]int64{"512m": 512 << 20, "1g": 1 << 30, "300k": 300 << 10, "1024": 1024, "64MiB": 64 << 20} {
 		got, err := ParseBytes(in)
 		require.NoError(t, err, in)
@@ -92,6 +98,7 @@ func TestParseBytes(t *testing.T) {
 }
 
 func TestUserFile(t *testing.T) {
+	t.Parallel()
 	env := map[string]string{"HOME": "/home/ada"}
 	get := func(k string) string { return env[k] }
 	assert.Equal(t, "/home/ada/.config/coach/config.yaml", UserFile(get))
@@ -105,6 +112,7 @@ func TestUserFile(t *testing.T) {
 // (flag, COACH_* environment, the workspace's coach.yaml, the user file)
 // and reads it back from the typed Settings the commands use.
 func TestEveryKeyEverySource(t *testing.T) {
+	t.Parallel()
 	values := map[string]struct {
 		raw  string
 		read func(Settings) any
@@ -134,6 +142,7 @@ func TestEveryKeyEverySource(t *testing.T) {
 		require.NotEqual(t, v.want, v.read(defaults.Settings()), "%s: the test value must differ from the default", key)
 		for _, source := range []string{"flag", "env", "coach.yaml", "user file"} {
 			t.Run(key+"/"+source, func(t *testing.T) {
+				t.Parallel()
 				ws, user := t.TempDir(), filepath.Join(t.TempDir(), "config.yaml")
 				o := Options{Workspace: ws, UserFile: user, Getenv: func(string) string { return "" }}
 				switch source {
@@ -181,6 +190,7 @@ func mapKeys[V any](m map[string]V) []string {
 }
 
 func TestInvalidSettings(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ env, val, want string }{
 		{"COACH_PORT", "http", `port is "http": want a port number`},
 		{"COACH_PORT", "70000", `port is "70000"`},
@@ -191,6 +201,7 @@ func TestInvalidSettings(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.env+"="+tc.val, func(t *testing.T) {
+			t.Parallel()
 			_, err := Load(Options{UserFile: filepath.Join(t.TempDir(), "none.yaml"), Getenv: func(k string) string { return map[string]string{tc.env: tc.val}[k] }})
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)

@@ -81,6 +81,9 @@ type StepRequest struct {
 	// Only runs just these test ids.
 	Only       []string
 	Transcript bool
+	// HintLang is the workspace's language, whose hints the results carry
+	// ("": every hint).
+	HintLang string
 	// Budget bounds build, start and tests (0: none of its own).
 	Budget time.Duration
 	// Progress receives the sandbox's progress lines (builds, pulls).
@@ -174,7 +177,7 @@ func (s *Service) CheckStep(ctx context.Context, req StepRequest) (*Outcome, err
 	got := grader.Run(sctx, req.Suite, inst, grader.RunOptions{
 		Seed: req.Seed, Env: req.Exercise.Env, Port: instancePort(inst, req.Port),
 		DefaultTestTimeout: req.Exercise.TestTimeout(), Only: req.Only, Transcript: req.Transcript,
-		OnTest: req.OnTest,
+		OnTest: req.OnTest, Lang: req.HintLang,
 	})
 	timings.TestsMS = time.Since(testsBegan).Milliseconds()
 	if req.SaveServerLog && req.Kind != URL {

@@ -57,6 +57,7 @@ func serve(status int, log string) http.Handler {
 }
 
 func TestCheckStep(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		status  int
@@ -69,6 +70,7 @@ func TestCheckStep(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			ex, suite := step(t)
 			be := &fake.Backend{Handler: serve(tc.status, "got")}
 			svc := &run.Service{Open: be.Opener(), Version: "1.2.3"}
@@ -112,6 +114,7 @@ func TestCheckStep(t *testing.T) {
 }
 
 func TestCheckStepSpec(t *testing.T) {
+	t.Parallel()
 	ex, suite := step(t)
 	ex.Services.Required = []string{"postgres"}
 	ex.Timeouts.Start = exercises.Duration(3 * time.Second)
@@ -140,6 +143,7 @@ func TestCheckStepSpec(t *testing.T) {
 }
 
 func TestCheckStepStartFailure(t *testing.T) {
+	t.Parallel()
 	ex, suite := step(t)
 	buildErr := &sandbox.BuildError{Runtime: "node", Output: "npm ERR! missing script: build", Err: errors.New("exit status 1")}
 	tests := []struct {
@@ -153,6 +157,7 @@ func TestCheckStepStartFailure(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			svc := &run.Service{Open: tc.be.Opener()}
 			out, err := svc.CheckStep(context.Background(), run.StepRequest{Exercise: ex, Suite: suite, Kind: run.Process, Dir: tc.dir})
 			require.Error(t, err)
@@ -175,6 +180,7 @@ func TestCheckStepStartFailure(t *testing.T) {
 }
 
 func TestCheckStepOpenFails(t *testing.T) {
+	t.Parallel()
 	ex, suite := step(t)
 	engine := &sandbox.EngineError{Op: "connect", Err: errors.New("no socket")}
 	svc := &run.Service{Open: func(context.Context, run.StepRequest) (run.Backend, error) { return nil, engine }}
@@ -184,6 +190,7 @@ func TestCheckStepOpenFails(t *testing.T) {
 }
 
 func TestCheckStepBudget(t *testing.T) {
+	t.Parallel()
 	ex, suite := step(t)
 	be := &fake.Backend{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/secret" {
@@ -204,6 +211,7 @@ func TestCheckStepBudget(t *testing.T) {
 }
 
 func TestCheckStepInterrupted(t *testing.T) {
+	t.Parallel()
 	ex, suite := step(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	be := &fake.Backend{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -218,6 +226,7 @@ func TestCheckStepInterrupted(t *testing.T) {
 }
 
 func TestCheckStepSavesServerLog(t *testing.T) {
+	t.Parallel()
 	ex, suite := step(t)
 	be := &fake.Backend{Handler: serve(200, "served")}
 	svc := &run.Service{Open: be.Opener()}
