@@ -415,10 +415,25 @@ func noDatabase(db string) string {
 	return "the sandbox has no network and no database server: " + files
 }
 
-// ExplainOutput says in one line what a server's output shows it tried and
-// cannot have in the sandbox (a database, another host), "" when nothing:
-// for output printed during the tests as well as at start.
-func ExplainOutput(out string) string { return diagnoseServer(out) }
+// ExplainOutput says in one line what a server's output, printed during
+// the tests, shows went wrong outside its code: a table its database does
+// not have, or (when the workspace declared no service) a database or
+// host it cannot have in the sandbox. "" when nothing.
+func ExplainOutput(out string, declared Services) string {
+	if m := missingTable.FindStringSubmatch(out); m != nil {
+		table := firstNonEmpty(m[1], m[2], m[3])
+		return fmt.Sprintf("your server's queries failed: its database has no table %q. The database starts empty on every check: "+
+			"create your tables when the server starts (CREATE TABLE IF NOT EXISTS ...), not by hand once", table)
+	}
+	if len(declared.Names()) > 0 {
+		return "" // the advice below is about databases the workspace did not declare
+	}
+	return diagnoseServer(out)
+}
+
+// missingTable is a query on a table the database does not have:
+// PostgreSQL, MySQL/MariaDB, SQLite.
+var missingTable = regexp.MustCompile(`relation "([^"]+)" does not exist|Table '(?:[^'.]+\.)?([^']+)' doesn't exist|no such table: ([\w.]+)`)
 
 // diagnoseServer says, in one line, what the server's output shows it
 // tried and could not have in the sandbox: a database, another host.

@@ -224,3 +224,31 @@ func TestWorkspaceTarEnvFiles(t *testing.T) {
 		})
 	}
 }
+
+func TestExplainOutput(t *testing.T) {
+	none := Services{}
+	pg := Services{}.With("postgres")
+	tests := []struct {
+		name     string
+		out      string
+		declared Services
+		want     string // "" means no note
+	}{
+		{"undeclared postgres refused", "Error: connect ECONNREFUSED 127.0.0.1:5432", none, "add `services: [postgres]`"},
+		{"declared postgres refused: not the declare advice", "Error: connect ECONNREFUSED 127.0.0.1:5432", pg, ""},
+		{"postgres table missing", `error: relation "todo" does not exist`, pg, `no table "todo"`},
+		{"mariadb table missing", "Error: ER_NO_SUCH_TABLE: Table 'app.todos' doesn't exist", pg, `no table "todos"`},
+		{"sqlite table missing", "sqlite3.OperationalError: no such table: notes", none, `no table "notes"`},
+		{"nothing to say", "GET /todos 200", none, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := ExplainOutput(tc.out, tc.declared)
+			if tc.want == "" {
+				assert.Empty(t, got)
+				return
+			}
+			assert.Contains(t, got, tc.want)
+		})
+	}
+}

@@ -391,12 +391,21 @@ func checkStep(ctx context.Context, o *checkOptions, cfg *config.Config, st *loa
 	o.record(st.ex, got, failure)
 	saveFailed(o.g.dir, st.ex, got)
 
+	// What the server's output shows it tried and cannot have (a database
+	// it did not declare): one line after the report, the last thing read.
+	note := func() {
+		if outcome.ServerNote != "" {
+			fmt.Fprintf(out, "\n%s %s\n", learnerStyle{termOpts.Color}.bold("Note:"), outcome.ServerNote)
+		}
+	}
 	switch {
 	case compact:
 		o.last, o.lastOpts = got, termOpts
 		_ = report.Compact(out, got, termOpts)
+		note()
 	case live:
 		report.Summary(out, got, termOpts)
+		note()
 		if o.verbose {
 			waitTeardown()
 			fmt.Fprintln(out, timingsLine(timings, build))

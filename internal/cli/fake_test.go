@@ -194,3 +194,44 @@ func TestFormatNameIsCaseInsensitive(t *testing.T) {
 		assert.NotContains(t, upper.out, `"version":`, "no JSON report on the terminal")
 	}
 }
+
+// TestServerNoteNamesTheService: a server whose requests fail because it
+// dials a database the workspace did not declare is told, once, after the
+// report, which service to declare; declared, it is told to create the
+// tables it queries instead.
+func TestServerNoteNamesTheService(t *testing.T) {
+	dbServer := func(log string) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			fmt.Fprintln(fake.Log(r), log)
+			http.Error(w, "error", http.StatusInternalServerError)
+		})
+	}
+	tests := []struct {
+		name, coachYAML, log, want string
+	}{
+		{"no service declared", "", "Error: connect ECONNREFUSED 127.0.0.1:5432",
+			"Note: your server tried to connect to PostgreSQL at 127.0.0.1:5432 and was refused: the sandbox has no network and no database unless you declare one: add `services: [postgres]` to coach.yaml"},
+		{"declared, tables missing", "services: [postgres]\n", `error: relation "todo" does not exist`,
+			`Note: your server's queries failed: its database has no table "todo". The database starts empty on every check: create your tables when the server starts`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := nodeWorkspace(t)
+			if tc.coachYAML != "" {
+				require.NoError(t, os.WriteFile(filepath.Join(dir, "coach.yaml"), []byte(tc.coachYAML), 0o644))
+			}
+			r := coachFake(t, dir, &fake.Backend{Handler: dbServer(tc.log)}, "check", "1")
+			require.Equal(t, ExitFailed, r.code, r.out+r.err)
+			assert.Contains(t, r.out, tc.want)
+			assert.Equal(t, 1, strings.Count(r.out, "Note:"), "said once")
+			assert.True(t, strings.Index(r.out, "Note:") > strings.Index(r.out, "Reproduce with"), "after the report")
+		})
+	}
+	t.Run("a passing server gets no note", func(t *testing.T) {
+		t.Parallel()
+		r := coachFake(t, nodeWorkspace(t), &fake.Backend{Handler: helloServer("")}, "check", "1")
+		require.Equal(t, ExitOK, r.code, r.out+r.err)
+		assert.NotContains(t, r.out, "Note:")
+	})
+}

@@ -109,6 +109,10 @@ type Outcome struct {
 	Build *sandbox.Timings
 	// OutOfTime says the request's Budget ran out.
 	OutOfTime bool
+	// ServerNote says in one line what the server's output shows it tried
+	// and cannot have in the sandbox (a database it did not declare,
+	// another host), when tests failed; "" otherwise.
+	ServerNote string
 
 	teardown func() time.Duration
 }
@@ -152,7 +156,7 @@ func (s *Service) CheckStep(ctx context.Context, req StepRequest) (*Outcome, err
 		out.Result = r
 	}
 
-	inst, stop, err := s.start(sctx, req, out.Build)
+	inst, spec, stop, err := s.start(sctx, req, out.Build)
 	timings.BuildMS = out.Build.Build.Milliseconds()
 	timings.StartMS = (time.Since(began) - out.Build.Build).Milliseconds()
 	if err != nil {
@@ -180,8 +184,16 @@ func (s *Service) CheckStep(ctx context.Context, req StepRequest) (*Outcome, err
 		OnTest: req.OnTest, Lang: req.HintLang,
 	})
 	timings.TestsMS = time.Since(testsBegan).Milliseconds()
-	if req.SaveServerLog && req.Kind != URL {
-		sandbox.SaveLog(sandbox.WorkspaceLogDir(req.Dir), sandbox.ServerLogName, inst.LogsSince(0))
+	if req.Kind != URL {
+		log := inst.LogsSince(0)
+		if req.SaveServerLog {
+			sandbox.SaveLog(sandbox.WorkspaceLogDir(req.Dir), sandbox.ServerLogName, log)
+		}
+		// A server refused by a database it did not declare is told which
+		// one to declare; one whose tables are missing, to create them.
+		if got.Status != grader.StatusPass && spec.Workspace != nil {
+			out.ServerNote = sandbox.ExplainOutput(string(log), spec.Workspace.Services)
+		}
 	}
 	torn = true
 	out.teardown = tearDown(stop, timings)
@@ -220,12 +232,12 @@ func tearDown(stop func(), timings *grader.Timings) func() time.Duration {
 // start opens the backend, builds and starts the server; stop removes the
 // server and everything the backend made for it, ignoring ctx's
 // cancellation, so it also cleans up after Ctrl-C.
-func (s *Service) start(ctx context.Context, req StepRequest, build *sandbox.Timings) (sandbox.Instance, func(), error) {
+func (s *Service) start(ctx context.Context, req StepRequest, build *sandbox.Timings) (sandbox.Instance, sandbox.Spec, func(), error) {
 	be, owned := req.Backend, false
 	if be == nil {
 		var err error
 		if be, err = s.Open(ctx, req); err != nil {
-			return nil, nil, err
+			return nil, sandbox.Spec{}, nil, err
 		}
 		owned = true
 	}
@@ -237,13 +249,13 @@ func (s *Service) start(ctx context.Context, req StepRequest, build *sandbox.Tim
 	spec, err := Spec(req)
 	if err != nil {
 		release()
-		return nil, nil, err
+		return nil, spec, nil, err
 	}
 	spec.Timings = build
 	inst, err := be.Start(ctx, spec)
 	if err != nil {
 		release()
-		return nil, nil, sandbox.Diagnose(spec.LogDir, err)
+		return nil, spec, nil, sandbox.Diagnose(spec.LogDir, err)
 	}
 	stop := func() {
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 60*time.Second)
@@ -253,7 +265,7 @@ func (s *Service) start(ctx context.Context, req StepRequest, build *sandbox.Tim
 		}
 		release()
 	}
-	return inst, stop, nil
+	return inst, spec, stop, nil
 }
 
 // Spec is the sandbox spec of a request: the exercise's environment and
