@@ -462,20 +462,8 @@ func (d *Docker) removeLabelled(ctx context.Context, key string, match func(map[
 func (d *Docker) removeRunObjects(ctx context.Context, key string, match func(map[string]string) bool) (CleanReport, error) {
 	var rep CleanReport
 	f := labelFilter(key)
-	cs, err := d.cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
-	if err != nil {
-		return rep, &EngineError{Op: "list containers", Err: err}
-	}
-	var mine []container.Summary
-	for _, c := range cs.Items {
-		if match(c.Labels) {
-			mine = append(mine, c)
-		}
-	}
-	removed, errs := d.removeContainers(ctx, mine)
-	rep.Errors = append(rep.Errors, errs...)
-	for _, c := range removed {
-		rep.Containers = append(rep.Containers, containerName(c.Names, c.ID))
+	if err := d.removeMatchingContainers(ctx, f, match, &rep); err != nil {
+		return rep, err
 	}
 	vs, err := d.cli.VolumeList(ctx, client.VolumeListOptions{Filters: f})
 	if err != nil {
@@ -499,9 +487,16 @@ func (d *Docker) removeRunObjects(ctx context.Context, key string, match func(ma
 // which is a cache that must survive.
 func (d *Docker) removeBuildContainers(ctx context.Context, match func(map[string]string) bool) (CleanReport, error) {
 	var rep CleanReport
-	cs, err := d.cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: labelFilter(LabelBuild)})
+	err := d.removeMatchingContainers(ctx, labelFilter(LabelBuild), match, &rep)
+	return rep, err
+}
+
+// removeMatchingContainers removes the containers f lists that match, and
+// adds them (and what could not be removed) to rep.
+func (d *Docker) removeMatchingContainers(ctx context.Context, f client.Filters, match func(map[string]string) bool, rep *CleanReport) error {
+	cs, err := d.cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
 	if err != nil {
-		return rep, &EngineError{Op: "list containers", Err: err}
+		return &EngineError{Op: "list containers", Err: err}
 	}
 	var mine []container.Summary
 	for _, c := range cs.Items {
@@ -514,7 +509,7 @@ func (d *Docker) removeBuildContainers(ctx context.Context, match func(map[strin
 	for _, c := range removed {
 		rep.Containers = append(rep.Containers, containerName(c.Names, c.ID))
 	}
-	return rep, nil
+	return nil
 }
 
 // removeContainers removes cs, in passes: a container that another one

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/coachcli/coach/exercises"
+	"github.com/coachcli/coach/internal/run"
 	"github.com/coachcli/coach/sandbox"
 	"github.com/coachcli/coach/sandbox/relay"
 )
@@ -51,6 +52,13 @@ var engineEnv = []string{"DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_CONFIG", "DOCK
 
 func coachCtxEnv(ctx context.Context, t testing.TB, dir string, extra map[string]string, args ...string) result {
 	t.Helper()
+	return coachOpen(ctx, t, dir, extra, nil, args...)
+}
+
+// coachOpen runs one command line with the sandbox backends replaced by
+// open (nil: the real ones).
+func coachOpen(ctx context.Context, t testing.TB, dir string, extra map[string]string, open run.Opener, args ...string) result {
+	t.Helper()
 	var out, errOut bytes.Buffer
 	env := map[string]string{"COACH_CONFIG": filepath.Join(t.TempDir(), "none.yaml"), "NO_COLOR": "1"}
 	// The engine under test is the one the test process was pointed at.
@@ -66,7 +74,7 @@ func coachCtxEnv(ctx context.Context, t testing.TB, dir string, extra map[string
 	if dir != "" {
 		args = append([]string{"--dir", dir}, args...)
 	}
-	code := Run(ctx, io, args)
+	code := runWith(ctx, io, args, open)
 	return result{code: code, out: out.String(), err: errOut.String()}
 }
 

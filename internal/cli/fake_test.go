@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -33,14 +32,7 @@ func coachFake(t *testing.T, dir string, be *fake.Backend, args ...string) resul
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	var out, errOut bytes.Buffer
-	env := map[string]string{"COACH_CONFIG": filepath.Join(t.TempDir(), "none.yaml"), "NO_COLOR": "1"}
-	io := &IOStreams{In: strings.NewReader(""), Out: &out, Err: &errOut, Getenv: func(k string) string { return env[k] }}
-	if dir != "" {
-		args = append([]string{"--dir", dir}, args...)
-	}
-	code := runWith(ctx, io, args, be.Opener())
-	return result{code: code, out: out.String(), err: errOut.String()}
+	return coachOpen(ctx, t, dir, nil, be.Opener(), args...)
 }
 
 // helloServer is a step-1 server; broken names what it gets wrong.
