@@ -698,11 +698,14 @@ func (in *DockerInstance) Close(ctx context.Context) error {
 	for _, e := range rep.Errors {
 		errs = append(errs, errors.New(e))
 	}
-	if err := errors.Join(errs...); err != nil {
-		return &EngineError{Op: "clean up the sandbox", Err: err}
-	}
+	// The next pod is made even when this one's removal reported an
+	// error (a volume still in use for a moment under Podman): that error
+	// is reported, and the learner's next check should not wait for it.
 	if in.rewarm != nil {
 		in.d.prewarm(*in.rewarm)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return &EngineError{Op: "clean up the sandbox", Err: err}
 	}
 	return nil
 }

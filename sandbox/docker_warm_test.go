@@ -22,7 +22,7 @@ func warmPod(t *testing.T, d *Docker) *DockerInstance {
 		defer d.warmMu.Unlock()
 		in = d.warm
 		return in != nil
-	}, 10*time.Second, 10*time.Millisecond, "closing a server of a WarmPod backend makes the next pod")
+	}, 60*time.Second, 10*time.Millisecond, "closing a server of a WarmPod backend makes the next pod")
 	<-in.podDone
 	require.NoError(t, in.podErr)
 	return in
