@@ -3,6 +3,7 @@ package sandbox_test
 import (
 	"github.com/coachcli/coach/grader"
 	"github.com/coachcli/coach/sandbox"
+	"github.com/coachcli/coach/sandbox/urltarget"
 )
 
 // The Docker instance is everything the grader can drive: checked here, in
@@ -16,5 +17,5 @@ var (
 	_ grader.Target         = (*sandbox.ProcessInstance)(nil)
 	_ grader.Restarter      = (*sandbox.ProcessInstance)(nil)
 	_ grader.Signaler       = (*sandbox.ProcessInstance)(nil)
-	_ grader.Target         = (*sandbox.URLInstance)(nil)
+	_ grader.Target         = (*urltarget.Instance)(nil)
 )

@@ -51,6 +51,10 @@ const (
 	DefaultOutputCap = 1 << 20
 )
 
+// ProgressWriter is where a backend writes progress lines: Progress, or
+// io.Discard when it is nil.
+func (s Spec) ProgressWriter() io.Writer { return progress(s.Progress) }
+
 func progress(w io.Writer) io.Writer {
 	if w == nil {
 		return io.Discard

@@ -42,7 +42,3 @@ func (pi *ProcessInstance) ServerState(context.Context) (ServerState, error) {
 	code, _ := processExitVerdict(r.state)
 	return ServerState{ExitCode: code}, nil
 }
-
-// OutputHidden is true: coach cannot see the output of a server the
-// learner runs themselves.
-func (u *URLInstance) OutputHidden() bool { return true }

@@ -6,6 +6,7 @@ import (
 	"github.com/coachcli/coach/internal/config"
 	"github.com/coachcli/coach/internal/run"
 	"github.com/coachcli/coach/sandbox"
+	"github.com/coachcli/coach/sandbox/urltarget"
 )
 
 // checker is the check pipeline the commands share, with the backends
@@ -24,7 +25,7 @@ func (g *globalOptions) checker(cfg *config.Config) *run.Service {
 func openBackend(ctx context.Context, g *globalOptions, cfg *config.Config, req run.StepRequest) (run.Backend, error) {
 	switch req.Kind {
 	case run.URL:
-		u, err := sandbox.NewURL(req.URL)
+		u, err := urltarget.New(req.URL)
 		if err != nil {
 			return nil, err
 		}

@@ -23,6 +23,7 @@ import (
 	"github.com/coachcli/coach/internal/progress"
 	"github.com/coachcli/coach/internal/run"
 	"github.com/coachcli/coach/sandbox"
+	"github.com/coachcli/coach/sandbox/urltarget"
 )
 
 type checkOptions struct {
@@ -280,7 +281,7 @@ func (o *checkOptions) runFlags(kind string) []string {
 var (
 	_ grader.StateReporter = (*sandbox.ProcessInstance)(nil)
 	_ grader.StateReporter = (*sandbox.DockerInstance)(nil)
-	_ grader.OutputHider   = (*sandbox.URLInstance)(nil)
+	_ grader.OutputHider   = (*urltarget.Instance)(nil)
 )
 
 // announcePass says the step passed and what comes next.
@@ -537,7 +538,7 @@ const stoppedHint = "your code built, then the server stopped or never answered:
 func isUserError(err error) bool {
 	var we *sandbox.WorkspaceError
 	var ue *usageError
-	var urlErr *sandbox.URLError
+	var urlErr *urltarget.Error
 	return errors.As(err, &we) || errors.As(err, &ue) || errors.As(err, &urlErr)
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/coachcli/coach/internal/run"
 	"github.com/coachcli/coach/sandbox"
 	"github.com/coachcli/coach/sandbox/relay"
+	"github.com/coachcli/coach/sandbox/urltarget"
 )
 
 // Exit codes, documented in README.md and docs/results.md.
@@ -118,7 +119,7 @@ func ExitCode(err error) int {
 		pl    exercises.ErrorList
 		nf    *exercises.NotFoundError
 		we    *sandbox.WorkspaceError
-		ue    *sandbox.URLError
+		ue    *urltarget.Error
 		be    *sandbox.BuildError
 		se    *sandbox.StartError
 		eng   *sandbox.EngineError

@@ -30,7 +30,7 @@ const (
 )
 
 // Backend starts servers; sandbox.Docker, sandbox.Process and
-// sandbox.URLTarget are backends.
+// urltarget.Target are backends.
 type Backend interface {
 	Start(ctx context.Context, spec sandbox.Spec) (sandbox.Instance, error)
 }

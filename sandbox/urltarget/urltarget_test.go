@@ -1,7 +1,8 @@
-package sandbox
+package urltarget
 
 import (
 	"context"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/coachcli/coach/sandbox"
 )
 
 func TestURLValidation(t *testing.T) {
@@ -37,9 +40,9 @@ func TestURLValidation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.raw, func(t *testing.T) {
-			target, err := NewURL(tt.raw)
+			target, err := New(tt.raw)
 			if tt.wantErr != "" {
-				var ue *URLError
+				var ue *Error
 				require.ErrorAs(t, err, &ue)
 				assert.Contains(t, ue.Error(), tt.wantErr)
 				assert.Contains(t, ue.Error(), "e.g. --url http://localhost:3000", "an example")
@@ -58,9 +61,9 @@ func TestURLStart(t *testing.T) {
 	}))
 	defer srv.Close()
 
-	target, err := NewURL(srv.URL + "/")
+	target, err := New(srv.URL + "/")
 	require.NoError(t, err)
-	inst, err := target.Start(t.Context(), Spec{StartTimeout: 10 * time.Second})
+	inst, err := target.Start(t.Context(), sandbox.Spec{StartTimeout: 10 * time.Second})
 	require.NoError(t, err)
 	defer inst.Close(context.Background())
 
@@ -77,9 +80,15 @@ func TestURLStart(t *testing.T) {
 	assert.False(t, signals, "a url instance cannot signal the server")
 
 	// Requests go through DialContext whatever host the URL names.
-	status, body := do(t, instClient(inst.DialContext), http.MethodGet, "http://example.invalid/ping", "")
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DialContext: inst.DialContext, DisableKeepAlives: true}}
+	resp, err := client.Get("http://example.invalid/ping")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	status := resp.StatusCode
 	assert.Equal(t, http.StatusOK, status)
-	assert.Equal(t, "hi from /ping", body)
+	assert.Equal(t, "hi from /ping", string(body))
 	assert.NoError(t, inst.Close(t.Context()))
 }
 
@@ -90,16 +99,16 @@ func TestURLNothingListening(t *testing.T) {
 	require.NoError(t, l.Close())
 
 	base := "http://127.0.0.1:" + strconv.Itoa(port)
-	target, err := NewURL(base)
+	target, err := New(base)
 	require.NoError(t, err)
 	// A refused connection ends the wait long before the start timeout:
 	// were the whole minute waited, ctx would end first and Start would
 	// return its error instead of a StartError.
 	ctx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
 	defer cancel()
-	inst, err := target.Start(ctx, Spec{StartTimeout: time.Minute})
+	inst, err := target.Start(ctx, sandbox.Spec{StartTimeout: time.Minute})
 	assert.Nil(t, inst)
-	var se *StartError
+	var se *sandbox.StartError
 	require.ErrorAs(t, err, &se)
 	assert.Equal(t, "nothing listens on 127.0.0.1:"+strconv.Itoa(port)+": start your server first", se.Error())
 	assert.Equal(t, port, se.Port)

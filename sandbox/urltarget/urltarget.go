@@ -1,4 +1,8 @@
-package sandbox
+// Package urltarget is the --url backend: a server the learner runs
+// themselves, which coach neither builds nor starts and whose output it
+// cannot see. Its Instance satisfies grader.Target but has no Restart or
+// Signal, so the grader reports the tests that need them as not checkable.
+package urltarget
 
 import (
 	"context"
@@ -11,33 +15,35 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/coachcli/coach/sandbox"
 )
 
-// URLError means the --url the user gave is not one coach can check. Like
-// WorkspaceError it is the user's to fix, and the message says how.
-type URLError struct {
+// Error means the --url the user gave is not one coach can check. Like
+// workspace.Error it is the user's to fix, and the message says how.
+type Error struct {
 	URL string
 	Msg string
 }
 
-func (e *URLError) Error() string { return e.Msg }
+func (e *Error) Error() string { return e.Msg }
 
-// urlExample ends every URLError, so the fix is one copy away.
+// urlExample ends every Error, so the fix is one copy away.
 const urlExample = "e.g. --url http://localhost:3000"
 
-// URLTarget is a server the learner runs themselves. coach neither builds
+// Target is a server the learner runs themselves. coach neither builds
 // nor starts it and cannot see its output, restart it or signal it.
-type URLTarget struct {
+type Target struct {
 	base string // without a trailing slash
 	host string // host:port to dial
 	port int
 }
 
-// NewURL validates raw as the address of a learner's server: plain http
+// New validates raw as the address of a learner's server: plain http
 // with a host and a port.
-func NewURL(raw string) (*URLTarget, error) {
+func New(raw string) (*Target, error) {
 	fail := func(format string, a ...any) error {
-		return &URLError{URL: raw, Msg: fmt.Sprintf(format, a...) + " (" + urlExample + ")"}
+		return &Error{URL: raw, Msg: fmt.Sprintf(format, a...) + " (" + urlExample + ")"}
 	}
 	s := strings.TrimSpace(raw)
 	if s == "" {
@@ -70,7 +76,7 @@ func NewURL(raw string) (*URLTarget, error) {
 	}
 	u.Path = strings.TrimRight(u.Path, "/")
 	u.RawPath = ""
-	return &URLTarget{base: u.String(), host: u.Host, port: port}, nil
+	return &Target{base: u.String(), host: u.Host, port: port}, nil
 }
 
 // urlRefusedGrace is how long a refused connection is retried: a server
@@ -82,13 +88,13 @@ const urlRefusedGrace = time.Second
 // spec.StartTimeout, or within a second when connections are refused
 // (nothing listens there); only Port, StartTimeout and Progress of spec
 // are used.
-func (t *URLTarget) Start(ctx context.Context, spec Spec) (Instance, error) {
+func (t *Target) Start(ctx context.Context, spec sandbox.Spec) (sandbox.Instance, error) {
 	timeout := spec.StartTimeout
 	if timeout <= 0 {
-		timeout = processStartTimeout
+		timeout = sandbox.DefaultStartTimeout
 	}
-	fmt.Fprintf(progress(spec.Progress), "checking your server at %s (coach cannot see its output)\n", t.base)
-	inst := &URLInstance{base: t.base, host: t.host}
+	fmt.Fprintf(spec.ProgressWriter(), "checking your server at %s (coach cannot see its output)\n", t.base)
+	inst := &Instance{base: t.base, host: t.host}
 	var mu sync.Mutex
 	refused := false // some dial was refused: nothing listens there
 	probe := func(ctx context.Context) error {
@@ -105,54 +111,58 @@ func (t *URLTarget) Start(ctx context.Context, spec Spec) (Instance, error) {
 		}
 		return conn.Close()
 	}
-	err := WaitReady(ctx, min(urlRefusedGrace, timeout), nil, probe)
+	err := sandbox.WaitReady(ctx, min(urlRefusedGrace, timeout), nil, probe)
 	mu.Lock()
 	wasRefused := refused
 	mu.Unlock()
-	if errors.Is(err, ErrNotReady) && !wasRefused && timeout > urlRefusedGrace {
+	if errors.Is(err, sandbox.ErrNotReady) && !wasRefused && timeout > urlRefusedGrace {
 		// Not refused (a slow network, a firewall dropping packets): wait
 		// the rest of the start timeout.
-		err = WaitReady(ctx, timeout-urlRefusedGrace, nil, probe)
+		err = sandbox.WaitReady(ctx, timeout-urlRefusedGrace, nil, probe)
 	}
 	switch {
 	case err == nil:
 		return inst, nil
-	case errors.Is(err, ErrNotReady):
+	case errors.Is(err, sandbox.ErrNotReady):
 		reason := fmt.Sprintf("nothing listens on %s: start your server first", t.host)
 		if !wasRefused {
 			reason = fmt.Sprintf("nothing at %s accepted a connection within %s: is the address right, and is your server running?", t.base, timeout)
 		}
-		return nil, &StartError{Reason: reason, ExitCode: -1, Port: t.port}
+		return nil, &sandbox.StartError{Reason: reason, ExitCode: -1, Port: t.port}
 	default:
 		return nil, fmt.Errorf("wait for %s: %w", t.base, err)
 	}
 }
 
-// URLInstance is a learner-run server reached at a URL. It has no Restart
+// Instance is a learner-run server reached at a URL. It has no Restart
 // or Signal methods on purpose: the grader reports the tests that need them
 // as not checkable.
-type URLInstance struct {
+type Instance struct {
 	base string
 	host string
 }
 
 // BaseURL is the URL the user gave, without a trailing slash.
-func (u *URLInstance) BaseURL() string { return u.base }
+func (u *Instance) BaseURL() string { return u.base }
 
 // DialContext connects to the URL's host and port, whatever addr says.
-func (u *URLInstance) DialContext(ctx context.Context, _, _ string) (net.Conn, error) {
+func (u *Instance) DialContext(ctx context.Context, _, _ string) (net.Conn, error) {
 	var d net.Dialer
 	return d.DialContext(ctx, "tcp", u.host)
 }
 
 // LogMark is always 0: coach cannot see the server's output.
-func (u *URLInstance) LogMark() int64 { return 0 }
+func (u *Instance) LogMark() int64 { return 0 }
 
 // LogsSince is always nil: coach cannot see the server's output.
-func (u *URLInstance) LogsSince(int64) []byte { return nil }
+func (u *Instance) LogsSince(int64) []byte { return nil }
 
 // Kind is "url".
-func (u *URLInstance) Kind() string { return "url" }
+func (u *Instance) Kind() string { return "url" }
 
 // Close does nothing: the server is the learner's to stop.
-func (u *URLInstance) Close(context.Context) error { return nil }
+func (u *Instance) Close(context.Context) error { return nil }
+
+// OutputHidden is true: coach cannot see the output of a server the
+// learner runs themselves.
+func (u *Instance) OutputHidden() bool { return true }
