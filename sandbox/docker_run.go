@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,10 +15,7 @@ import (
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/container"
-	"github.com/moby/moby/api/types/mount"
 	"github.com/moby/moby/client"
-
-	"github.com/coachcli/coach/sandbox/relay"
 )
 
 // DefaultStartTimeout bounds the wait for the server's port when the spec
@@ -259,32 +255,11 @@ func (in *DockerInstance) createPod(ctx context.Context, spec Spec, relayTag str
 		}
 	}
 
+	cfg, host := relayContainer(d.podEngine(ctx), relayTag, in.port, labels)
 	relayRes, err := d.cli.ContainerCreate(ctx, client.ContainerCreateOptions{
 		Name:     "coach-" + in.runID + "-relay",
 		Platform: d.relayPlatform(),
-		Config: &container.Config{
-			Image:  relayTag,
-			Env:    []string{relay.EnvMode + "=1", "PORT=" + strconv.Itoa(in.port)},
-			User:   "65534:65534",
-			Labels: labels,
-			// coach speaks to the relay over its stdin and stdout, through
-			// the engine's API; stdin closes when coach detaches or dies,
-			// and the relay exits.
-			OpenStdin: true, StdinOnce: true, AttachStdin: true, AttachStdout: true, AttachStderr: true,
-		},
-		HostConfig: &container.HostConfig{
-			NetworkMode:    "none",
-			ReadonlyRootfs: true,
-			CapDrop:        []string{"ALL"},
-			SecurityOpt:    podSecurityOpt,
-			// Its stdout is the traffic: keep it out of the engine's logs.
-			LogConfig: container.LogConfig{Type: "none"},
-			Runtime:   d.runtime,
-			Resources: container.Resources{
-				Memory: 64 << 20, MemorySwap: 64 << 20, PidsLimit: ptr(int64(64)), NanoCPUs: d.opts.NanoCPUs,
-				Ulimits: d.ulimits(ctx, wideNofile),
-			},
-		},
+		Config:   cfg, HostConfig: host,
 	})
 	if cerrdefs.IsNotFound(err) {
 		return errRelayGone
@@ -310,53 +285,19 @@ func (in *DockerInstance) createPod(ctx context.Context, spec Spec, relayTag str
 	return in.startServices(ctx, spec.Workspace.Services)
 }
 
-// podSecurityOpt is every container of a pod's.
-var podSecurityOpt = []string{"no-new-privileges:true"}
-
 // createServer creates the server container in the relay's namespace.
 func (in *DockerInstance) createServer(ctx context.Context, spec Spec) error {
 	d := in.d
-	env := []string{"PORT=" + strconv.Itoa(in.port), "DATA_DIR=/data", "HOME=/tmp"}
 	senv := spec.Workspace.Services.ServerEnv() // the exercise's Env wins
 	for k, v := range spec.Env {
 		senv[k] = v
 	}
-	keys := make([]string, 0, len(senv))
-	for k := range senv {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		env = append(env, k+"="+senv[k])
-	}
+	cfg, host := serverContainer(d.podEngine(ctx), d.opts, serverSpec{
+		image: in.image, user: in.user, relayID: in.relayID, volume: in.volume,
+		port: in.port, env: senv, labels: runLabels(in.runID),
+	})
 	srvRes, err := d.cli.ContainerCreate(ctx, client.ContainerCreateOptions{
-		Name: "coach-" + in.runID + "-server",
-		Config: &container.Config{
-			Image:  in.image,
-			Env:    env,
-			User:   in.user,
-			Labels: runLabels(in.runID),
-		},
-		HostConfig: &container.HostConfig{
-			NetworkMode:    container.NetworkMode("container:" + in.relayID),
-			ReadonlyRootfs: d.opts.ReadOnly,
-			Tmpfs:          map[string]string{"/tmp": "rw,nosuid,nodev,size=64m,mode=1777"},
-			CapDrop:        []string{"ALL"},
-			SecurityOpt:    podSecurityOpt,
-			// An init process forwards signals and reaps zombies, so a
-			// server that does not handle SIGTERM as PID 1 still stops.
-			Init:      ptr(true),
-			Mounts:    []mount.Mount{{Type: mount.TypeVolume, Source: in.volume, Target: "/data"}},
-			LogConfig: container.LogConfig{Type: "json-file", Config: map[string]string{"max-size": d.opts.LogMaxSize, "max-file": "1"}},
-			Runtime:   d.runtime,
-			Resources: container.Resources{
-				Memory:     d.opts.Memory,
-				MemorySwap: d.opts.Memory,
-				NanoCPUs:   d.opts.NanoCPUs,
-				PidsLimit:  ptr(d.opts.PidsLimit),
-				Ulimits:    d.ulimits(ctx, serverNofile),
-			},
-		},
+		Name: "coach-" + in.runID + "-server", Config: cfg, HostConfig: host,
 	})
 	if err != nil {
 		return &EngineError{Op: "create the server container", Err: err}
@@ -374,13 +315,9 @@ func (in *DockerInstance) warn(ws []string) {
 
 func (in *DockerInstance) initData(ctx context.Context, relayTag string, labels map[string]string) error {
 	d := in.d
+	cfg, host := initDataContainer(d.podEngine(ctx), relayTag, in.volume, labels)
 	res, err := d.cli.ContainerCreate(ctx, client.ContainerCreateOptions{
-		Config: &container.Config{Image: relayTag, Env: []string{"COACH_RELAY=init-data", "DATA_DIR=/data"}, User: "0:0", Labels: labels},
-		HostConfig: &container.HostConfig{
-			NetworkMode: "none", ReadonlyRootfs: true, CapDrop: []string{"ALL"}, SecurityOpt: []string{"no-new-privileges:true"},
-			Mounts:    []mount.Mount{{Type: mount.TypeVolume, Source: in.volume, Target: "/data"}},
-			Resources: container.Resources{Ulimits: d.ulimits(ctx, serverNofile)},
-		},
+		Config: cfg, HostConfig: host,
 	})
 	if cerrdefs.IsNotFound(err) {
 		return errRelayGone

@@ -9,8 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/moby/moby/api/types/container"
-	"github.com/moby/moby/api/types/mount"
 	"github.com/moby/moby/client"
 )
 
@@ -70,7 +68,7 @@ func (in *DockerInstance) startServices(ctx context.Context, ss Services) error 
 }
 
 func (in *DockerInstance) startService(ctx context.Context, sc *serviceContainer) error {
-	d, s, k := in.d, sc.svc, sc.svc.kind()
+	d, s := in.d, sc.svc
 	ref := s.ImageRef()
 	if _, err := d.ensureImage(ctx, Runtime(s.Name), ref, in.progress); err != nil {
 		var ee *EngineError
@@ -87,37 +85,9 @@ func (in *DockerInstance) startService(ctx context.Context, sc *serviceContainer
 	if _, err := d.cli.VolumeCreate(ctx, client.VolumeCreateOptions{Name: sc.volume, Labels: labels}); err != nil {
 		return &EngineError{Op: "create the " + s.Name + " data volume", Err: err}
 	}
-	tmpfs := map[string]string{}
-	for _, p := range k.tmpfs {
-		tmpfs[p] = "rw,nosuid,nodev,size=64m,mode=1777"
-	}
+	cfg, host := serviceContainerConfig(d.podEngine(ctx), s, in.relayID, sc.volume, labels)
 	res, err := d.cli.ContainerCreate(ctx, client.ContainerCreateOptions{
-		Name: "coach-" + in.runID + "-" + s.Name,
-		Config: &container.Config{
-			Image:  ref,
-			Env:    k.env(s),
-			User:   k.user,
-			Labels: labels,
-		},
-		HostConfig: &container.HostConfig{
-			NetworkMode: container.NetworkMode("container:" + in.relayID),
-			// Hardened as the server, and more: it runs as the image's
-			// own unprivileged user, so it needs no capability at all.
-			ReadonlyRootfs: true,
-			Tmpfs:          tmpfs,
-			CapDrop:        []string{"ALL"},
-			SecurityOpt:    []string{"no-new-privileges:true"},
-			// The engine fills a new named volume with the image's data
-			// directory: the stand-ins ship it initialised.
-			Mounts:    []mount.Mount{{Type: mount.TypeVolume, Source: sc.volume, Target: k.dataDir}},
-			LogConfig: container.LogConfig{Type: "json-file", Config: map[string]string{"max-size": "1m", "max-file": "1"}},
-			Runtime:   d.runtime,
-			Resources: container.Resources{
-				Memory: serviceMemory, MemorySwap: serviceMemory, NanoCPUs: d.opts.NanoCPUs,
-				PidsLimit: ptr(int64(servicePids)),
-				Ulimits:   []*container.Ulimit{{Name: "core", Soft: 0, Hard: 0}},
-			},
-		},
+		Name: "coach-" + in.runID + "-" + s.Name, Config: cfg, HostConfig: host,
 	})
 	if err != nil {
 		return &EngineError{Op: "create the " + s.Name + " service container", Err: err}

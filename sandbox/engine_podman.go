@@ -72,14 +72,12 @@ const podmanNproc = 4096
 // an engine without CAP_SYS_RESOURCE ("error setting rlimit type 7:
 // operation not permitted").
 func (d *Docker) ulimits(ctx context.Context, nofile int64) []*container.Ulimit {
-	u := []*container.Ulimit{
-		{Name: "nofile", Soft: nofile, Hard: nofile},
-		{Name: "core", Soft: 0, Hard: 0},
-	}
-	if d.Podman(ctx) {
-		u = append(u, &container.Ulimit{Name: "nproc", Soft: podmanNproc, Hard: podmanNproc})
-	}
-	return u
+	return ulimits(nofile, d.Podman(ctx))
+}
+
+// podEngine is what the containers of a pod take from this engine.
+func (d *Docker) podEngine(ctx context.Context) podEngine {
+	return podEngine{runtime: d.runtime, podman: d.Podman(ctx), nanoCPUs: d.opts.NanoCPUs}
 }
 
 // removePod force-removes a pod: the containers that joined owner's network

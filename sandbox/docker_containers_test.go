@@ -1,0 +1,130 @@
+package sandbox
+
+import (
+	"fmt"
+	"maps"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/moby/moby/api/types/container"
+	"github.com/stretchr/testify/assert"
+
+	"github.com/coachcli/coach/internal/golden"
+)
+
+// TestPodContainerSecurity pins the security settings of every container
+// of a pod in golden files (testdata/containers/*.txt): a change to what a
+// learner's server may do shows in review as a diff. Rewrite them with
+// go test -run TestPodContainerSecurity -update ./sandbox/.
+func TestPodContainerSecurity(t *testing.T) {
+	t.Parallel()
+	docker := podEngine{nanoCPUs: DefaultNanoCPUs}
+	podman := podEngine{runtime: "runsc", podman: true, nanoCPUs: DefaultNanoCPUs}
+	labels := map[string]string{LabelRun: "run1"}
+	server := serverSpec{
+		image: "coach-ws:abc", user: DefaultUser, relayID: "relay1", volume: "coach-data-run1", port: 8080,
+		env: map[string]string{"DATABASE_URL": "postgres://coach:coach@127.0.0.1:5432/app", "GREETING": "hi"}, labels: labels,
+	}
+	writable := DefaultDockerOptions()
+	writable.ReadOnly = false
+	writable.Memory, writable.NanoCPUs, writable.PidsLimit = 1<<30, 2e9, 512
+
+	type pair struct {
+		cfg  *container.Config
+		host *container.HostConfig
+	}
+	two := func(c *container.Config, h *container.HostConfig) pair { return pair{c, h} }
+	tests := []struct {
+		name string
+		got  pair
+	}{
+		{"relay", two(relayContainer(docker, "coach-relay:abc", 8080, labels))},
+		{"relay-podman", two(relayContainer(podman, "coach-relay:abc", 8080, labels))},
+		{"init-data", two(initDataContainer(docker, "coach-relay:abc", "coach-data-run1", labels))},
+		{"server", two(serverContainer(docker, DefaultDockerOptions(), server))},
+		{"server-podman-runsc", two(serverContainer(podman, DefaultDockerOptions(), server))},
+		{"server-writable-limits", two(serverContainer(docker, writable, server))},
+	}
+	for _, name := range ServiceNames() {
+		tests = append(tests, struct {
+			name string
+			got  pair
+		}{"service-" + name, two(serviceContainerConfig(docker, Service{Name: name}, "relay1", "coach-"+name+"-run1", labels))})
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, h := tt.got.cfg, tt.got.host
+			// What no container of a pod may ever have, whatever the golden
+			// file says.
+			assert.Equal(t, []string{"ALL"}, h.CapDrop, "every capability dropped")
+			assert.Empty(t, h.CapAdd)
+			assert.False(t, h.Privileged)
+			assert.Contains(t, h.SecurityOpt, "no-new-privileges:true")
+			assert.NotEmpty(t, c.User, "an explicit user")
+			assert.True(t, h.NetworkMode == "none" || h.NetworkMode == "container:relay1",
+				"no network but the pod's loopback: %s", h.NetworkMode)
+			assert.Empty(t, h.PortBindings, "no port published on the host")
+			assert.Empty(t, h.Binds, "no host directory mounted")
+			golden.Assert(t, filepath.Join("testdata", "containers", tt.name+".txt"), []byte(securityText(c, h)))
+		})
+	}
+}
+
+// securityText is the security settings of a container, one per line.
+func securityText(c *container.Config, h *container.HostConfig) string {
+	var b strings.Builder
+	line := func(k string, v any) {
+		if v == "" {
+			v = "-"
+		}
+		fmt.Fprintf(&b, "%-14s %v\n", k, v)
+	}
+	r := h.Resources
+	line("image", c.Image)
+	line("user", c.User)
+	line("env", strings.Join(c.Env, " "))
+	line("labels", joinMap(c.Labels, ","))
+	line("network", h.NetworkMode)
+	line("privileged", h.Privileged)
+	line("cap-drop", strings.Join(h.CapDrop, ","))
+	line("cap-add", strings.Join(h.CapAdd, ","))
+	line("security-opt", strings.Join(h.SecurityOpt, ","))
+	line("read-only", h.ReadonlyRootfs)
+	line("tmpfs", joinMap(h.Tmpfs, " "))
+	mounts := make([]string, 0, len(h.Mounts))
+	for _, m := range h.Mounts {
+		mounts = append(mounts, fmt.Sprintf("%s:%s->%s ro=%v", m.Type, m.Source, m.Target, m.ReadOnly))
+	}
+	line("mounts", strings.Join(mounts, " "))
+	line("binds", strings.Join(h.Binds, " "))
+	line("ports", len(h.PortBindings))
+	line("init", h.Init != nil && *h.Init)
+	line("runtime", h.Runtime)
+	line("log", strings.TrimSpace(h.LogConfig.Type+" "+joinMap(h.LogConfig.Config, ",")))
+	line("memory", r.Memory)
+	line("memory-swap", r.MemorySwap)
+	line("nano-cpus", r.NanoCPUs)
+	pids := "unlimited"
+	if r.PidsLimit != nil {
+		pids = fmt.Sprint(*r.PidsLimit)
+	}
+	line("pids", pids)
+	ul := make([]string, 0, len(r.Ulimits))
+	for _, u := range r.Ulimits {
+		ul = append(ul, fmt.Sprintf("%s=%d:%d", u.Name, u.Soft, u.Hard))
+	}
+	line("ulimits", strings.Join(ul, " "))
+	line("stdin", fmt.Sprintf("open=%v once=%v attach=%v", c.OpenStdin, c.StdinOnce, c.AttachStdin))
+	return b.String()
+}
+
+func joinMap(m map[string]string, sep string) string {
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		parts = append(parts, k+"="+m[k])
+	}
+	return strings.Join(parts, sep)
+}
