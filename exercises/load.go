@@ -13,7 +13,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/coachcli/coach/sandbox"
+	"github.com/coachcli/coach/sandbox/workspace"
 )
 
 // Catalog is a loaded, validated roadmap with its exercises in step order.
@@ -142,8 +142,8 @@ func loadExercise(fsys fs.FS, rs *RoadmapStep) (*Exercise, error) {
 		check(k != "PORT" && k != "DATA_DIR", "env", "env must not set %s: coach sets it", k)
 	}
 	for _, name := range append(slices.Clone(ex.Services.Required), ex.Services.Offered...) {
-		check(slices.Contains(sandbox.ServiceNames(), name), "services", "unknown service %q (coach offers %s)",
-			name, strings.Join(sandbox.ServiceNames(), ", "))
+		check(slices.Contains(workspace.ServiceNames(), name), "services", "unknown service %q (coach offers %s)",
+			name, strings.Join(workspace.ServiceNames(), ", "))
 	}
 
 	readme, err := fs.ReadFile(sub, "README.md")

@@ -68,7 +68,7 @@ type Style struct {
 	Description string `yaml:"description"`
 }
 
-// Services are the databases (sandbox.ServiceNames) an instructor names
+// Services are the databases (workspace.ServiceNames) an instructor names
 // for a step. Required ones run in the server's pod whether or not the
 // learner's coach.yaml declares them; offered ones are what the step allows
 // the learner to declare (`coach start` lists both).

@@ -6,7 +6,7 @@ import (
 	"reflect"
 	"strings"
 
-	"github.com/coachcli/coach/sandbox"
+	"github.com/coachcli/coach/sandbox/workspace"
 )
 
 // Schema is a JSON Schema (draft-07, which editors' YAML support handles
@@ -242,7 +242,7 @@ func (Exercise) JSONSchema(r *Reflector) Schema {
 // JSONSchema of exercise.yaml's services.
 func (Services) JSONSchema(r *Reflector) Schema {
 	s := r.Describe(Services{})
-	names := Schema{"type": "string", "enum": sandbox.ServiceNames()}
+	names := Schema{"type": "string", "enum": workspace.ServiceNames()}
 	s.Prop("required")["items"] = names
 	s.Prop("offered")["items"] = names
 	return s

@@ -16,6 +16,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/coachcli/coach/sandbox/workspace"
+
 	"github.com/moby/moby/api/pkg/stdcopy"
 	"github.com/moby/moby/client"
 )
@@ -172,7 +174,7 @@ type buildNet struct {
 }
 
 // dockerNet is the Docker build's settings.
-func (d *Docker) dockerNet(ws *Workspace) buildNet {
+func (d *Docker) dockerNet(ws *workspace.Workspace) buildNet {
 	return buildNet{env: d.opts.BuildEnv, caFile: d.opts.CAFile, proxy: firstNonEmpty(d.opts.HTTPSProxy, d.opts.HTTPProxy),
 		where: "Docker", dir: ws.Dir,
 		tlsAdvice: "a proxy or antivirus on your network replaces TLS certificates: give coach its CA bundle with " +
@@ -181,7 +183,7 @@ func (d *Docker) dockerNet(ws *Workspace) buildNet {
 
 // hostNet is the settings of a build on this machine (the process backend):
 // the host's environment, as npm, pip and go read it.
-func hostNet(ws *Workspace) buildNet {
+func hostNet(ws *workspace.Workspace) buildNet {
 	env := map[string]string{}
 	for _, names := range registryEnv {
 		for _, k := range names {
@@ -200,13 +202,13 @@ func hostNet(ws *Workspace) buildNet {
 // registry, said as a learner reads it ("NPM_CONFIG_REGISTRY is set to X"),
 // and its value; "" when none. The environment comes first (npm lets it
 // override .npmrc), then the workspace's .npmrc.
-func (n buildNet) registrySetting(rt Runtime) (said, value string) {
+func (n buildNet) registrySetting(rt workspace.Runtime) (said, value string) {
 	for _, k := range registryEnv[rt] {
 		if v := n.env[k]; v != "" {
 			return k + " is set to " + v, v
 		}
 	}
-	if rt == Node && n.dir != "" {
+	if rt == workspace.Node && n.dir != "" {
 		if v := npmrcRegistry(n.dir); v != "" {
 			return "your .npmrc sets registry=" + v, v
 		}
@@ -230,34 +232,34 @@ func npmrcRegistry(dir string) string {
 }
 
 // defaultRegistry is the host a runtime's build downloads from.
-func (n buildNet) defaultRegistry(rt Runtime) string {
+func (n buildNet) defaultRegistry(rt workspace.Runtime) string {
 	if _, v := n.registrySetting(rt); v != "" {
 		if u, err := url.Parse(strings.Split(v, ",")[0]); err == nil && u.Host != "" {
 			return u.Host
 		}
 	}
-	return map[Runtime]string{Node: "registry.npmjs.org", Go: "proxy.golang.org", Python: "pypi.org"}[rt]
+	return map[workspace.Runtime]string{workspace.Node: "registry.npmjs.org", workspace.Go: "proxy.golang.org", workspace.Python: "pypi.org"}[rt]
 }
 
 // registryEnv names, per runtime, the settings that point a build at a
 // registry, so a failure can say which one is in effect.
-var registryEnv = map[Runtime][]string{
-	Node:   {"NPM_CONFIG_REGISTRY", "npm_config_registry"},
-	Go:     {"GOPROXY"},
-	Python: {"PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL"},
+var registryEnv = map[workspace.Runtime][]string{
+	workspace.Node:   {"NPM_CONFIG_REGISTRY", "npm_config_registry"},
+	workspace.Go:     {"GOPROXY"},
+	workspace.Python: {"PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL"},
 }
 
 // classifyBuild turns a failed build's output into the right error: the
 // network's failure (exit 4, naming the host) or the learner's (exit 3,
 // with a hint when coach recognises the cause). Both backends use it.
-func classifyBuild(n buildNet, ws *Workspace, what string, code int, out, log string) error {
+func classifyBuild(n buildNet, ws *workspace.Workspace, what string, code int, out, log string) error {
 	if f := findNetFailure(out); f != nil {
 		return n.netError(ws.Runtime, f, log)
 	}
 	if strings.Contains(out, "Exit handler never called") {
 		// npm's own bug, set off mostly by a failing network (a TLS proxy,
 		// a registry that drops connections): not the learner's code.
-		f := &netFailure{host: n.defaultRegistry(Node), line: "npm error Exit handler never called!"}
+		f := &netFailure{host: n.defaultRegistry(workspace.Node), line: "npm error Exit handler never called!"}
 		e := n.netError(ws.Runtime, f, log)
 		if n.caFile == "" {
 			e.Advice = "behind a proxy that replaces TLS certificates, give coach its CA bundle: `sandbox.ca_file: /path/to/ca.pem` in coach.yaml\n" + e.Advice
@@ -265,13 +267,13 @@ func classifyBuild(n buildNet, ws *Workspace, what string, code int, out, log st
 		e.Op = "npm crashed while downloading from " + f.host + " (\"Exit handler never called!\", an npm bug set off by a failing connection)"
 		return e
 	}
-	be := &BuildError{Runtime: string(ws.Runtime), Output: Excerpt(out, 12, 25), Log: log,
+	be := &workspace.BuildError{Runtime: string(ws.Runtime), Output: Excerpt(out, 12, 25), Log: log,
 		Err: fmt.Errorf("%s failed with exit code %d", what, code)}
 	be.Hint = buildHint(out)
 	return be
 }
 
-func (n buildNet) netError(rt Runtime, f *netFailure, log string) *EngineError {
+func (n buildNet) netError(rt workspace.Runtime, f *netFailure, log string) *EngineError {
 	if f.host == "" {
 		f.host = n.defaultRegistry(rt)
 	}
@@ -409,7 +411,7 @@ var (
 func noDatabase(db string) string {
 	files := "keep the data in SQLite or in files under $DATA_DIR (coach gives your server that writable folder), " +
 		"or in memory when the step allows it"
-	if advice := declareService(db); advice != "" {
+	if advice := workspace.ServiceAdvice(db); advice != "" {
 		return "the sandbox has no network and no database unless you declare one: " + advice + "; or " + files
 	}
 	return "the sandbox has no network and no database server: " + files
@@ -419,7 +421,7 @@ func noDatabase(db string) string {
 // the tests, shows went wrong outside its code: a table its database does
 // not have, or (when the workspace declared no service) a database or
 // host it cannot have in the sandbox. "" when nothing.
-func ExplainOutput(out string, declared Services) string {
+func ExplainOutput(out string, declared workspace.Services) string {
 	if m := missingTable.FindStringSubmatch(out); m != nil {
 		table := firstNonEmpty(m[1], m[2], m[3])
 		return fmt.Sprintf("your server's queries failed: its database has no table %q. The database starts empty on every check: "+
@@ -605,7 +607,7 @@ func (o *timedOutput) quiet() time.Duration {
 // buildTimedOut is the error for a build that ran out of time: the network's
 // when its output shows a registry it could not reach, else the learner's,
 // with the last lines it printed.
-func (d *Docker) buildTimedOut(ws *Workspace, limit time.Duration, err error) error {
+func (d *Docker) buildTimedOut(ws *workspace.Workspace, limit time.Duration, err error) error {
 	var cut *buildCut
 	out, log := "", ""
 	if errors.As(err, &cut) {
@@ -614,7 +616,7 @@ func (d *Docker) buildTimedOut(ws *Workspace, limit time.Duration, err error) er
 	if f := findNetFailure(out); f != nil {
 		return d.dockerNet(ws).netError(ws.Runtime, f, log)
 	}
-	be := &BuildError{Runtime: string(ws.Runtime), Err: fmt.Errorf("the build took longer than %s", limit), Log: log,
+	be := &workspace.BuildError{Runtime: string(ws.Runtime), Err: fmt.Errorf("the build took longer than %s", limit), Log: log,
 		Hint: "a build that hangs is often waiting for the network or for input; run the same command on your machine to see"}
 	if last := TailLines(out, 15); last != "" {
 		be.Output = "last lines before coach stopped it:\n" + last
@@ -659,17 +661,11 @@ func (d *Docker) dockerfileFailure(logDir string, bf *buildFailure) error {
 		}
 		return e
 	}
-	be := &BuildError{Runtime: string(Dockerfile), Output: Excerpt(bf.full, 12, 25), Err: errors.New(bf.msg), Log: log}
+	be := &workspace.BuildError{Runtime: string(workspace.Dockerfile), Output: Excerpt(bf.full, 12, 25), Err: errors.New(bf.msg), Log: log}
 	if strings.Contains(bf.out, "FROM") && pullMissing.MatchString(bf.msg) {
 		be.Hint = "the image in your FROM line does not exist (or is private): check its name and tag, e.g. FROM node:22-bookworm-slim"
 	}
 	return be
-}
-
-// DockerPlan is the one line the Docker backend prints before it builds
-// the workspace (Plan with the backend's own commands).
-func (ws *Workspace) DockerPlan() string {
-	return ws.Plan(buildArgv(ws), ws.RunCommand(serverBin))
 }
 
 // CheckCAFile reads a CA bundle as the build will and counts the

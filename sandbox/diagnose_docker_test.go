@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coachcli/coach/sandbox/workspace"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -46,13 +48,13 @@ func TestDockerBuildSilentThenTimeout(t *testing.T) {
 	} {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644))
 	}
-	ws, err := Detect(dir)
+	ws, err := workspace.Detect(dir)
 	require.NoError(t, err)
 	var progress lockedBuffer
 	logDir := t.TempDir()
 	_, err = d.Start(t.Context(), Spec{Workspace: ws, BuildTimeout: 8 * time.Second, Progress: &progress, LogDir: logDir})
 
-	var be *BuildError
+	var be *workspace.BuildError
 	require.ErrorAs(t, err, &be)
 	assert.Contains(t, be.Err.Error(), "the build took longer than 8s")
 	assert.Contains(t, be.Output, "last lines before coach stopped it:\nfetching the dependencies")

@@ -1,11 +1,10 @@
 package sandbox
 
 import (
-	"os"
-	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
+
+	"github.com/coachcli/coach/sandbox/workspace"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -92,7 +91,7 @@ func TestClassifyBuild(t *testing.T) {
 	docker := (&Docker{opts: DockerOptions{BuildEnv: map[string]string{}}}).dockerNet
 	tests := []struct {
 		name   string
-		net    func(*Workspace) buildNet
+		net    func(*workspace.Workspace) buildNet
 		npmrc  string
 		out    string
 		host   string   // "" for the learner's build error
@@ -118,11 +117,11 @@ func TestClassifyBuild(t *testing.T) {
 			if tt.npmrc != "" {
 				files[".npmrc"] = tt.npmrc
 			}
-			ws, err := Detect(writeWorkspace(t, files))
+			ws, err := workspace.Detect(writeWorkspace(t, files))
 			require.NoError(t, err)
 			err = classifyBuild(tt.net(ws), ws, "`npm install`", 1, tt.out, "")
 			if tt.host == "" {
-				var be *BuildError
+				var be *workspace.BuildError
 				require.ErrorAs(t, err, &be)
 				assert.Contains(t, be.Hint, "the package expresss does not exist")
 				return
@@ -193,45 +192,13 @@ func TestBuildHint(t *testing.T) {
 	assert.Equal(t, "go: real error", Excerpt(strings.Repeat("go: downloading x v1\n", 50)+"go: real error\n", 3, 5), "download progress is left out")
 }
 
-// .env files left out only by .gitignore are copied (the server reads them
-// on the learner's machine); .dockerignore is obeyed; other left-out files
-// a server may read are named.
-func TestWorkspaceTarEnvFiles(t *testing.T) {
-	tests := []struct {
-		name, ignoreFile, rules string
-		copied                  bool
-		note                    string
-	}{
-		{"gitignore", ".gitignore", ".env\nconfig.json\n*.log\n.eslintrc.json\n", true, "copied .env into the sandbox although .gitignore lists it"},
-		{"dockerignore", ".dockerignore", ".env\nconfig.json\n", false, "left out .env, config.json (in .dockerignore)"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			dir := t.TempDir()
-			for name, body := range map[string]string{tt.ignoreFile: tt.rules, ".env": "A=1\n", ".env.example": "A=\n", "config.json": "{}",
-				"debug.log": "x", ".eslintrc.json": "{}", "server.js": ""} {
-				require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644))
-			}
-			data, notes, err := workspaceTar(dir, 0)
-			require.NoError(t, err)
-			names := tarNames(t, data)
-			assert.Equal(t, tt.copied, slices.Contains(names, ".env"), "%v", names)
-			assert.Contains(t, names, ".env.example")
-			joined := strings.Join(notes, "\n")
-			assert.Contains(t, joined, tt.note)
-			assert.NotContains(t, joined, "debug.log", "logs are left out on purpose")
-			assert.NotContains(t, joined, ".eslintrc", "tool settings are not what a server reads")
-		})
-	}
-}
-
 func TestExplainOutput(t *testing.T) {
-	none := Services{}
-	pg := Services{}.With("postgres")
+	none := workspace.Services{}
+	pg := workspace.Services{}.With("postgres")
 	tests := []struct {
 		name     string
 		out      string
-		declared Services
+		declared workspace.Services
 		want     string // "" means no note
 	}{
 		{"undeclared postgres refused", "Error: connect ECONNREFUSED 127.0.0.1:5432", none, "add `services: [postgres]`"},
@@ -251,4 +218,17 @@ func TestExplainOutput(t *testing.T) {
 			assert.Contains(t, got, tc.want)
 		})
 	}
+}
+
+// TestDiagnoseNamesTheService: a server that dials a database coach offers
+// is told which service to declare; one coach does not offer is not.
+func TestDiagnoseNamesTheService(t *testing.T) {
+	got := diagnoseServer("Error: connect ECONNREFUSED 127.0.0.1:5432\n    at TCPConnectWrap.afterConnect")
+	assert.Contains(t, got, "add `services: [postgres]` to coach.yaml and coach runs PostgreSQL beside your server, on 127.0.0.1:5432, "+
+		"and sets DATABASE_URL, PGDATABASE, PGHOST, PGPASSWORD, PGPORT, PGUSER")
+	assert.Contains(t, diagnoseServer("dial tcp [::1]:6379: connect: connection refused"), "add `services: [redis]`")
+	assert.Contains(t, diagnoseServer("Error: connect ECONNREFUSED 127.0.0.1:3306"), "add `services: [mariadb]`")
+	mongo := diagnoseServer("MongooseServerSelectionError: connect ECONNREFUSED ::1:27017")
+	assert.NotContains(t, mongo, "services:")
+	assert.Contains(t, mongo, "no database server")
 }

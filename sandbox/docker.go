@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/coachcli/coach/sandbox/workspace"
+
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/system"
@@ -38,7 +40,7 @@ const (
 // defaults of DefaultDockerOptions.
 type DockerOptions struct {
 	// Images maps each runtime to the image its code is built and run in.
-	Images map[Runtime]string
+	Images map[workspace.Runtime]string
 	// CAFile is an extra CA bundle for the build (users behind a TLS proxy).
 	CAFile string
 	// HTTPProxy, HTTPSProxy and NoProxy are passed to the build.
@@ -99,7 +101,7 @@ func DefaultDockerOptions() DockerOptions {
 		User:            DefaultUser,
 		ReadOnly:        true,
 		LogMaxSize:      "1m",
-		MaxContextBytes: DefaultMaxContextBytes,
+		MaxContextBytes: workspace.DefaultMaxContextBytes,
 		StaleAfter:      2 * time.Hour,
 	}
 	for _, n := range buildEnvNames {
@@ -120,11 +122,11 @@ const (
 
 // DefaultImages are the runtime images workspaces build on (the defaults
 // of the sandbox.images.* settings), a fresh map each call.
-func DefaultImages() map[Runtime]string {
-	return map[Runtime]string{
-		Node:   "node:22-bookworm-slim",
-		Go:     "golang:1.25-bookworm",
-		Python: "python:3.13-slim-bookworm",
+func DefaultImages() map[workspace.Runtime]string {
+	return map[workspace.Runtime]string{
+		workspace.Node:   "node:22-bookworm-slim",
+		workspace.Go:     "golang:1.25-bookworm",
+		workspace.Python: "python:3.13-slim-bookworm",
 	}
 }
 
@@ -140,7 +142,7 @@ func firstEnv(names ...string) string {
 // withDefaults fills zero fields, so callers may set only what they change.
 func (o DockerOptions) withDefaults() DockerOptions {
 	def := DefaultDockerOptions()
-	images := map[Runtime]string{}
+	images := map[workspace.Runtime]string{}
 	for rt, img := range def.Images {
 		images[rt] = img
 	}
@@ -623,7 +625,7 @@ type DoctorReport struct {
 
 // ImageStatus says whether a runtime's image is present locally.
 type ImageStatus struct {
-	Runtime Runtime
+	Runtime workspace.Runtime
 	Image   string
 	Present bool
 }
@@ -653,7 +655,7 @@ func (d *Docker) Doctor(ctx context.Context) DoctorReport {
 		r.RelayFrom = src.From
 		r.RelayArch = src.Arch
 	}
-	for _, rt := range []Runtime{Node, Go, Python} {
+	for _, rt := range []workspace.Runtime{workspace.Node, workspace.Go, workspace.Python} {
 		img := d.opts.Images[rt]
 		_, err := d.cli.ImageInspect(ctx, img)
 		r.Images = append(r.Images, ImageStatus{Runtime: rt, Image: img, Present: err == nil})

@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coachcli/coach/sandbox/workspace"
+
 	"github.com/moby/moby/client"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -132,7 +134,7 @@ func TestDockerfileBuildTrustsCA(t *testing.T) {
 					o.CAFile = ca
 				}
 			})
-			ws, err := Detect(dir)
+			ws, err := workspace.Detect(dir)
 			require.NoError(t, err)
 			tag, err := d.buildWorkspace(t.Context(), Spec{Workspace: ws, BuildTimeout: 5 * time.Minute}, testWriter{t})
 			if tc.withCA {

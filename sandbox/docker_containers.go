@@ -4,6 +4,8 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/coachcli/coach/sandbox/workspace"
+
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/mount"
 
@@ -138,18 +140,21 @@ func serverContainer(e podEngine, o DockerOptions, s serverSpec) (*container.Con
 		}
 }
 
+// serviceEnv is a service container's environment: a variable so that a
+// test can start a service its image refuses to run.
+var serviceEnv = workspace.Service.Env
+
 // serviceContainerConfig is a database service of the pod, in the relay's
 // namespace, from the catalogue entry of s.
-func serviceContainerConfig(e podEngine, s Service, relayID, volume string, labels map[string]string) (*container.Config, *container.HostConfig) {
-	k := s.kind()
+func serviceContainerConfig(e podEngine, s workspace.Service, relayID, volume string, labels map[string]string) (*container.Config, *container.HostConfig) {
 	tmpfs := map[string]string{}
-	for _, p := range k.tmpfs {
+	for _, p := range s.Tmpfs() {
 		tmpfs[p] = privateTmpfs
 	}
 	return &container.Config{
 			Image:  s.ImageRef(),
-			Env:    k.env(s),
-			User:   k.user,
+			Env:    serviceEnv(s),
+			User:   s.User(),
 			Labels: labels,
 		}, &container.HostConfig{
 			NetworkMode: container.NetworkMode("container:" + relayID),
@@ -161,7 +166,7 @@ func serviceContainerConfig(e podEngine, s Service, relayID, volume string, labe
 			SecurityOpt:    podSecurityOpt,
 			// The engine fills a new named volume with the image's data
 			// directory: the stand-ins ship it initialised.
-			Mounts:    []mount.Mount{{Type: mount.TypeVolume, Source: volume, Target: k.dataDir}},
+			Mounts:    []mount.Mount{{Type: mount.TypeVolume, Source: volume, Target: s.DataDir()}},
 			LogConfig: container.LogConfig{Type: "json-file", Config: map[string]string{"max-size": "1m", "max-file": "1"}},
 			Runtime:   e.runtime,
 			Resources: container.Resources{

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/coachcli/coach/sandbox/workspace"
+
 	"github.com/moby/moby/api/types/container"
 	"github.com/stretchr/testify/assert"
 
@@ -47,11 +49,11 @@ func TestPodContainerSecurity(t *testing.T) {
 		{"server-podman-runsc", two(serverContainer(podman, DefaultDockerOptions(), server))},
 		{"server-writable-limits", two(serverContainer(docker, writable, server))},
 	}
-	for _, name := range ServiceNames() {
+	for _, name := range workspace.ServiceNames() {
 		tests = append(tests, struct {
 			name string
 			got  pair
-		}{"service-" + name, two(serviceContainerConfig(docker, Service{Name: name}, "relay1", "coach-"+name+"-run1", labels))})
+		}{"service-" + name, two(serviceContainerConfig(docker, workspace.Service{Name: name}, "relay1", "coach-"+name+"-run1", labels))})
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -19,6 +19,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/coachcli/coach/sandbox/workspace"
+
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/api/pkg/stdcopy"
 	"github.com/moby/moby/api/types/build"
@@ -61,7 +63,7 @@ func (m streamMessage) err() string {
 
 // ensureImage makes sure ref is present, pulling it with progress if not,
 // and returns its ID.
-func (d *Docker) ensureImage(ctx context.Context, rt Runtime, ref string, w io.Writer) (string, error) {
+func (d *Docker) ensureImage(ctx context.Context, rt workspace.Runtime, ref string, w io.Writer) (string, error) {
 	ins, err := d.cli.ImageInspect(ctx, ref)
 	if err == nil {
 		return ins.ID, nil
@@ -180,13 +182,13 @@ func (d *Docker) removeOtherImages(ctx context.Context, label, keep string) {
 // between builds of all workspaces.
 type cacheVolume struct{ name, target, env string }
 
-func cachesFor(rt Runtime) []cacheVolume {
+func cachesFor(rt workspace.Runtime) []cacheVolume {
 	switch rt {
-	case Node:
+	case workspace.Node:
 		return []cacheVolume{{"coach-cache-npm", "/cache/npm", "npm_config_cache"}}
-	case Go:
+	case workspace.Go:
 		return []cacheVolume{{"coach-cache-gomod", "/cache/gomod", "GOMODCACHE"}, {"coach-cache-gobuild", "/cache/gobuild", "GOCACHE"}}
-	case Python:
+	case workspace.Python:
 		return []cacheVolume{{"coach-cache-pip", "/cache/pip", "PIP_CACHE_DIR"}}
 	}
 	return nil
@@ -196,15 +198,15 @@ func cachesFor(rt Runtime) []cacheVolume {
 // for none. The run container's root is read-only and its user is not
 // root, so Python's packages live inside /app (--target); devDependencies
 // are left out unless a script needs them.
-func dockerInstallArgv(ws *Workspace) []string {
+func dockerInstallArgv(ws *workspace.Workspace) []string {
 	argv := ws.InstallCommand()
 	switch {
 	case argv == nil:
 		return nil
-	case ws.Runtime == Python:
+	case ws.Runtime == workspace.Python:
 		return append([]string{"python3", "-m", "pip", "install", "--disable-pip-version-check", "--no-warn-script-location",
-			"--target", appDir + "/.deps"}, ws.pipRequirements()...)
-	case ws.Runtime == Node && !ws.DevDeps:
+			"--target", appDir + "/.deps"}, ws.PipRequirements()...)
+	case ws.Runtime == workspace.Node && !ws.DevDeps:
 		return append(argv, "--omit=dev")
 	}
 	return argv
@@ -214,50 +216,35 @@ func dockerInstallArgv(ws *Workspace) []string {
 // the manifest files alone, as their own cached image: not when the
 // install reads other files of the workspace (a file: dependency, npm
 // workspaces, an install script, requirements that include others).
-func layeredInstall(ws *Workspace) bool {
+func layeredInstall(ws *workspace.Workspace) bool {
 	return dockerInstallArgv(ws) != nil && !ws.InstallReadsSources()
 }
 
 // buildArgv is the whole build inside the container, for the plan coach
 // announces: the install, then the compile step.
-func buildArgv(ws *Workspace) []string {
-	return andThen(dockerInstallArgv(ws), ws.CompileCommand(serverBin))
+func buildArgv(ws *workspace.Workspace) []string {
+	return workspace.AndThen(dockerInstallArgv(ws), ws.CompileCommand(serverBin))
 }
 
 // sourceArgv is what runs once the sources are copied in: the compile
 // step, preceded by the install when that is not a layer of its own.
-func sourceArgv(ws *Workspace) []string {
+func sourceArgv(ws *workspace.Workspace) []string {
 	compile := ws.CompileCommand(serverBin)
 	if layeredInstall(ws) {
 		return compile
 	}
-	return andThen(dockerInstallArgv(ws), compile)
+	return workspace.AndThen(dockerInstallArgv(ws), compile)
 }
 
 // runEnv is the environment baked into a workspace image.
-func runEnv(ws *Workspace) []string {
+func runEnv(ws *workspace.Workspace) []string {
 	switch ws.Runtime {
-	case Python:
+	case workspace.Python:
 		return []string{"PYTHONPATH=" + appDir + "/.deps", "PYTHONUNBUFFERED=1", "PYTHONDONTWRITEBYTECODE=1"}
-	case Node:
+	case workspace.Node:
 		return []string{"NPM_CONFIG_UPDATE_NOTIFIER=false"}
 	}
 	return nil
-}
-
-func shellQuote(s string) string {
-	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@") == "" {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
-func shellJoin(argv []string) string {
-	q := make([]string, len(argv))
-	for i, a := range argv {
-		q[i] = shellQuote(a)
-	}
-	return strings.Join(q, " ")
 }
 
 // buildScript runs argv and prepares the image for an unprivileged,
@@ -270,7 +257,7 @@ func buildScript(argv []string, check string) string {
 	var b strings.Builder
 	b.WriteString("set -e\nset -a\n. /tmp/coach-build/env\nset +a\ncd " + appDir + "\nmkdir -p " + binDir + "\n")
 	if len(argv) > 0 {
-		b.WriteString(shellJoin(argv) + "\n")
+		b.WriteString(workspace.ShellJoin(argv) + "\n")
 	}
 	b.WriteString(check)
 	// /data is copied into the fresh data volume, mode included: any uid may write.
@@ -282,18 +269,18 @@ func buildScript(argv []string, check string) string {
 
 // startFileCheck is the shell check that a build script wrote the file the
 // start script runs; it exits with startFileMissing when it did not.
-func startFileCheck(ws *Workspace) string {
+func startFileCheck(ws *workspace.Workspace) string {
 	if !ws.NodeBuild || ws.Entry == "" || ws.Run != "" || ws.Build != "" {
 		return ""
 	}
-	return fmt.Sprintf("[ -e %s ] || exit %d\n", shellQuote(ws.Entry), startFileMissing)
+	return fmt.Sprintf("[ -e %s ] || exit %d\n", workspace.ShellQuote(ws.Entry), startFileMissing)
 }
 
 // startFileMissing is startFileCheck's exit code.
 const startFileMissing = 97
 
 // buildEnvFile is sourced by the build script.
-func (d *Docker) buildEnvFile(rt Runtime, hasCA bool) []byte {
+func (d *Docker) buildEnvFile(rt workspace.Runtime, hasCA bool) []byte {
 	env := map[string]string{
 		"CGO_ENABLED":                "0",
 		"GOFLAGS":                    "-buildvcs=false -ldflags=-w", // no DWARF: links faster; tracebacks keep file:line
@@ -325,7 +312,7 @@ func (d *Docker) buildEnvFile(rt Runtime, hasCA bool) []byte {
 	sort.Strings(keys)
 	var b bytes.Buffer
 	for _, k := range keys {
-		fmt.Fprintf(&b, "%s=%s\n", k, shellQuote(env[k]))
+		fmt.Fprintf(&b, "%s=%s\n", k, workspace.ShellQuote(env[k]))
 	}
 	return b.Bytes()
 }
@@ -348,16 +335,16 @@ func (d *Docker) buildWorkspace(ctx context.Context, spec Spec, w io.Writer) (st
 		}
 	}()
 	ws := spec.Workspace
-	data, skipped, err := workspaceTar(ws.Dir, d.opts.MaxContextBytes)
+	data, skipped, err := workspace.Tar(ws.Dir, d.opts.MaxContextBytes)
 	if err != nil {
-		var big *ContextTooLargeError
+		var big *workspace.ContextTooLargeError
 		if errors.As(err, &big) {
-			return "", &WorkspaceError{Dir: ws.Dir, Kind: WorkspaceTooLarge, Msg: big.Error()}
+			return "", &workspace.Error{Dir: ws.Dir, Kind: workspace.TooLarge, Msg: big.Error()}
 		}
 		return "", err
 	}
 	// What was detected and will run, once, before anything is built.
-	ws.announce(w, buildArgv(ws), ws.RunCommand(serverBin))
+	ws.Announce(w, buildArgv(ws), ws.RunCommand(serverBin))
 	for _, s := range skipped {
 		fmt.Fprintf(w, "warning: %s\n", s)
 	}
@@ -375,10 +362,10 @@ func (d *Docker) buildWorkspace(ctx context.Context, spec Spec, w io.Writer) (st
 	}
 	wsLabel := hashString(ws.Dir)
 	var from string // the image the sources go on
-	if ws.Runtime != Dockerfile {
+	if ws.Runtime != workspace.Dockerfile {
 		img, ok := d.opts.Images[ws.Runtime]
 		if !ok {
-			return "", &WorkspaceError{Dir: ws.Dir, Msg: fmt.Sprintf("no image configured for runtime %s", ws.Runtime)}
+			return "", &workspace.Error{Dir: ws.Dir, Msg: fmt.Sprintf("no image configured for runtime %s", ws.Runtime)}
 		}
 		if from, err = d.ensureImage(ctx, ws.Runtime, img, w); err != nil {
 			return "", err
@@ -402,7 +389,7 @@ func (d *Docker) buildWorkspace(ctx context.Context, spec Spec, w io.Writer) (st
 	}
 	fmt.Fprintf(w, "building your %s code\n", ws.Runtime)
 	srcBegan := time.Now()
-	if ws.Runtime == Dockerfile {
+	if ws.Runtime == workspace.Dockerfile {
 		err = d.buildDockerfile(bctx, ws, data, tag, wsLabel, w, spec.LogDir)
 	} else {
 		err = d.buildSources(bctx, ws, data, from, tag, wsLabel, buildLog{w, spec.LogDir})
@@ -482,7 +469,7 @@ func (d *Docker) depsImage(ctx context.Context, spec Spec, base, wsLabel string,
 //	RUN if [ -f coach-ca.pem ]; then export NODE_EXTRA_CA_CERTS=$PWD/coach-ca.pem; fi; npm ci
 const CAContextFile = "coach-ca.pem"
 
-func (d *Docker) buildDockerfile(ctx context.Context, ws *Workspace, data []byte, tag, wsLabel string, w io.Writer, logDir string) error {
+func (d *Docker) buildDockerfile(ctx context.Context, ws *workspace.Workspace, data []byte, tag, wsLabel string, w io.Writer, logDir string) error {
 	args := map[string]*string{}
 	for k, v := range map[string]string{"HTTP_PROXY": d.opts.HTTPProxy, "HTTPS_PROXY": d.opts.HTTPSProxy, "NO_PROXY": d.opts.NoProxy} {
 		if v != "" {
@@ -598,7 +585,7 @@ func withContextFile(ctxTar []byte, name string, content []byte) ([]byte, error)
 // image. With nothing to run (no compile step, dependencies already in
 // from) the sources are copied into a container that never starts, which
 // is a commit away from an image.
-func (d *Docker) buildSources(ctx context.Context, ws *Workspace, data []byte, from, tag, wsLabel string, bl buildLog) error {
+func (d *Docker) buildSources(ctx context.Context, ws *workspace.Workspace, data []byte, from, tag, wsLabel string, bl buildLog) error {
 	run := &container.Config{
 		Cmd:        ws.RunCommand(serverBin),
 		WorkingDir: appDir,
@@ -717,7 +704,7 @@ func (b *bgWork) wait() {
 // runBuild runs argv (then check) in a container of image from with the
 // network on, the caches mounted and files (a tar, unpacked into /app)
 // copied in, then commits it as tag with config.
-func (d *Docker) runBuild(ctx context.Context, ws *Workspace, from string, files []byte, argv []string, check, tag string, config *container.Config, bl buildLog) error {
+func (d *Docker) runBuild(ctx context.Context, ws *workspace.Workspace, from string, files []byte, argv []string, check, tag string, config *container.Config, bl buildLog) error {
 	var ca []byte
 	if d.opts.CAFile != "" {
 		var err error
@@ -777,7 +764,7 @@ func (d *Docker) runBuild(ctx context.Context, ws *Workspace, from string, files
 	}
 	what := "the build"
 	if len(argv) > 0 {
-		what = "`" + displayCommand(argv) + "`"
+		what = "`" + workspace.DisplayCommand(argv) + "`"
 	}
 	code, out, err := d.followBuild(ctx, created.ID, what, bl.progress)
 	log := SaveLog(bl.dir, BuildLogName, out)
@@ -785,7 +772,7 @@ func (d *Docker) runBuild(ctx context.Context, ws *Workspace, from string, files
 		return &buildCut{out: string(out), log: log, err: err}
 	}
 	if code == startFileMissing && check != "" {
-		return &BuildError{Runtime: string(ws.Runtime), Output: string(out),
+		return &workspace.BuildError{Runtime: string(ws.Runtime), Output: string(out),
 			Err: fmt.Errorf("npm run build finished, but %s, which your server starts with, does not exist: "+
 				"make the build write it (e.g. tsconfig.json's outDir) or fix the start script", ws.Entry)}
 	}
@@ -862,4 +849,10 @@ func (d *Docker) containerOutput(ctx context.Context, id string, n int) string {
 	out := NewOutput(256 << 10)
 	_, _ = stdcopy.StdCopy(out, out, rc)
 	return out.Tail(n)
+}
+
+// DockerPlan is the one line the Docker backend prints before it builds
+// the workspace (Plan with the backend's own commands).
+func DockerPlan(ws *workspace.Workspace) string {
+	return ws.Plan(buildArgv(ws), ws.RunCommand(serverBin))
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/coachcli/coach/sandbox/workspace"
 )
 
 // ImageInfo describes the learner's own image. It is an alias of an
@@ -23,7 +25,7 @@ type ImageInfo = struct {
 // from the learner's Dockerfile.
 func (in *DockerInstance) InspectImage(ctx context.Context) (ImageInfo, error) {
 	var info ImageInfo
-	if in.workspace == nil || in.workspace.Runtime != Dockerfile {
+	if in.workspace == nil || in.workspace.Runtime != workspace.Dockerfile {
 		return info, errors.New("the image checks need a workspace built from its own Dockerfile")
 	}
 	ins, err := in.d.cli.ImageInspect(ctx, in.image)
@@ -41,16 +43,6 @@ func (in *DockerInstance) InspectImage(ctx context.Context) (ImageInfo, error) {
 		}
 		info.Healthcheck = c.Healthcheck != nil && len(c.Healthcheck.Test) > 0 && c.Healthcheck.Test[0] != "NONE"
 	}
-	info.Language = workspaceLanguage(in.workspace.Dir)
+	info.Language = workspace.Language(in.workspace.Dir)
 	return info, nil
-}
-
-// workspaceLanguage names the language behind a Dockerfile workspace, from
-// the same files runtime detection looks at ("" when none says).
-func workspaceLanguage(dir string) string {
-	switch rt, _, _ := sniff(dir); rt {
-	case Node, Go, Python:
-		return string(rt)
-	}
-	return ""
 }

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/coachcli/coach/sandbox/workspace"
+
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
@@ -33,7 +35,7 @@ type DockerInstance struct {
 	runID        string
 	port         int
 	image        string
-	workspace    *Workspace
+	workspace    *workspace.Workspace
 	user         string     // who the server runs as
 	link         *relayLink // the session through the relay's attached streams
 	startTimeout time.Duration
@@ -67,7 +69,7 @@ var _ Instance = (*DockerInstance)(nil)
 // nothing it created is left behind.
 func (d *Docker) Start(ctx context.Context, spec Spec) (_ Instance, err error) {
 	if spec.Workspace == nil {
-		return nil, &WorkspaceError{Msg: "no workspace to run"}
+		return nil, &workspace.Error{Msg: "no workspace to run"}
 	}
 	if spec.Port <= 0 {
 		spec.Port = DefaultPort
@@ -129,7 +131,7 @@ func (d *Docker) Start(ctx context.Context, spec Spec) (_ Instance, err error) {
 		}
 	}
 	in.image, in.user = image, d.opts.User
-	if spec.Workspace.Runtime == Dockerfile {
+	if spec.Workspace.Runtime == workspace.Dockerfile {
 		if ins, err := d.cli.ImageInspect(ctx, image); err == nil && ins.Config != nil {
 			// The engine would refuse to create the container; say why in
 			// the learner's terms.
@@ -247,7 +249,7 @@ func (in *DockerInstance) createPod(ctx context.Context, spec Spec, relayTag str
 	if _, err := d.cli.VolumeCreate(ctx, client.VolumeCreateOptions{Name: in.volume, Labels: labels}); err != nil {
 		return &EngineError{Op: "create the data volume", Err: err}
 	}
-	if spec.Workspace.Runtime == Dockerfile {
+	if spec.Workspace.Runtime == workspace.Dockerfile {
 		// The learner's image has no world-writable /data to copy into the
 		// volume, as the images coach builds do; open it up as root once.
 		if err := in.initData(ctx, relayTag, labels); err != nil {

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/coachcli/coach/sandbox/workspace"
+
 	"github.com/moby/moby/client"
 )
 
@@ -27,7 +29,7 @@ const LabelService = "coach.service"
 
 // serviceContainer is one service of a pod.
 type serviceContainer struct {
-	svc    Service
+	svc    workspace.Service
 	id     string
 	volume string
 }
@@ -36,7 +38,7 @@ type serviceContainer struct {
 // at once, in the relay's namespace. It runs after the relay and before the
 // server, so the server finds its databases ready. What it creates carries
 // the run's label, so Close and the stale sweep remove it.
-func (in *DockerInstance) startServices(ctx context.Context, ss Services) error {
+func (in *DockerInstance) startServices(ctx context.Context, ss workspace.Services) error {
 	if len(ss) == 0 {
 		return nil
 	}
@@ -70,7 +72,7 @@ func (in *DockerInstance) startServices(ctx context.Context, ss Services) error 
 func (in *DockerInstance) startService(ctx context.Context, sc *serviceContainer) error {
 	d, s := in.d, sc.svc
 	ref := s.ImageRef()
-	if _, err := d.ensureImage(ctx, Runtime(s.Name), ref, in.progress); err != nil {
+	if _, err := d.ensureImage(ctx, workspace.Runtime(s.Name), ref, in.progress); err != nil {
 		var ee *EngineError
 		if errors.As(err, &ee) {
 			ee.Advice = fmt.Sprintf("run `docker pull %s` on a machine with network access (or `docker load` it here; "+
@@ -108,7 +110,7 @@ func (in *DockerInstance) waitService(ctx context.Context, sc *serviceContainer)
 	deadline := time.Now().Add(serviceStartTimeout)
 	wait := 20 * time.Millisecond
 	for {
-		ok, err := d.execOK(ctx, sc.id, s.kind().ready(s))
+		ok, err := d.execOK(ctx, sc.id, s.Ready())
 		if ok {
 			return nil
 		}

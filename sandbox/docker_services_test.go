@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coachcli/coach/sandbox/workspace"
+
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/client"
 	"github.com/stretchr/testify/assert"
@@ -121,7 +123,7 @@ func TestDockerServices(t *testing.T) {
 func TestDockerServicesPerInstance(t *testing.T) {
 	d, _ := newTestDocker(t, nil)
 	spec := testSpec(t, "go-services")
-	spec.Workspace.Services = Services{{Name: "postgres"}}
+	spec.Workspace.Services = workspace.Services{{Name: "postgres"}}
 	insts := make([]*DockerInstance, 2)
 	var wg sync.WaitGroup
 	for i := range insts {
@@ -151,18 +153,14 @@ func TestDockerServiceFails(t *testing.T) {
 	spec := testSpec(t, "go-hello")
 	// The image's entrypoint refuses to start without a password: the
 	// readiness wait sees the container exit.
-	spec.Workspace.Services = Services{{Name: "postgres"}}
-	services["postgres-nopass"] = func() serviceKind {
-		k := services["postgres"]
-		k.env = func(Service) []string { return nil }
-		return k
-	}()
-	defer delete(services, "postgres-nopass")
-	spec.Workspace.Services = Services{{Name: "postgres-nopass", Image: Service{Name: "postgres"}.ImageRef()}}
+	spec.Workspace.Services = workspace.Services{{Name: "postgres"}}
+	env := serviceEnv
+	serviceEnv = func(workspace.Service) []string { return nil }
+	defer func() { serviceEnv = env }()
 	_, err := d.Start(t.Context(), spec)
 	var ee *EngineError
 	require.ErrorAs(t, err, &ee)
-	assert.Contains(t, ee.Error(), "start the postgres-nopass service")
+	assert.Contains(t, ee.Error(), "start the postgres service")
 	assert.Contains(t, ee.Error(), "exited with code 1")
 	assert.Contains(t, ee.Error(), "POSTGRES_PASSWORD is not set")
 }
@@ -171,13 +169,13 @@ func TestDockerServiceFails(t *testing.T) {
 // start of a pod (go-hello, image built): compare with
 // BenchmarkDockerStartWarm.
 func BenchmarkDockerServiceStart(b *testing.B) {
-	for _, name := range append([]string{"none"}, ServiceNames()...) {
+	for _, name := range append([]string{"none"}, workspace.ServiceNames()...) {
 		b.Run(name, func(b *testing.B) {
 			d, _ := newTestDocker(b, nil)
 			spec := testSpec(b, "go-hello")
 			spec.Progress = testWriter{b}
 			if name != "none" {
-				spec.Workspace.Services = Services{{Name: name}}
+				spec.Workspace.Services = workspace.Services{{Name: name}}
 			}
 			for b.Loop() {
 				began := time.Now()

@@ -22,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/coachcli/coach/sandbox/dockertest"
+	"github.com/coachcli/coach/sandbox/workspace"
 )
 
 // testWriter sends progress lines to the test log.
@@ -56,16 +57,16 @@ func newTestDocker(t testing.TB, edit func(*DockerOptions)) (*Docker, *client.Cl
 	return d, cli
 }
 
-func workspace(t testing.TB, name string) *Workspace {
+func testWorkspace(t testing.TB, name string) *workspace.Workspace {
 	t.Helper()
-	ws, err := Detect(filepath.Join("testdata", name))
+	ws, err := workspace.Detect(filepath.Join("testdata", name))
 	require.NoError(t, err)
 	return ws
 }
 
 func testSpec(t testing.TB, name string) Spec {
 	return Spec{
-		Workspace:    workspace(t, name),
+		Workspace:    testWorkspace(t, name),
 		Port:         DefaultPort,
 		BuildTimeout: 5 * time.Minute,
 		StartTimeout: 20 * time.Second,
@@ -158,7 +159,7 @@ func TestDockerWarmStart(t *testing.T) {
 func TestDockerBuildError(t *testing.T) {
 	d, _ := newTestDocker(t, nil)
 	_, err := d.Start(t.Context(), testSpec(t, "go-broken"))
-	var be *BuildError
+	var be *workspace.BuildError
 	require.ErrorAs(t, err, &be)
 	t.Log(be.Error())
 	assert.Contains(t, be.Output, "main.go:6")
@@ -171,10 +172,10 @@ func TestDockerDockerfileBuildError(t *testing.T) {
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "Dockerfile"),
 		[]byte("FROM python:3.13-slim-bookworm\nRUN echo about to fail && exit 7\n"), 0o644))
-	ws, err := Detect(dir)
+	ws, err := workspace.Detect(dir)
 	require.NoError(t, err)
 	_, err = d.Start(t.Context(), Spec{Workspace: ws})
-	var be *BuildError
+	var be *workspace.BuildError
 	require.ErrorAs(t, err, &be)
 	t.Log(be.Error())
 	if d.Podman(t.Context()) {
@@ -240,7 +241,7 @@ func keepBridgeUp(t *testing.T, d *Docker, cli *client.Client) {
 	}
 	labels := runLabels("bridge-" + newRunID())
 	res, err := cli.ContainerCreate(t.Context(), client.ContainerCreateOptions{
-		Config: &container.Config{Image: d.opts.Images[Python], Cmd: []string{"sleep", "300"}, Labels: labels},
+		Config: &container.Config{Image: d.opts.Images[workspace.Python], Cmd: []string{"sleep", "300"}, Labels: labels},
 		HostConfig: &container.HostConfig{
 			Resources: container.Resources{Ulimits: d.ulimits(t.Context(), serverNofile)},
 		},
@@ -424,7 +425,7 @@ func TestDockerExpress(t *testing.T) {
 	d, _ := newTestDocker(t, nil)
 	spec := testSpec(t, "node-express")
 	inst, err := d.Start(t.Context(), spec)
-	var be *BuildError
+	var be *workspace.BuildError
 	if errors.As(err, &be) && regexpNetwork(be.Output) {
 		t.Skipf("the npm registry is not reachable from build containers: %v", be)
 	}
@@ -494,7 +495,9 @@ func TestNewDockerUnreachable(t *testing.T) {
 }
 
 func TestDockerMissingImage(t *testing.T) {
-	d, _ := newTestDocker(t, func(o *DockerOptions) { o.Images = map[Runtime]string{Node: "coach-test/no-such-image:1"} })
+	d, _ := newTestDocker(t, func(o *DockerOptions) {
+		o.Images = map[workspace.Runtime]string{workspace.Node: "coach-test/no-such-image:1"}
+	})
 	_, err := d.Start(t.Context(), testSpec(t, "node-hello"))
 	var ee *EngineError
 	require.ErrorAs(t, err, &ee)
@@ -584,7 +587,7 @@ func TestDockerfileWithoutCmd(t *testing.T) {
 	d, _ := newTestDocker(t, nil)
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("# "+dir+"\nFROM scratch\nENV X=1\n"), 0o644))
-	ws, err := Detect(dir)
+	ws, err := workspace.Detect(dir)
 	require.NoError(t, err)
 	t.Cleanup(func() { removeWorkspaceImages(t, d, dir) })
 	_, err = d.Start(t.Context(), Spec{Workspace: ws})

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/coachcli/coach/sandbox/workspace"
 )
 
 // A warm pod is a pod made ready for the next Start while nothing runs
@@ -17,7 +19,7 @@ import (
 // podKey is what a pod is made for: a warm pod serves a Start whose spec
 // has the same key.
 func podKey(spec Spec) string {
-	return fmt.Sprintf("%d\x00%t\x00%v", spec.Port, spec.Workspace.Runtime == Dockerfile, spec.Workspace.Services)
+	return fmt.Sprintf("%d\x00%t\x00%v", spec.Port, spec.Workspace.Runtime == workspace.Dockerfile, spec.Workspace.Services)
 }
 
 // prewarm makes a pod for spec in the background, unless one is there or

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coachcli/coach/sandbox/workspace"
+
 	"github.com/moby/moby/client"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -71,7 +73,7 @@ func TestDockerWarmPod(t *testing.T) {
 	run(spec)
 	warm = warmPod(t, d)
 	_, err = d.Start(ctx, testSpec(t, "go-broken"))
-	var be *BuildError
+	var be *workspace.BuildError
 	require.ErrorAs(t, err, &be)
 	assert.NotEqual(t, warm.runID, warmPod(t, d).runID, "a new warm pod after a failed build")
 

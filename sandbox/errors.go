@@ -1,37 +1,8 @@
 package sandbox
 
 import (
-	"fmt"
 	"strings"
 )
-
-// BuildError means the learner's code did not build. Output holds the
-// build's own output: its first error lines and its last lines.
-type BuildError struct {
-	Runtime string
-	Output  string
-	Err     error
-	// Hint says what to do when coach recognises the failure.
-	Hint string
-	// Log is the file holding the whole build output, "" when not kept.
-	Log string
-}
-
-func (e *BuildError) Error() string {
-	msg := fmt.Sprintf("your %s code did not build", e.Runtime)
-	if e.Err != nil {
-		msg += ": " + e.Err.Error()
-	}
-	if out := strings.TrimSpace(e.Output); out != "" {
-		msg += "\n\n" + out
-	}
-	if e.Log != "" {
-		msg += "\n\nthe whole build output: " + e.Log
-	}
-	return msg
-}
-
-func (e *BuildError) Unwrap() error { return e.Err }
 
 // StartError means the server was built but did not start serving: it
 // exited, was killed, or never accepted connections on its port.
@@ -91,38 +62,3 @@ func (e *EngineError) Error() string {
 }
 
 func (e *EngineError) Unwrap() error { return e.Err }
-
-// WorkspaceKind says what is wrong with a workspace, for the headline.
-type WorkspaceKind int
-
-const (
-	// WorkspaceInvalid: coach.yaml or a setting is wrong.
-	WorkspaceInvalid WorkspaceKind = iota
-	// WorkspaceMissing: nothing in the folder is a project coach knows.
-	WorkspaceMissing
-	// WorkspaceNoStart: a project, but coach can't tell how to start it.
-	WorkspaceNoStart
-	// WorkspaceUnsupported: a project coach cannot install (Pipfile).
-	WorkspaceUnsupported
-	// WorkspaceTooLarge: too big to send to the sandbox.
-	WorkspaceTooLarge
-)
-
-// WorkspaceError means coach could not tell how to build and run the
-// workspace (wrong directory, conflicting or malformed coach.yaml).
-type WorkspaceError struct {
-	Dir  string
-	Kind WorkspaceKind
-	// File is the file coach read to decide, "" when none.
-	File string
-	Msg  string
-	// Hint says what to do.
-	Hint string
-}
-
-func (e *WorkspaceError) Error() string {
-	if e.Hint == "" {
-		return e.Msg
-	}
-	return e.Msg + "\n" + e.Hint
-}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/coachcli/coach/sandbox/workspace"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -44,12 +46,12 @@ func TestNodeRecipe(t *testing.T) {
 	tests := []struct {
 		name  string
 		files map[string]string
-		check func(t *testing.T, ws *Workspace)
+		check func(t *testing.T, ws *workspace.Workspace)
 	}{
 		{"matching lockfile: npm ci, devDependencies left out", map[string]string{
 			"package.json":      `{"name": "a", "version": "1.0.0", "scripts": {"start": "node server.js"}, "dependencies": {"ms": "2.1.3"}}`,
 			"package-lock.json": msLock("a", "2.1.3", ms213), "server.js": msServer,
-		}, func(t *testing.T, ws *Workspace) {
+		}, func(t *testing.T, ws *workspace.Workspace) {
 			assert.Equal(t, []string{"npm", "ci", "--no-audit", "--no-fund"}, ws.InstallCommand())
 			assert.Equal(t, []string{"npm", "ci", "--no-audit", "--no-fund", "--omit=dev"}, dockerInstallArgv(ws))
 			assert.Equal(t, []string{"package.json", "package-lock.json"}, ws.ManifestFiles())
@@ -61,7 +63,7 @@ func TestNodeRecipe(t *testing.T) {
 		{"stale lockfile: npm install, with a note", map[string]string{
 			"package.json":      `{"name": "a", "version": "1.0.0", "dependencies": {"ms": "2.1.3"}}`,
 			"package-lock.json": msLock("a", "2.1.2", ms213), "server.js": msServer,
-		}, func(t *testing.T, ws *Workspace) {
+		}, func(t *testing.T, ws *workspace.Workspace) {
 			assert.True(t, ws.StaleLock)
 			assert.Equal(t, []string{"npm", "install", "--no-audit", "--no-fund"}, ws.InstallCommand())
 			require.Len(t, ws.Notes, 1)
@@ -71,7 +73,7 @@ func TestNodeRecipe(t *testing.T) {
 		{"build script: devDependencies, build after install, entry written by the build", map[string]string{
 			"package.json": `{"name": "a", "main": "dist/server.js", "scripts": {"build": "node build.js", "start": "node dist/server.js"}, "devDependencies": {"ms": "2.1.3"}}`,
 			"build.js":     "// writes dist/server.js",
-		}, func(t *testing.T, ws *Workspace) {
+		}, func(t *testing.T, ws *workspace.Workspace) {
 			assert.True(t, ws.NodeBuild)
 			assert.True(t, ws.DevDeps)
 			assert.True(t, ws.Deps, "devDependencies alone are installed when the build needs them")
@@ -80,24 +82,24 @@ func TestNodeRecipe(t *testing.T) {
 			assert.Equal(t, []string{"npm", "run", "build"}, sourceArgv(ws))
 			assert.Equal(t, []string{"sh", "-c", "npm install --no-audit --no-fund && npm run build"}, ws.BuildCommand("/bin"))
 			assert.Equal(t, "[ -e dist/server.js ] || exit 97\n", startFileCheck(ws))
-			assert.Equal(t, "node (package.json) · install: npm install · build: npm run build · start: node dist/server.js", ws.DockerPlan(),
+			assert.Equal(t, "node (package.json) · install: npm install · build: npm run build · start: node dist/server.js", DockerPlan(ws),
 				"the install and the build are two steps in the plan line")
 		}},
 		{"start script runs a devDependency's command", map[string]string{
 			"package.json": `{"name": "a", "scripts": {"start": "ts-node src/server.ts"}, "devDependencies": {"ts-node": "^10", "typescript": "^5"}}`,
-		}, func(t *testing.T, ws *Workspace) {
+		}, func(t *testing.T, ws *workspace.Workspace) {
 			assert.True(t, ws.DevDeps)
 			assert.Equal(t, "npm start", ws.Run)
 		}},
 		{"tsc comes from typescript", map[string]string{
 			"package.json": `{"name": "a", "scripts": {"start": "tsc && node dist/a.js"}, "devDependencies": {"typescript": "^5"}}`,
-		}, func(t *testing.T, ws *Workspace) {
+		}, func(t *testing.T, ws *workspace.Workspace) {
 			assert.True(t, ws.DevDeps)
 		}},
 		{"nodemon with a file: coach runs node", map[string]string{
 			"package.json": `{"name": "a", "scripts": {"start": "nodemon server.js"}, "devDependencies": {"nodemon": "^3"}}`,
 			"server.js":    msServer,
-		}, func(t *testing.T, ws *Workspace) {
+		}, func(t *testing.T, ws *workspace.Workspace) {
 			assert.Equal(t, "server.js", ws.Entry)
 			assert.Equal(t, []string{"node", "server.js"}, ws.RunCommand(binDir))
 			require.Len(t, ws.Notes, 1)
@@ -105,33 +107,33 @@ func TestNodeRecipe(t *testing.T) {
 		}},
 		{"node --watch: coach runs node", map[string]string{
 			"package.json": `{"name": "a", "scripts": {"start": "node --watch app.js"}}`, "app.js": msServer,
-		}, func(t *testing.T, ws *Workspace) {
+		}, func(t *testing.T, ws *workspace.Workspace) {
 			assert.Equal(t, "app.js", ws.Entry)
 		}},
 		{"nodemon with options: --exitcrash", map[string]string{
 			"package.json": `{"name": "a", "scripts": {"start": "nodemon --exec ts-node src/a.ts"}, "devDependencies": {"nodemon": "^3", "ts-node": "^10"}}`,
-		}, func(t *testing.T, ws *Workspace) {
+		}, func(t *testing.T, ws *workspace.Workspace) {
 			assert.Contains(t, ws.Run, "exec nodemon --exitcrash --no-colours --exec ts-node src/a.ts")
-			assert.Contains(t, ws.DockerPlan(), "start: nodemon --exitcrash --no-colours --exec ts-node src/a.ts", "coach's PATH setting is not shown")
+			assert.Contains(t, DockerPlan(ws), "start: nodemon --exitcrash --no-colours --exec ts-node src/a.ts", "coach's PATH setting is not shown")
 			assert.True(t, ws.DevDeps)
 		}},
 		{"yarn.lock is named as not used", map[string]string{
 			"package.json": `{"name": "a", "dependencies": {"ms": "2.1.3"}}`, "yarn.lock": "", "server.js": msServer,
-		}, func(t *testing.T, ws *Workspace) {
+		}, func(t *testing.T, ws *workspace.Workspace) {
 			require.Len(t, ws.Notes, 1)
 			assert.Contains(t, ws.Notes[0], "yarn.lock is not used: coach installs with npm")
 			assert.Equal(t, []string{"npm", "install", "--no-audit", "--no-fund"}, ws.InstallCommand())
 		}},
 		{"an install script or a file: dependency installs with the sources", map[string]string{
 			"package.json": `{"name": "a", "dependencies": {"lib": "file:./lib"}, "scripts": {"postinstall": "node setup.js"}}`, "server.js": msServer,
-		}, func(t *testing.T, ws *Workspace) {
+		}, func(t *testing.T, ws *workspace.Workspace) {
 			assert.False(t, layeredInstall(ws))
 			assert.Equal(t, []string{"npm", "install", "--no-audit", "--no-fund", "--omit=dev"}, sourceArgv(ws))
 		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ws, err := Detect(writeWorkspace(t, tt.files))
+			ws, err := workspace.Detect(writeWorkspace(t, tt.files))
 			require.NoError(t, err)
 			tt.check(t, ws)
 		})
@@ -162,7 +164,7 @@ func nodeFixture(t *testing.T, d *Docker, files map[string]string) string {
 // output; the instance is closed when the test ends.
 func startLogged(t *testing.T, d *Docker, dir string) (*DockerInstance, string, error) {
 	t.Helper()
-	ws, err := Detect(dir)
+	ws, err := workspace.Detect(dir)
 	require.NoError(t, err)
 	var log bytes.Buffer
 	spec := testSpec(t, "node-hello")
@@ -240,7 +242,7 @@ fs.writeFileSync('dist/server.js', "require('node:http').createServer((q, r) => 
 			"package.json": `{"name": "unbuilt", "description": "UNIQUE", "scripts": {"build": "echo nothing", "start": "node dist/server.js"}}`,
 		})
 		_, _, err := startLogged(t, d, dir)
-		var be *BuildError
+		var be *workspace.BuildError
 		require.ErrorAs(t, err, &be)
 		assert.Contains(t, be.Error(), "npm run build finished, but dist/server.js, which your server starts with, does not exist")
 	})

@@ -17,6 +17,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/coachcli/coach/sandbox/workspace"
 )
 
 const (
@@ -64,7 +66,7 @@ func (p *Process) Start(ctx context.Context, spec Spec) (Instance, error) {
 	if ws == nil {
 		return nil, errors.New("process sandbox: no workspace given")
 	}
-	if ws.Runtime == Dockerfile {
+	if ws.Runtime == workspace.Dockerfile {
 		return nil, &EngineError{
 			Op:     "the process sandbox cannot build and run a Dockerfile",
 			Advice: "this step builds your own image: use the docker sandbox (--sandbox docker)",
@@ -105,7 +107,7 @@ func (p *Process) Start(ctx context.Context, spec Spec) (Instance, error) {
 	if len(runArgv) == 0 {
 		return nil, &EngineError{Op: fmt.Sprintf("the process sandbox cannot run a %s workspace", ws.Runtime)}
 	}
-	ws.announce(prog, buildArgv, runArgv)
+	ws.Announce(prog, buildArgv, runArgv)
 	if err := processCheckTools(buildArgv, runArgv); err != nil {
 		return nil, err
 	}
@@ -155,14 +157,14 @@ func (p *Process) Start(ctx context.Context, spec Spec) (Instance, error) {
 // process backend's rules: node_modules that exist are not reinstalled, and
 // nothing is pip installed on the user's own Python. The note is progress
 // text for the user.
-func processBuildCommand(ws *Workspace, server string) (argv []string, note string) {
+func processBuildCommand(ws *workspace.Workspace, server string) (argv []string, note string) {
 	if ws.Build != "" {
 		return ws.BuildCommand(server), ""
 	}
 	switch {
-	case ws.Runtime == Node && ws.Deps && exists(ws.Dir, "node_modules"):
+	case ws.Runtime == workspace.Node && ws.Deps && dirExists(ws.Dir, "node_modules"):
 		return ws.CompileCommand(server), "node_modules exists: not reinstalling dependencies (delete it to reinstall)"
-	case ws.Runtime == Python && ws.Deps:
+	case ws.Runtime == workspace.Python && ws.Deps:
 		return nil, "process sandbox: coach does not pip install on your machine; " +
 			"the packages in requirements.txt are expected to be installed already"
 	}
@@ -235,11 +237,11 @@ func processBuild(ctx context.Context, spec Spec, argv []string, prog io.Writer)
 			return hostNet(ws).netError(ws.Runtime, f, log)
 		}
 		err = fmt.Errorf("the build took longer than %s", processDurationString(timeout))
-		return &BuildError{Runtime: string(ws.Runtime), Output: Excerpt(string(all), 12, buildTailLines-12), Err: err, Log: log}
+		return &workspace.BuildError{Runtime: string(ws.Runtime), Output: Excerpt(string(all), 12, buildTailLines-12), Err: err, Log: log}
 	case errors.As(err, &exitErr):
 		// The same classifier as the Docker build's: a registry the build
 		// could not reach is not the learner's code.
-		return classifyBuild(hostNet(ws), ws, "`"+displayCommand(argv)+"`", exitErr.ExitCode(), string(all), log)
+		return classifyBuild(hostNet(ws), ws, "`"+workspace.DisplayCommand(argv)+"`", exitErr.ExitCode(), string(all), log)
 	}
 	return &EngineError{Op: "run the build " + processArgvString(argv), Err: err}
 }
@@ -298,7 +300,7 @@ func dialLoopback(ctx context.Context, port int) (net.Conn, error) {
 // ProcessInstance is a server running as a host process. Besides Instance
 // it can restart the server and signal it.
 type ProcessInstance struct {
-	ws           *Workspace
+	ws           *workspace.Workspace
 	argv         []string
 	env          []string
 	port         int
@@ -789,4 +791,10 @@ func parseProcNetAddr(h string) net.IP {
 		}
 	}
 	return ip
+}
+
+// dirExists reports whether dir holds name.
+func dirExists(dir, name string) bool {
+	_, err := os.Stat(filepath.Join(dir, name))
+	return err == nil
 }

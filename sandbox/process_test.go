@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coachcli/coach/sandbox/workspace"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -48,7 +50,7 @@ func writeWorkspace(t *testing.T, files map[string]string) string {
 // test ends.
 func startProcess(t *testing.T, dir string, spec Spec) (*ProcessInstance, error) {
 	t.Helper()
-	ws, err := Detect(dir)
+	ws, err := workspace.Detect(dir)
 	require.NoError(t, err)
 	spec.Workspace = ws
 	if spec.BuildTimeout == 0 {
@@ -285,7 +287,7 @@ func TestProcessStartFailures(t *testing.T) {
 				"main.go": "package main\n\nfunc main() {\n\tx := 1\n}\n",
 			},
 			check: func(t *testing.T, err error) {
-				var be *BuildError
+				var be *workspace.BuildError
 				require.ErrorAs(t, err, &be)
 				assert.Equal(t, "go", be.Runtime)
 				assert.Contains(t, be.Output, "main.go:4")
@@ -450,21 +452,21 @@ func TestProcessBuildCommand(t *testing.T) {
 	require.NoError(t, os.Mkdir(filepath.Join(withModules, "node_modules"), 0o755))
 	tests := []struct {
 		name     string
-		ws       Workspace
+		ws       workspace.Workspace
 		want     []string
 		wantNote string
 	}{
-		{"go builds the server where it is told", Workspace{Runtime: Go, Entry: "."}, []string{"go", "build", "-o", "/bin/server", "."}, ""},
-		{"node without dependencies", Workspace{Runtime: Node, Dir: t.TempDir()}, nil, ""},
-		{"node installs when node_modules is missing", Workspace{Runtime: Node, Dir: t.TempDir(), Deps: true},
+		{"go builds the server where it is told", workspace.Workspace{Runtime: workspace.Go, Entry: "."}, []string{"go", "build", "-o", "/bin/server", "."}, ""},
+		{"node without dependencies", workspace.Workspace{Runtime: workspace.Node, Dir: t.TempDir()}, nil, ""},
+		{"node installs when node_modules is missing", workspace.Workspace{Runtime: workspace.Node, Dir: t.TempDir(), Deps: true},
 			[]string{"npm", "install", "--no-audit", "--no-fund"}, ""},
-		{"node keeps node_modules", Workspace{Runtime: Node, Dir: withModules, Deps: true}, nil, "node_modules exists"},
-		{"node builds with the node_modules it has", Workspace{Runtime: Node, Dir: withModules, Deps: true, NodeBuild: true},
+		{"node keeps node_modules", workspace.Workspace{Runtime: workspace.Node, Dir: withModules, Deps: true}, nil, "node_modules exists"},
+		{"node builds with the node_modules it has", workspace.Workspace{Runtime: workspace.Node, Dir: withModules, Deps: true, NodeBuild: true},
 			[]string{"npm", "run", "build"}, "node_modules exists"},
-		{"node installs, then builds", Workspace{Runtime: Node, Dir: t.TempDir(), Deps: true, NodeBuild: true},
+		{"node installs, then builds", workspace.Workspace{Runtime: workspace.Node, Dir: t.TempDir(), Deps: true, NodeBuild: true},
 			[]string{"sh", "-c", "npm install --no-audit --no-fund && npm run build"}, ""},
-		{"python never pip installs", Workspace{Runtime: Python, Dir: t.TempDir(), Deps: true}, nil, "expected to be installed"},
-		{"custom build runs", Workspace{Runtime: Python, Deps: true, Build: "make deps"},
+		{"python never pip installs", workspace.Workspace{Runtime: workspace.Python, Dir: t.TempDir(), Deps: true}, nil, "expected to be installed"},
+		{"custom build runs", workspace.Workspace{Runtime: workspace.Python, Deps: true, Build: "make deps"},
 			[]string{"sh", "-c", "exec make deps"}, ""},
 	}
 	for _, tt := range tests {

@@ -17,6 +17,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/coachcli/coach/sandbox/workspace"
 )
 
 // treeHelperEnv makes this test binary a small server that starts a child,
@@ -55,7 +57,7 @@ func startTree(t *testing.T) (pi *ProcessInstance, leader, child int) {
 	require.NoError(t, err)
 	tmp := t.TempDir()
 	pi = &ProcessInstance{
-		ws:           &Workspace{Dir: tmp},
+		ws:           &workspace.Workspace{Dir: tmp},
 		argv:         []string{os.Args[0]},
 		env:          append(os.Environ(), treeHelperEnv+"=server", "PORT="+strconv.Itoa(port)),
 		port:         port,

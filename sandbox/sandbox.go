@@ -5,11 +5,13 @@ import (
 	"io"
 	"net"
 	"time"
+
+	"github.com/coachcli/coach/sandbox/workspace"
 )
 
 // Spec says what to run and how.
 type Spec struct {
-	Workspace *Workspace
+	Workspace *workspace.Workspace
 	// Port is the PORT the server is told to listen on.
 	Port int
 	// Env is extra environment for the server (from the exercise). PORT and

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coachcli/coach/sandbox/workspace"
+
 	"github.com/moby/moby/client"
 	"github.com/stretchr/testify/require"
 )
@@ -34,7 +36,7 @@ RUN python3 -c "import sys; assert sys.version_info >= (3, 11)" && python -m pip
 			d, cli := newTestDocker(t, nil)
 			dir := t.TempDir()
 			require.NoError(t, os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("# "+dir+"\n"+tc.dockerfile+"CMD [\"true\"]\n"), 0o644))
-			ws, err := Detect(dir)
+			ws, err := workspace.Detect(dir)
 			require.NoError(t, err)
 			tag, err := d.buildWorkspace(t.Context(), Spec{Workspace: ws, BuildTimeout: 5 * time.Minute}, testWriter{t})
 			require.NoError(t, err)

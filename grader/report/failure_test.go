@@ -22,6 +22,7 @@ import (
 	"github.com/coachcli/coach/grader"
 	"github.com/coachcli/coach/sandbox"
 	"github.com/coachcli/coach/sandbox/dockertest"
+	"github.com/coachcli/coach/sandbox/workspace"
 )
 
 // These tests run suites against real servers (httptest, or the learner's
@@ -276,16 +277,16 @@ func TestGoldenOutputUnseen(t *testing.T) {
 }
 
 // pythonWorkspace writes main.py (and nothing else) to a new folder.
-func pythonWorkspace(t *testing.T, src string) *sandbox.Workspace {
+func pythonWorkspace(t *testing.T, src string) *workspace.Workspace {
 	t.Helper()
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.py"), []byte(src), 0o644))
-	ws, err := sandbox.Detect(dir)
+	ws, err := workspace.Detect(dir)
 	require.NoError(t, err)
 	return ws
 }
 
-func startProcess(t *testing.T, ws *sandbox.Workspace) sandbox.Instance {
+func startProcess(t *testing.T, ws *workspace.Workspace) sandbox.Instance {
 	t.Helper()
 	inst, err := sandbox.NewProcess().Start(context.Background(), sandbox.Spec{Workspace: ws, StartTimeout: 20 * time.Second})
 	require.NoError(t, err)
@@ -336,7 +337,7 @@ HTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
 }
 
 // todoSolution is step 3's Python reference solution with a patch applied.
-func todoSolution(t *testing.T, find, replace string) *sandbox.Workspace {
+func todoSolution(t *testing.T, find, replace string) *workspace.Workspace {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join("..", "..", "exercises", "backend", "step-03-todo-api", "solutions", "python", "main.py"))
 	require.NoError(t, err)

@@ -24,6 +24,7 @@ import (
 	"github.com/coachcli/coach/internal/run"
 	"github.com/coachcli/coach/sandbox"
 	"github.com/coachcli/coach/sandbox/urltarget"
+	"github.com/coachcli/coach/sandbox/workspace"
 )
 
 type checkOptions struct {
@@ -496,7 +497,7 @@ func reportStartFailure(o *checkOptions, cfg *config.Config, res *grader.Result,
 		o.record(ex, res, progress.FailureBuild)
 	}
 	sc := startContext{url: o.url, process: res.Target == "process"}
-	if ws, werr := sandbox.Detect(o.g.dir); werr == nil {
+	if ws, werr := workspace.Detect(o.g.dir); werr == nil {
 		sc.runtime = ws.Runtime
 	}
 	e := explainStartIn(err, sc)
@@ -514,7 +515,7 @@ func reportStartFailure(o *checkOptions, cfg *config.Config, res *grader.Result,
 	// A build failure gets the step's first build hint; a server that
 	// built but stopped or never answered gets the start hint (the build
 	// hints speak of compiler output it does not have).
-	var be *sandbox.BuildError
+	var be *workspace.BuildError
 	build := ex.Hints.Build.For(string(sc.runtime))
 	switch built := !errors.As(err, &be); {
 	case code != ExitLearnerCode || len(e.advice) > 0:
@@ -536,7 +537,7 @@ const stoppedHint = "your code built, then the server stopped or never answered:
 	"in coach's first line, with PORT set."
 
 func isUserError(err error) bool {
-	var we *sandbox.WorkspaceError
+	var we *workspace.Error
 	var ue *usageError
 	var urlErr *urltarget.Error
 	return errors.As(err, &we) || errors.As(err, &ue) || errors.As(err, &urlErr)

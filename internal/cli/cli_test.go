@@ -18,6 +18,7 @@ import (
 	"github.com/coachcli/coach/internal/run"
 	"github.com/coachcli/coach/sandbox"
 	"github.com/coachcli/coach/sandbox/relay"
+	"github.com/coachcli/coach/sandbox/workspace"
 )
 
 // result is what one coach invocation did.
@@ -123,9 +124,9 @@ func TestStartScaffoldsAndNeverOverwrites(t *testing.T) {
 			r := coach(t, dir, "start", "step-1", "--lang", lang)
 			require.Equal(t, ExitOK, r.code, r.err)
 			assert.FileExists(t, filepath.Join(dir, InstructionsFile))
-			ws, err := sandbox.Detect(dir)
+			ws, err := workspace.Detect(dir)
 			require.NoError(t, err, "the starter must be a workspace coach recognises")
-			assert.Equal(t, sandbox.Runtime(lang), ws.Runtime)
+			assert.Equal(t, workspace.Runtime(lang), ws.Runtime)
 			r = coach(t, dir, "start", "step-1", "--lang", lang)
 			assert.Equal(t, ExitUsage, r.code)
 			assert.Contains(t, r.err, "never overwrites")
@@ -164,7 +165,7 @@ func startSolution(t *testing.T, step, lang, mutant string) string {
 	dir, err := materialize(ex, lang, m)
 	require.NoError(t, err)
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	ws, err := sandbox.Detect(dir)
+	ws, err := workspace.Detect(dir)
 	require.NoError(t, err)
 	inst, err := sandbox.NewProcess().Start(context.Background(), sandbox.Spec{Workspace: ws, StartTimeout: 30 * time.Second, Env: ex.Env})
 	require.NoError(t, err)

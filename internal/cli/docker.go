@@ -10,6 +10,7 @@ import (
 
 	"github.com/coachcli/coach/internal/config"
 	"github.com/coachcli/coach/sandbox"
+	"github.com/coachcli/coach/sandbox/workspace"
 )
 
 type doctorOptions struct{ g *globalOptions }
@@ -88,20 +89,20 @@ func runDoctor(ctx context.Context, o *doctorOptions, cfg *config.Config) error 
 // doctorWorkspace checks what coach check would build here, the CA bundle
 // and the proxy settings the build gets. It returns the workspace's
 // runtime ("" for none) and an error for a setting that cannot work.
-func doctorWorkspace(o *doctorOptions, cfg *config.Config) (sandbox.Runtime, error) {
+func doctorWorkspace(o *doctorOptions, cfg *config.Config) (workspace.Runtime, error) {
 	out := o.g.io.Out
-	var rt sandbox.Runtime
+	var rt workspace.Runtime
 	var bad error
-	ws, err := sandbox.Detect(o.g.dir)
-	var we *sandbox.WorkspaceError
+	ws, err := workspace.Detect(o.g.dir)
+	var we *workspace.Error
 	switch {
 	case err == nil:
 		rt = ws.Runtime
-		fmt.Fprintf(out, "workspace: ✓ %s\n  %s\n", ws.Dir, ws.DockerPlan())
+		fmt.Fprintf(out, "workspace: ✓ %s\n  %s\n", ws.Dir, sandbox.DockerPlan(ws))
 		for _, n := range ws.Notes {
 			fmt.Fprintf(out, "  note: %s\n", n)
 		}
-	case errors.As(err, &we) && we.Kind == sandbox.WorkspaceMissing:
+	case errors.As(err, &we) && we.Kind == workspace.Missing:
 		fmt.Fprintf(out, "workspace: · none in %s (run coach doctor in your project's folder to check it too)\n", we.Dir)
 	default:
 		e := explainStart(err)

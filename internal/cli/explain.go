@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/coachcli/coach/sandbox"
+	"github.com/coachcli/coach/sandbox/workspace"
 )
 
 // explanation is a first-hour problem said the way a learner can act on:
@@ -21,9 +22,9 @@ type explanation struct {
 // startContext is what the CLI knows of a start that failed, beyond the
 // error: the --url it reached, the server's language and sandbox.
 type startContext struct {
-	url     string          // --url, "" when coach started the server
-	runtime sandbox.Runtime // "" when not detected
-	process bool            // --sandbox process: the server ran on this machine
+	url     string            // --url, "" when coach started the server
+	runtime workspace.Runtime // "" when not detected
+	process bool              // --sandbox process: the server ran on this machine
 }
 
 // explainStart turns a build/start/sandbox failure into an explanation.
@@ -44,7 +45,7 @@ func explainStartIn(err error, sc startContext) explanation {
 			e.advice = append(e.advice, "", "To check your server as it is, give it the port it listens on: coach check --port "+m[1])
 		}
 	}
-	var be *sandbox.BuildError
+	var be *workspace.BuildError
 	if errors.As(err, &be) {
 		if first := firstErrorLine(be.Output); first != "" {
 			e.headline += ": " + first
@@ -70,14 +71,14 @@ func explainURL(se *sandbox.StartError, sc startContext) explanation {
 
 // runCommands are how a learner starts their own server on port, for
 // the runtime (all of them when it is not known).
-func runCommands(rt sandbox.Runtime, port int) []string {
+func runCommands(rt workspace.Runtime, port int) []string {
 	all := []struct {
-		rt  sandbox.Runtime
+		rt  workspace.Runtime
 		cmd string
 	}{
-		{sandbox.Node, "PORT=%d npm start"},
-		{sandbox.Go, "PORT=%d go run ."},
-		{sandbox.Python, "PORT=%d python3 main.py"},
+		{workspace.Node, "PORT=%d npm start"},
+		{workspace.Go, "PORT=%d go run ."},
+		{workspace.Python, "PORT=%d python3 main.py"},
 	}
 	var out []string
 	for _, c := range all {
@@ -183,17 +184,17 @@ func firstErrorLine(out string) string {
 
 // readPort is how each language reads $PORT, for the wrong-port advice.
 var readPort = []struct {
-	rt   sandbox.Runtime
+	rt   workspace.Runtime
 	line string
 }{
-	{sandbox.Node, "Node.js: const port = process.env.PORT || 8080"},
-	{sandbox.Go, "Go:      port := os.Getenv(\"PORT\") // \"8080\" when empty"},
-	{sandbox.Python, "Python:  port = int(os.environ.get(\"PORT\", \"8080\"))"},
+	{workspace.Node, "Node.js: const port = process.env.PORT || 8080"},
+	{workspace.Go, "Go:      port := os.Getenv(\"PORT\") // \"8080\" when empty"},
+	{workspace.Python, "Python:  port = int(os.environ.get(\"PORT\", \"8080\"))"},
 }
 
 // readPortAdvice is readPort for the learner's runtime, every language
 // when it is not one of them (a Dockerfile, or not detected).
-func readPortAdvice(rt sandbox.Runtime) []string {
+func readPortAdvice(rt workspace.Runtime) []string {
 	var out []string
 	for _, r := range readPort {
 		if r.rt == rt {
@@ -206,12 +207,12 @@ func readPortAdvice(rt sandbox.Runtime) []string {
 
 // explainBasic sorts a failure by its kind; rt is the learner's runtime
 // ("" when not known), so advice names their language only.
-func explainBasic(err error, rt sandbox.Runtime) explanation {
+func explainBasic(err error, rt workspace.Runtime) explanation {
 	var (
-		be  *sandbox.BuildError
+		be  *workspace.BuildError
 		se  *sandbox.StartError
 		eng *sandbox.EngineError
-		we  *sandbox.WorkspaceError
+		we  *workspace.Error
 	)
 	switch {
 	case errors.As(err, &be):
@@ -242,13 +243,13 @@ func explainBasic(err error, rt sandbox.Runtime) explanation {
 	case errors.As(err, &we):
 		e := explanation{headline: "coach can't use this workspace", body: we.Msg, advice: lines(we.Hint)}
 		switch we.Kind {
-		case sandbox.WorkspaceMissing:
+		case workspace.Missing:
 			e.headline = "No workspace here"
-		case sandbox.WorkspaceNoStart:
+		case workspace.NoStart:
 			e.headline = "coach can't tell how to start your server"
-		case sandbox.WorkspaceUnsupported:
+		case workspace.Unsupported:
 			e.headline = "coach can't install your dependencies"
-		case sandbox.WorkspaceTooLarge:
+		case workspace.TooLarge:
 			e.headline = "Your workspace is too large to send to the sandbox"
 		}
 		return e
@@ -267,7 +268,7 @@ func lines(hint string) []string {
 // failureLog is the workspace-relative log file a failure kept, "" for none.
 func failureLog(err error) string {
 	var (
-		be  *sandbox.BuildError
+		be  *workspace.BuildError
 		se  *sandbox.StartError
 		eng *sandbox.EngineError
 	)

@@ -19,6 +19,7 @@ import (
 	"github.com/coachcli/coach/internal/progress"
 	"github.com/coachcli/coach/internal/run/fake"
 	"github.com/coachcli/coach/sandbox"
+	"github.com/coachcli/coach/sandbox/workspace"
 )
 
 // These tests drive the commands through the check pipeline with a fake
@@ -67,7 +68,7 @@ func nodeWorkspace(t *testing.T) string {
 
 func TestFakeBackendCheck(t *testing.T) {
 	t.Parallel()
-	buildErr := &sandbox.BuildError{Runtime: "node", Output: "server.js:3\n  app.listen(\n  ^\nSyntaxError: Unexpected end of input", Err: errors.New("exit status 1")}
+	buildErr := &workspace.BuildError{Runtime: "node", Output: "server.js:3\n  app.listen(\n  ^\nSyntaxError: Unexpected end of input", Err: errors.New("exit status 1")}
 	engineErr := &sandbox.EngineError{Op: "connect to Docker at unix:///var/run/docker.sock", Err: errors.New("no such file"), Advice: "Start Docker Desktop."}
 	tests := []struct {
 		name     string
@@ -175,7 +176,7 @@ func TestFakeBackendGrade(t *testing.T) {
 // the terminal format does not).
 func TestFormatNameIsCaseInsensitive(t *testing.T) {
 	t.Parallel()
-	buildErr := &sandbox.BuildError{Runtime: "node", Output: "SyntaxError: Unexpected end of input", Err: errors.New("exit status 1")}
+	buildErr := &workspace.BuildError{Runtime: "node", Output: "SyntaxError: Unexpected end of input", Err: errors.New("exit status 1")}
 	for _, be := range []*fake.Backend{{StartErr: buildErr}, {Handler: helloServer("health")}} {
 		dir := nodeWorkspace(t)
 		plain := coachFake(t, dir, be, "check", "1", "--seed", "1")

@@ -13,7 +13,7 @@ import (
 	"github.com/coachcli/coach/exercises"
 	"github.com/coachcli/coach/grader"
 	"github.com/coachcli/coach/internal/progress"
-	"github.com/coachcli/coach/sandbox"
+	"github.com/coachcli/coach/sandbox/workspace"
 )
 
 type hintOptions struct {
@@ -117,7 +117,7 @@ func hintList(ex *exercises.Exercise, kind, dir string) ([]string, string) {
 
 // workspaceLang is the runtime detected in dir, "" when there is none.
 func workspaceLang(dir string) string {
-	if ws, err := sandbox.Detect(dir); err == nil {
+	if ws, err := workspace.Detect(dir); err == nil {
 		return string(ws.Runtime)
 	}
 	return ""

@@ -18,6 +18,7 @@ import (
 	"github.com/coachcli/coach/internal/golden"
 	"github.com/coachcli/coach/internal/progress"
 	"github.com/coachcli/coach/sandbox"
+	"github.com/coachcli/coach/sandbox/workspace"
 )
 
 // assertGolden compares got with testdata/golden/name (-update rewrites it).
@@ -171,7 +172,7 @@ func loadProgress(t *testing.T, dir string) *progress.State {
 func TestURLCheckRecordsOnlyInAWorkspace(t *testing.T) {
 	dir := t.TempDir()
 	copySolution(t, "step-01-ping", dir)
-	ws, err := sandbox.Detect(dir)
+	ws, err := workspace.Detect(dir)
 	require.NoError(t, err)
 	inst, err := sandbox.NewProcess().Start(context.Background(), sandbox.Spec{Workspace: ws, StartTimeout: 30 * time.Second})
 	require.NoError(t, err)
@@ -259,9 +260,9 @@ func TestInitWorkspaceIsRecognised(t *testing.T) {
 			dir := t.TempDir()
 			r := coach(t, dir, "init", "--lang", lang)
 			require.Equal(t, ExitOK, r.code, r.err)
-			ws, err := sandbox.Detect(dir)
+			ws, err := workspace.Detect(dir)
 			require.NoError(t, err)
-			assert.Equal(t, sandbox.Runtime(lang), ws.Runtime)
+			assert.Equal(t, workspace.Runtime(lang), ws.Runtime)
 			for _, f := range []string{"coach.yaml", ".gitignore", InstructionsFile} {
 				assert.FileExists(t, filepath.Join(dir, f))
 			}
@@ -336,18 +337,18 @@ func TestExplainFirstHourProblems(t *testing.T) {
 			[]string{"✗ Your server exited (code 1) before it was ready", "boom"}},
 		{"docker down", &sandbox.EngineError{Op: "connect to Docker", Err: errors.New("cannot connect"), Advice: "start it\nor run without isolation: --sandbox process"},
 			[]string{"✗ Docker is not running, or not installed", "--sandbox process", "not installed?"}},
-		{"wrong folder", &sandbox.WorkspaceError{Kind: sandbox.WorkspaceMissing, Msg: "no workspace found in /x: coach looked for coach.yaml, package.json",
+		{"wrong folder", &workspace.Error{Kind: workspace.Missing, Msg: "no workspace found in /x: coach looked for coach.yaml, package.json",
 			Hint: "run coach in your project's folder, or name it: coach check -C path/to/project"},
 			[]string{"✗ No workspace here", "coach looked for coach.yaml", "coach check -C"}},
-		{"no start", &sandbox.WorkspaceError{Kind: sandbox.WorkspaceNoStart, File: "package.json", Msg: "coach read package.json and found no \"start\" script"},
+		{"no start", &workspace.Error{Kind: workspace.NoStart, File: "package.json", Msg: "coach read package.json and found no \"start\" script"},
 			[]string{"✗ coach can't tell how to start your server", "coach read package.json"}},
-		{"too large", &sandbox.WorkspaceError{Kind: sandbox.WorkspaceTooLarge, Msg: "the workspace /x is larger than 50 MiB"},
+		{"too large", &workspace.Error{Kind: workspace.TooLarge, Msg: "the workspace /x is larger than 50 MiB"},
 			[]string{"✗ Your workspace is too large to send to the sandbox"}},
 		{"registry", &sandbox.EngineError{Op: "the build could not reach 127.0.0.1:9", Host: "127.0.0.1:9"},
 			[]string{"✗ coach could not reach 127.0.0.1:9 (not your code)"}},
 		{"database", &sandbox.StartError{ExitCode: 1, Reason: "the server exited with code 1", Hint: "your server tried to connect to PostgreSQL"},
 			[]string{"✗ Your server exited (code 1)", "your server tried to connect to PostgreSQL"}},
-		{"build", &sandbox.BuildError{Runtime: "go", Output: "main.go:3: undefined"}, []string{"✗ Your code did not build", "main.go:3"}},
+		{"build", &workspace.BuildError{Runtime: "go", Output: "main.go:3: undefined"}, []string{"✗ Your code did not build", "main.go:3"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -20,6 +20,7 @@ import (
 	"github.com/coachcli/coach/grader"
 	"github.com/coachcli/coach/sandbox"
 	"github.com/coachcli/coach/sandbox/dockertest"
+	"github.com/coachcli/coach/sandbox/workspace"
 )
 
 // Golden output of what a learner reads when a check cannot pass as it is
@@ -135,7 +136,7 @@ func TestStartHints(t *testing.T) {
 		{"wrong port: --port checks it as it is", &sandbox.StartError{ExitCode: -1, Port: 8080,
 			Reason: "the server did not accept connections on port 8080 (its $PORT) within 20s: it is listening on port 3000 instead: read the port from the PORT environment variable"},
 			startContext{}, "Your server is listening on the wrong port: coach gave it PORT=8080", "coach check --port 3000"},
-		{"build error starts with its first error", &sandbox.BuildError{Runtime: "go", Output: "# example\n./main.go:3:15: undefined: undefinedThing\nnote: more"}, startContext{},
+		{"build error starts with its first error", &workspace.BuildError{Runtime: "go", Output: "# example\n./main.go:3:15: undefined: undefinedThing\nnote: more"}, startContext{},
 			"Your code did not build: ./main.go:3:15: undefined: undefinedThing", ""},
 	}
 	for _, tt := range tests {

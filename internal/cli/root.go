@@ -20,6 +20,7 @@ import (
 	"github.com/coachcli/coach/sandbox"
 	"github.com/coachcli/coach/sandbox/relay"
 	"github.com/coachcli/coach/sandbox/urltarget"
+	"github.com/coachcli/coach/sandbox/workspace"
 )
 
 // Exit codes, documented in README.md and docs/results.md.
@@ -118,9 +119,9 @@ func ExitCode(err error) int {
 		pe    *exercises.PosError
 		pl    exercises.ErrorList
 		nf    *exercises.NotFoundError
-		we    *sandbox.WorkspaceError
+		we    *workspace.Error
 		ue    *urltarget.Error
-		be    *sandbox.BuildError
+		be    *workspace.BuildError
 		se    *sandbox.StartError
 		eng   *sandbox.EngineError
 		usage *usageError

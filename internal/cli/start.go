@@ -18,7 +18,7 @@ import (
 	"github.com/coachcli/coach/exercises"
 	"github.com/coachcli/coach/internal/config"
 	"github.com/coachcli/coach/internal/progress"
-	"github.com/coachcli/coach/sandbox"
+	"github.com/coachcli/coach/sandbox/workspace"
 )
 
 // InstructionsFile is where `coach start` writes the current step's text.
@@ -144,8 +144,8 @@ func runStart(_ context.Context, o *startOptions) error {
 // printServices says which databases the step's server gets (coach.yaml's
 // `services:` and the step's required ones) and which the step offers.
 func printServices(out io.Writer, ex *exercises.Exercise, dir string) {
-	var declared sandbox.Services
-	if ws, err := sandbox.Detect(dir); err == nil {
+	var declared workspace.Services
+	if ws, err := workspace.Detect(dir); err == nil {
 		declared = ws.Services
 	}
 	running := declared.With(ex.Services.Required...)
@@ -190,7 +190,7 @@ func learnerLanguage(configured string, st *progress.State, dir string) string {
 	if st != nil && st.Language != "" {
 		return st.Language
 	}
-	if ws, err := sandbox.Detect(dir); err == nil && contains(exercises.Languages, string(ws.Runtime)) {
+	if ws, err := workspace.Detect(dir); err == nil && contains(exercises.Languages, string(ws.Runtime)) {
 		return string(ws.Runtime)
 	}
 	return ""
@@ -198,7 +198,7 @@ func learnerLanguage(configured string, st *progress.State, dir string) string {
 
 // hasCode reports whether dir already holds a workspace coach recognises.
 func hasCode(dir string) bool {
-	_, err := sandbox.Detect(dir)
+	_, err := workspace.Detect(dir)
 	return err == nil
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/coachcli/coach/sandbox"
+	"github.com/coachcli/coach/sandbox/workspace"
 )
 
 // Keys coach reads. Nested keys are written as YAML maps in files
@@ -141,7 +142,7 @@ type Sandbox struct {
 	Runtime  string // the OCI runtime: "" or e.g. runsc
 	User     string // uid:gid
 	ReadOnly bool
-	Images   map[sandbox.Runtime]string
+	Images   map[workspace.Runtime]string
 }
 
 // setting is one documented key: its default and how it lands in Settings
@@ -175,9 +176,9 @@ var settings = []setting{
 	{KeyOCIRuntime, "", func(c *Config, s *Settings) error { s.Sandbox.Runtime = c.String(KeyOCIRuntime); return nil }},
 	{KeyUser, sandbox.DefaultUser, func(c *Config, s *Settings) error { s.Sandbox.User = c.String(KeyUser); return nil }},
 	{KeyReadOnly, true, func(c *Config, s *Settings) error { s.Sandbox.ReadOnly = c.Bool(KeyReadOnly); return nil }},
-	{KeyImageNode, sandbox.DefaultImages()[sandbox.Node], image(KeyImageNode, sandbox.Node)},
-	{KeyImageGo, sandbox.DefaultImages()[sandbox.Go], image(KeyImageGo, sandbox.Go)},
-	{KeyImagePython, sandbox.DefaultImages()[sandbox.Python], image(KeyImagePython, sandbox.Python)},
+	{KeyImageNode, sandbox.DefaultImages()[workspace.Node], image(KeyImageNode, workspace.Node)},
+	{KeyImageGo, sandbox.DefaultImages()[workspace.Go], image(KeyImageGo, workspace.Go)},
+	{KeyImagePython, sandbox.DefaultImages()[workspace.Python], image(KeyImagePython, workspace.Python)},
 	{KeyPort, 0, func(c *Config, s *Settings) error {
 		s.Port = c.Int(KeyPort)
 		if s.Port < 0 || s.Port > 65535 || c.String(KeyPort) != fmt.Sprint(s.Port) {
@@ -198,10 +199,10 @@ var settings = []setting{
 	}},
 }
 
-func image(key string, rt sandbox.Runtime) func(c *Config, s *Settings) error {
+func image(key string, rt workspace.Runtime) func(c *Config, s *Settings) error {
 	return func(c *Config, s *Settings) error {
 		if s.Sandbox.Images == nil {
-			s.Sandbox.Images = map[sandbox.Runtime]string{}
+			s.Sandbox.Images = map[workspace.Runtime]string{}
 		}
 		img := strings.TrimSpace(c.String(key))
 		if img == "" {

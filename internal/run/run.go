@@ -20,6 +20,7 @@ import (
 	"github.com/coachcli/coach/exercises"
 	"github.com/coachcli/coach/grader"
 	"github.com/coachcli/coach/sandbox"
+	"github.com/coachcli/coach/sandbox/workspace"
 )
 
 // The sandbox kinds a request may name.
@@ -300,11 +301,11 @@ func Spec(req StepRequest) (sandbox.Spec, error) {
 
 // Workspace detects the learner's workspace, honouring a demanded
 // runtime (the containers step builds the learner's Dockerfile).
-func Workspace(dir, runtime string) (*sandbox.Workspace, error) {
+func Workspace(dir, runtime string) (*workspace.Workspace, error) {
 	if runtime != "" {
-		return sandbox.ForceRuntime(dir, sandbox.Runtime(runtime))
+		return workspace.ForceRuntime(dir, workspace.Runtime(runtime))
 	}
-	return sandbox.Detect(dir)
+	return workspace.Detect(dir)
 }
 
 func instancePort(inst sandbox.Instance, fallback int) int {

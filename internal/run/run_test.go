@@ -18,6 +18,7 @@ import (
 	"github.com/coachcli/coach/internal/run"
 	"github.com/coachcli/coach/internal/run/fake"
 	"github.com/coachcli/coach/sandbox"
+	"github.com/coachcli/coach/sandbox/workspace"
 )
 
 const suiteSrc = `tests:
@@ -40,8 +41,8 @@ func step(t *testing.T) (*exercises.Exercise, *grader.Suite) {
 	return ex, s
 }
 
-// workspace is a folder coach detects as a Node workspace.
-func workspace(t *testing.T) string {
+// nodeWorkspace is a folder coach detects as a Node workspace.
+func nodeWorkspace(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "server.js"), []byte("// a server\n"), 0o644))
@@ -77,7 +78,7 @@ func TestCheckStep(t *testing.T) {
 			var started *grader.Result
 			var seen []string
 			out, err := svc.CheckStep(context.Background(), run.StepRequest{
-				Exercise: ex, Suite: suite, Kind: run.Docker, Dir: workspace(t), Seed: 7,
+				Exercise: ex, Suite: suite, Kind: run.Docker, Dir: nodeWorkspace(t), Seed: 7,
 				Started: func(r *grader.Result) { started = r },
 				OnTest: func(tr grader.TestResult) {
 					require.NotNil(t, started, "Started comes before the first test")
@@ -120,7 +121,7 @@ func TestCheckStepSpec(t *testing.T) {
 	ex.Timeouts.Start = exercises.Duration(3 * time.Second)
 	be := &fake.Backend{Handler: serve(200, "")}
 	svc := &run.Service{Open: be.Opener()}
-	dir := workspace(t)
+	dir := nodeWorkspace(t)
 	out, err := svc.CheckStep(context.Background(), run.StepRequest{Exercise: ex, Suite: suite, Kind: run.Docker, Dir: dir, Port: 9123})
 	require.NoError(t, err)
 	out.Teardown()
@@ -131,7 +132,7 @@ func TestCheckStepSpec(t *testing.T) {
 	assert.Equal(t, "hi", sp.Env["GREETING"])
 	assert.Equal(t, 3*time.Second, sp.StartTimeout)
 	require.NotNil(t, sp.Workspace)
-	assert.Equal(t, sandbox.Node, sp.Workspace.Runtime)
+	assert.Equal(t, workspace.Node, sp.Workspace.Runtime)
 	assert.Contains(t, sp.Workspace.Services.Names(), "postgres", "a service the exercise requires runs whatever coach.yaml says")
 	assert.Equal(t, sandbox.WorkspaceLogDir(sp.Workspace.Dir), sp.LogDir)
 
@@ -145,15 +146,15 @@ func TestCheckStepSpec(t *testing.T) {
 func TestCheckStepStartFailure(t *testing.T) {
 	t.Parallel()
 	ex, suite := step(t)
-	buildErr := &sandbox.BuildError{Runtime: "node", Output: "npm ERR! missing script: build", Err: errors.New("exit status 1")}
+	buildErr := &workspace.BuildError{Runtime: "node", Output: "npm ERR! missing script: build", Err: errors.New("exit status 1")}
 	tests := []struct {
 		name string
 		be   *fake.Backend
 		dir  string
 		want any
 	}{
-		{"the build fails", &fake.Backend{StartErr: buildErr}, workspace(t), &sandbox.BuildError{}},
-		{"no workspace in the folder", &fake.Backend{Handler: serve(200, "")}, t.TempDir(), &sandbox.WorkspaceError{}},
+		{"the build fails", &fake.Backend{StartErr: buildErr}, nodeWorkspace(t), &workspace.BuildError{}},
+		{"no workspace in the folder", &fake.Backend{Handler: serve(200, "")}, t.TempDir(), &workspace.Error{}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -162,11 +163,11 @@ func TestCheckStepStartFailure(t *testing.T) {
 			out, err := svc.CheckStep(context.Background(), run.StepRequest{Exercise: ex, Suite: suite, Kind: run.Process, Dir: tc.dir})
 			require.Error(t, err)
 			switch tc.want.(type) {
-			case *sandbox.BuildError:
-				var be *sandbox.BuildError
+			case *workspace.BuildError:
+				var be *workspace.BuildError
 				assert.ErrorAs(t, err, &be)
-			case *sandbox.WorkspaceError:
-				var we *sandbox.WorkspaceError
+			case *workspace.Error:
+				var we *workspace.Error
 				assert.ErrorAs(t, err, &we)
 			}
 			assert.Equal(t, grader.StatusError, out.Result.Status)
@@ -184,7 +185,7 @@ func TestCheckStepOpenFails(t *testing.T) {
 	ex, suite := step(t)
 	engine := &sandbox.EngineError{Op: "connect", Err: errors.New("no socket")}
 	svc := &run.Service{Open: func(context.Context, run.StepRequest) (run.Backend, error) { return nil, engine }}
-	out, err := svc.CheckStep(context.Background(), run.StepRequest{Exercise: ex, Suite: suite, Kind: run.Docker, Dir: workspace(t)})
+	out, err := svc.CheckStep(context.Background(), run.StepRequest{Exercise: ex, Suite: suite, Kind: run.Docker, Dir: nodeWorkspace(t)})
 	require.ErrorIs(t, err, engine)
 	assert.Equal(t, grader.StatusError, out.Result.Status)
 }
@@ -200,7 +201,7 @@ func TestCheckStepBudget(t *testing.T) {
 		w.WriteHeader(200)
 	})}
 	svc := &run.Service{Open: be.Opener()}
-	out, err := svc.CheckStep(context.Background(), run.StepRequest{Exercise: ex, Suite: suite, Kind: run.Docker, Dir: workspace(t), Budget: 500 * time.Millisecond})
+	out, err := svc.CheckStep(context.Background(), run.StepRequest{Exercise: ex, Suite: suite, Kind: run.Docker, Dir: nodeWorkspace(t), Budget: 500 * time.Millisecond})
 	require.NoError(t, err)
 	out.Teardown()
 	assert.True(t, out.OutOfTime)
@@ -219,7 +220,7 @@ func TestCheckStepInterrupted(t *testing.T) {
 		w.WriteHeader(200)
 	})}
 	svc := &run.Service{Open: be.Opener()}
-	out, err := svc.CheckStep(ctx, run.StepRequest{Exercise: ex, Suite: suite, Kind: run.Docker, Dir: workspace(t)})
+	out, err := svc.CheckStep(ctx, run.StepRequest{Exercise: ex, Suite: suite, Kind: run.Docker, Dir: nodeWorkspace(t)})
 	require.ErrorIs(t, err, context.Canceled)
 	out.Teardown()
 	assert.Equal(t, 0, be.Live(), "an interrupted check still removes its server")
@@ -230,7 +231,7 @@ func TestCheckStepSavesServerLog(t *testing.T) {
 	ex, suite := step(t)
 	be := &fake.Backend{Handler: serve(200, "served")}
 	svc := &run.Service{Open: be.Opener()}
-	dir := workspace(t)
+	dir := nodeWorkspace(t)
 	out, err := svc.CheckStep(context.Background(), run.StepRequest{Exercise: ex, Suite: suite, Kind: run.Docker, Dir: dir, SaveServerLog: true})
 	require.NoError(t, err)
 	out.Teardown()

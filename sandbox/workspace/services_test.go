@@ -1,4 +1,4 @@
-package sandbox
+package workspace
 
 import (
 	"os"
@@ -76,20 +76,7 @@ func TestDetectReadsServices(t *testing.T) {
 
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "coach.yaml"), []byte("services: [mysql]\n"), 0o644))
 	_, err = Detect(dir)
-	var we *WorkspaceError
+	var we *Error
 	require.ErrorAs(t, err, &we)
 	assert.Contains(t, we.Msg, `unknown service "mysql" (coach offers mariadb, postgres, redis)`)
-}
-
-// TestDiagnoseNamesTheService: a server that dials a database coach offers
-// is told which service to declare; one coach does not offer is not.
-func TestDiagnoseNamesTheService(t *testing.T) {
-	got := diagnoseServer("Error: connect ECONNREFUSED 127.0.0.1:5432\n    at TCPConnectWrap.afterConnect")
-	assert.Contains(t, got, "add `services: [postgres]` to coach.yaml and coach runs PostgreSQL beside your server, on 127.0.0.1:5432, "+
-		"and sets DATABASE_URL, PGDATABASE, PGHOST, PGPASSWORD, PGPORT, PGUSER")
-	assert.Contains(t, diagnoseServer("dial tcp [::1]:6379: connect: connection refused"), "add `services: [redis]`")
-	assert.Contains(t, diagnoseServer("Error: connect ECONNREFUSED 127.0.0.1:3306"), "add `services: [mariadb]`")
-	mongo := diagnoseServer("MongooseServerSelectionError: connect ECONNREFUSED ::1:27017")
-	assert.NotContains(t, mongo, "services:")
-	assert.Contains(t, mongo, "no database server")
 }

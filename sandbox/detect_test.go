@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/coachcli/coach/sandbox/workspace"
 )
 
 func TestDetectShapes(t *testing.T) {
@@ -17,29 +19,29 @@ func TestDetectShapes(t *testing.T) {
 		files map[string]string
 		plan  string // Plan with the Docker backend's commands
 		note  string // one of the notes, when any
-		kind  WorkspaceKind
+		kind  workspace.ErrorKind
 		err   string // the error must contain this (plan empty)
 	}{
 		{"go root", map[string]string{"go.mod": "module m\n", "main.go": goMain}, "go (go.mod) · build: go build . · start: the program built from .", "", 0, ""},
 		{"go cmd/api", map[string]string{"go.mod": "module m\n", "cmd/api/main.go": goMain, "internal/x/x.go": "package x\n", "tools/gen.go": "//go:build ignore\n\npackage main\n"},
 			"go (go.mod) · build: go build ./cmd/api · start: the program built from ./cmd/api", "", 0, ""},
-		{"go two programs", map[string]string{"go.mod": "module m\n", "cmd/api/main.go": goMain, "cmd/worker/main.go": goMain}, "", "", WorkspaceNoStart, "./cmd/api, ./cmd/worker"},
+		{"go two programs", map[string]string{"go.mod": "module m\n", "cmd/api/main.go": goMain, "cmd/worker/main.go": goMain}, "", "", workspace.NoStart, "./cmd/api, ./cmd/worker"},
 		{"go entry chosen", map[string]string{"go.mod": "module m\n", "coach.yaml": "entry: ./cmd/worker\n", "cmd/api/main.go": goMain, "cmd/worker/main.go": goMain},
 			"go (go.mod) · build: go build ./cmd/worker · start: the program built from ./cmd/worker", "", 0, ""},
 		{"node with yarn and dev", map[string]string{"package.json": `{"scripts":{"start":"node server.js","dev":"nodemon server.js"},"dependencies":{"express":"^4"}}`, "server.js": "", "yarn.lock": ""},
 			"node (package.json) · install: npm install · start: node server.js", "yarn.lock is not used: coach installs with npm", 0, ""},
-		{"node only dev", map[string]string{"package.json": `{"scripts":{"dev":"nodemon src/index.js"}}`}, "", "", WorkspaceNoStart, `"dev" script (nodemon src/index.js) but no "start"`},
+		{"node only dev", map[string]string{"package.json": `{"scripts":{"dev":"nodemon src/index.js"}}`}, "", "", workspace.NoStart, `"dev" script (nodemon src/index.js) but no "start"`},
 		{"package.json tooling beside go", map[string]string{"package.json": `{"devDependencies":{"prettier":"^3"}}`, "go.mod": "module m\n", "main.go": goMain},
 			"go (go.mod) · build: go build . · start: the program built from .", "package.json is used only for tooling here", 0, ""},
 		{"python src/app.py", map[string]string{"src/app.py": "if __name__ == \"__main__\":\n    pass\n"}, "python (src/app.py) · start: python3 -u src/app.py", "", 0, ""},
 		{"python run.py", map[string]string{"requirements.txt": "flask\n", "run.py": "from app import create_app\napp = create_app()\nif __name__ == '__main__':\n    app.run()\n"},
 			"python (requirements.txt) · install: python3 -m pip install -r requirements.txt · start: python3 -u run.py", "", 0, ""},
 		{"python package __main__", map[string]string{"app/__init__.py": "", "app/__main__.py": "print(1)\n"}, "python (app/__main__.py) · start: python3 -u -m app", "", 0, ""},
-		{"fastapi", map[string]string{"requirements.txt": "fastapi\n", "main.py": "from fastapi import FastAPI\napp = FastAPI()\n"}, "", "", WorkspaceNoStart, "python3 -m uvicorn main:app --host 0.0.0.0 --port $PORT"},
+		{"fastapi", map[string]string{"requirements.txt": "fastapi\n", "main.py": "from fastapi import FastAPI\napp = FastAPI()\n"}, "", "", workspace.NoStart, "python3 -m uvicorn main:app --host 0.0.0.0 --port $PORT"},
 		{"pyproject deps", map[string]string{"pyproject.toml": "[tool.ruff]\nline-length = 100\n\n[project]\nname = \"x\"\ndependencies = [\n  \"flask>=3\",  # web\n  'gunicorn',\n]\n", "main.py": "if __name__ == '__main__':\n    pass\n"},
 			"python (pyproject.toml) · install: python3 -m pip install 'flask>=3' gunicorn · start: python3 -u main.py", "", 0, ""},
-		{"poetry", map[string]string{"pyproject.toml": "[tool.poetry.dependencies]\nflask = \"^3\"\n", "poetry.lock": "", "main.py": "if __name__ == '__main__':\n    pass\n"}, "", "", WorkspaceUnsupported, "poetry export"},
-		{"nothing", map[string]string{"README.md": "hi"}, "", "", WorkspaceMissing, "no workspace found"},
+		{"poetry", map[string]string{"pyproject.toml": "[tool.poetry.dependencies]\nflask = \"^3\"\n", "poetry.lock": "", "main.py": "if __name__ == '__main__':\n    pass\n"}, "", "", workspace.Unsupported, "poetry export"},
+		{"nothing", map[string]string{"README.md": "hi"}, "", "", workspace.Missing, "no workspace found"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -49,16 +51,16 @@ func TestDetectShapes(t *testing.T) {
 				require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
 				require.NoError(t, os.WriteFile(p, []byte(body), 0o644))
 			}
-			ws, err := Detect(dir)
+			ws, err := workspace.Detect(dir)
 			if tt.plan == "" {
-				var we *WorkspaceError
+				var we *workspace.Error
 				require.ErrorAs(t, err, &we)
 				assert.Equal(t, tt.kind, we.Kind)
 				assert.Contains(t, we.Error(), tt.err)
 				return
 			}
 			require.NoError(t, err)
-			assert.Equal(t, tt.plan, ws.DockerPlan())
+			assert.Equal(t, tt.plan, DockerPlan(ws))
 			if tt.note != "" {
 				assert.NotEmpty(t, findNote(ws.Notes, tt.note), "notes: %q", ws.Notes)
 			}
@@ -82,10 +84,10 @@ func TestDetectFolderInsideModule(t *testing.T) {
 	sub := filepath.Join(root, "cmd", "api")
 	require.NoError(t, os.MkdirAll(sub, 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(sub, "main.go"), []byte("package main\n\nfunc main() {}\n"), 0o644))
-	_, err := Detect(sub)
-	var we *WorkspaceError
+	_, err := workspace.Detect(sub)
+	var we *workspace.Error
 	require.ErrorAs(t, err, &we)
-	assert.Equal(t, WorkspaceNoStart, we.Kind)
+	assert.Equal(t, workspace.NoStart, we.Kind)
 	assert.Contains(t, we.Hint, "coach check -C "+root)
 	assert.Contains(t, we.Hint, "`entry: ./cmd/api`")
 }

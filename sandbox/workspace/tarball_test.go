@@ -1,4 +1,4 @@
-package sandbox
+package workspace
 
 import (
 	"archive/tar"
@@ -8,7 +8,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -72,7 +74,7 @@ func TestWorkspaceTarIgnores(t *testing.T) {
 				"Dockerfile": "FROM scratch", "node_modules/a/index.js": "x", ".git/HEAD": "x", ".coach/server": "x",
 			})
 			writeFiles(t, dir, tc.ignore)
-			data, _, err := workspaceTar(dir, 0)
+			data, _, err := Tar(dir, 0)
 			require.NoError(t, err)
 			assert.Equal(t, tc.want, tarNames(t, data))
 		})
@@ -82,15 +84,15 @@ func TestWorkspaceTarIgnores(t *testing.T) {
 func TestWorkspaceTarReproducible(t *testing.T) {
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{"a.js": "1", "b/c.js": "2"})
-	a, _, err := workspaceTar(dir, 0)
+	a, _, err := Tar(dir, 0)
 	require.NoError(t, err)
 	now := filepath.Join(dir, "a.js")
 	require.NoError(t, os.Chtimes(now, timeNowish(), timeNowish()))
-	b, _, err := workspaceTar(dir, 0)
+	b, _, err := Tar(dir, 0)
 	require.NoError(t, err)
 	assert.Equal(t, a, b, "touching a file does not change the hash")
 	writeFiles(t, dir, map[string]string{"a.js": "changed"})
-	c, _, err := workspaceTar(dir, 0)
+	c, _, err := Tar(dir, 0)
 	require.NoError(t, err)
 	assert.NotEqual(t, a, c)
 }
@@ -103,7 +105,7 @@ func TestWorkspaceTarSymlinks(t *testing.T) {
 	require.NoError(t, os.Symlink(filepath.Join(outside, "passwd"), filepath.Join(dir, "abs")))
 	require.NoError(t, os.Symlink("../../etc/passwd", filepath.Join(dir, "lib", "rel")))
 	require.NoError(t, os.Symlink("a.js", filepath.Join(dir, "lib", "ok")))
-	data, skipped, err := workspaceTar(dir, 0)
+	data, skipped, err := Tar(dir, 0)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"lib/a.js", "lib/ok", "server.js"}, tarNames(t, data))
 	require.Len(t, skipped, 2)
@@ -115,7 +117,7 @@ func TestWorkspaceTarTooLarge(t *testing.T) {
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{"server.js": "x"})
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "dump.sql"), make([]byte, 3<<20), 0o644))
-	_, _, err := workspaceTar(dir, 2<<20)
+	_, _, err := Tar(dir, 2<<20)
 	var big *ContextTooLargeError
 	require.ErrorAs(t, err, &big)
 	assert.Contains(t, err.Error(), "dump.sql (3.0 MiB)")
@@ -202,6 +204,38 @@ func TestWorkspaceTarModes(t *testing.T) {
 				}
 			}
 			assert.Equal(t, tt.want, got)
+		})
+	}
+}
+
+// .env files left out only by .gitignore are copied (the server reads them
+// on the learner's machine); .dockerignore is obeyed; other left-out files
+// a server may read are named.
+func TestWorkspaceTarEnvFiles(t *testing.T) {
+	tests := []struct {
+		name, ignoreFile, rules string
+		copied                  bool
+		note                    string
+	}{
+		{"gitignore", ".gitignore", ".env\nconfig.json\n*.log\n.eslintrc.json\n", true, "copied .env into the sandbox although .gitignore lists it"},
+		{"dockerignore", ".dockerignore", ".env\nconfig.json\n", false, "left out .env, config.json (in .dockerignore)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for name, body := range map[string]string{tt.ignoreFile: tt.rules, ".env": "A=1\n", ".env.example": "A=\n", "config.json": "{}",
+				"debug.log": "x", ".eslintrc.json": "{}", "server.js": ""} {
+				require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644))
+			}
+			data, notes, err := Tar(dir, 0)
+			require.NoError(t, err)
+			names := tarNames(t, data)
+			assert.Equal(t, tt.copied, slices.Contains(names, ".env"), "%v", names)
+			assert.Contains(t, names, ".env.example")
+			joined := strings.Join(notes, "\n")
+			assert.Contains(t, joined, tt.note)
+			assert.NotContains(t, joined, "debug.log", "logs are left out on purpose")
+			assert.NotContains(t, joined, ".eslintrc", "tool settings are not what a server reads")
 		})
 	}
 }

@@ -1,4 +1,4 @@
-package sandbox
+package workspace
 
 import (
 	"fmt"
@@ -106,9 +106,9 @@ var services = map[string]serviceKind{
 // (diagnose.go) to the service that provides one.
 var serviceFor = map[string]string{"PostgreSQL": "postgres", "Redis": "redis", "MySQL/MariaDB": "mariadb"}
 
-// declareService says how to get the database db as a service, "" when
+// ServiceAdvice says how to get the database db as a service, "" when
 // coach offers none.
-func declareService(db string) string {
+func ServiceAdvice(db string) string {
 	name, ok := serviceFor[db]
 	if !ok {
 		return ""
@@ -145,6 +145,25 @@ func (s Service) ImageRef() string {
 
 // Port is the service's port on the pod's loopback.
 func (s Service) Port() int { return s.kind().port }
+
+// The container of a service, as the catalogue describes it, for the
+// backend that runs it.
+
+// User is the image's unprivileged user the service runs as.
+func (s Service) User() string { return s.kind().user }
+
+// DataDir is where the service keeps its data (its own volume).
+func (s Service) DataDir() string { return s.kind().dataDir }
+
+// Tmpfs lists the other directories the service writes to.
+func (s Service) Tmpfs() []string { return s.kind().tmpfs }
+
+// Env is the service container's environment.
+func (s Service) Env() []string { return s.kind().env(s) }
+
+// Ready is the command, run inside the service's container, that exits 0
+// once the service accepts connections with its database created.
+func (s Service) Ready() []string { return s.kind().ready(s) }
 
 // Services is coach.yaml's `services:`, either a list of names
 // (`[postgres, redis]`) or a map of name to settings

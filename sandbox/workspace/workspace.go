@@ -1,4 +1,4 @@
-package sandbox
+package workspace
 
 import (
 	"encoding/json"
@@ -89,17 +89,17 @@ func Detect(dir string) (*Workspace, error) {
 	}
 	st, err := os.Stat(abs)
 	if err != nil || !st.IsDir() {
-		return nil, &WorkspaceError{Dir: abs, Kind: WorkspaceMissing, Msg: fmt.Sprintf("%s is not a directory", abs)}
+		return nil, &Error{Dir: abs, Kind: Missing, Msg: fmt.Sprintf("%s is not a directory", abs)}
 	}
 	ws := &Workspace{Dir: abs}
 	if data, err := os.ReadFile(filepath.Join(abs, "coach.yaml")); err == nil {
 		var wf WorkspaceFile
 		if err := yaml.Unmarshal(data, &wf); err != nil {
-			return nil, &WorkspaceError{Dir: abs, File: "coach.yaml", Msg: fmt.Sprintf("coach.yaml: %v", err)}
+			return nil, &Error{Dir: abs, File: "coach.yaml", Msg: fmt.Sprintf("coach.yaml: %v", err)}
 		}
 		if wf.Runtime != "" {
 			if !knownRuntime(wf.Runtime) {
-				return nil, &WorkspaceError{Dir: abs, File: "coach.yaml", Msg: fmt.Sprintf(
+				return nil, &Error{Dir: abs, File: "coach.yaml", Msg: fmt.Sprintf(
 					"coach.yaml: unknown runtime %q (want node, go, python or dockerfile)", wf.Runtime)}
 			}
 			ws.Runtime, ws.Source = wf.Runtime, "coach.yaml"
@@ -115,7 +115,7 @@ func Detect(dir string) (*Workspace, error) {
 		ws.Notes = append(ws.Notes, notes...)
 	}
 	if ws.Runtime == "" {
-		return nil, &WorkspaceError{Dir: abs, Kind: WorkspaceMissing, Msg: fmt.Sprintf(
+		return nil, &Error{Dir: abs, Kind: Missing, Msg: fmt.Sprintf(
 			"no workspace found in %s: coach looked for %s", abs, lookedFor),
 			Hint: "run coach in your project's folder, or name it: coach check -C path/to/project; " +
 				"or start one with `coach start step-1 --lang node|go|python`"}
@@ -130,7 +130,7 @@ func Detect(dir string) (*Workspace, error) {
 // one, as the containers step demands a Dockerfile).
 func ForceRuntime(dir string, rt Runtime) (*Workspace, error) {
 	ws, err := Detect(dir)
-	var werr *WorkspaceError
+	var werr *Error
 	var berr *BuildError
 	if err != nil && !errors.As(err, &werr) && !errors.As(err, &berr) {
 		return nil, err
@@ -621,7 +621,7 @@ var pyString = regexp.MustCompile(`"([^"]*)"|'([^']*)'`)
 // fill completes Entry and Deps from the runtime's conventions.
 func (ws *Workspace) fill() error {
 	noStart := func(file, hint, format string, a ...any) error {
-		return &WorkspaceError{Dir: ws.Dir, Kind: WorkspaceNoStart, File: file, Msg: fmt.Sprintf(format, a...), Hint: hint}
+		return &Error{Dir: ws.Dir, Kind: NoStart, File: file, Msg: fmt.Sprintf(format, a...), Hint: hint}
 	}
 	switch ws.Runtime {
 	case Node:
@@ -670,7 +670,7 @@ func (ws *Workspace) fill() error {
 	case Go:
 		if !exists(ws.Dir, "go.mod") && ws.Build == "" {
 			if root := moduleAbove(ws.Dir); root != "" {
-				return &WorkspaceError{Dir: ws.Dir, Kind: WorkspaceNoStart, File: filepath.Join(root, "go.mod"),
+				return &Error{Dir: ws.Dir, Kind: NoStart, File: filepath.Join(root, "go.mod"),
 					Msg:  fmt.Sprintf("%s is a folder inside the Go module at %s", ws.Dir, root),
 					Hint: fmt.Sprintf("run coach in the module's folder: coach check -C %s (put `entry: ./%s` in its coach.yaml if the server is here)", root, mustRel(root, ws.Dir))}
 			}
@@ -722,7 +722,7 @@ func (ws *Workspace) fill() error {
 			ws.Entry = "Dockerfile"
 		}
 		if !exists(ws.Dir, ws.Entry) {
-			return &WorkspaceError{Dir: ws.Dir, Kind: WorkspaceNoStart, File: ws.Entry,
+			return &Error{Dir: ws.Dir, Kind: NoStart, File: ws.Entry,
 				Msg:  fmt.Sprintf("this step builds your own image, but %s has no %s", ws.Dir, ws.Entry),
 				Hint: "write a Dockerfile that builds and runs your server (see the step's README)"}
 		}
@@ -780,7 +780,7 @@ func (ws *Workspace) pythonDeps() error {
 		if other == "poetry.lock" {
 			export = "poetry export -f requirements.txt -o requirements.txt"
 		}
-		return &WorkspaceError{Dir: ws.Dir, Kind: WorkspaceUnsupported, File: other,
+		return &Error{Dir: ws.Dir, Kind: Unsupported, File: other,
 			Msg:  fmt.Sprintf("%s is not supported: coach installs Python dependencies from requirements.txt (or pyproject.toml's [project] dependencies)", other),
 			Hint: fmt.Sprintf("export them once: `%s`, and commit requirements.txt", export)}
 	}
@@ -814,18 +814,18 @@ func (ws *Workspace) BuildCommand(server string) []string {
 	if ws.Build != "" {
 		return shell(ws.Build)
 	}
-	return andThen(ws.InstallCommand(), ws.CompileCommand(server))
+	return AndThen(ws.InstallCommand(), ws.CompileCommand(server))
 }
 
-// andThen runs first, then (if it succeeded) second; either may be nil.
-func andThen(first, second []string) []string {
+// AndThen runs first, then (if it succeeded) second; either may be nil.
+func AndThen(first, second []string) []string {
 	switch {
 	case first == nil:
 		return second
 	case second == nil:
 		return first
 	}
-	return []string{"sh", "-c", shellJoin(first) + " && " + shellJoin(second)}
+	return []string{"sh", "-c", ShellJoin(first) + " && " + ShellJoin(second)}
 }
 
 // InstallCommand is the argv that installs the dependencies from the
@@ -842,7 +842,7 @@ func (ws *Workspace) InstallCommand() []string {
 		}
 		return []string{"npm", "install", "--no-audit", "--no-fund"}
 	case Python:
-		return append([]string{"python3", "-m", "pip", "install", "--no-cache-dir"}, ws.pipRequirements()...)
+		return append([]string{"python3", "-m", "pip", "install", "--no-cache-dir"}, ws.PipRequirements()...)
 	}
 	return nil
 }
@@ -945,8 +945,8 @@ func (ws *Workspace) CompileCommand(server string) []string {
 	return nil
 }
 
-// pipRequirements are pip install's arguments naming what to install.
-func (ws *Workspace) pipRequirements() []string {
+// PipRequirements are pip install's arguments naming what to install.
+func (ws *Workspace) PipRequirements() []string {
 	if len(ws.PyDeps) > 0 && !exists(ws.Dir, "requirements.txt") {
 		return ws.PyDeps
 	}
@@ -959,14 +959,14 @@ func (ws *Workspace) pipRequirements() []string {
 func (ws *Workspace) Plan(build, run []string) string {
 	parts := []string{fmt.Sprintf("%s (%s)", ws.Runtime, ws.Source)}
 	if len(build) > 0 {
-		label, shown := "build", displayCommand(build)
-		compile := shellJoin(ws.CompileCommand(""))
+		label, shown := "build", DisplayCommand(build)
+		compile := ShellJoin(ws.CompileCommand(""))
 		switch {
 		case ws.Build != "" || ws.Runtime == Go:
 		case ws.Runtime == Node && ws.NodeBuild && shown != compile:
 			// npm install && npm run build: two steps, said as two.
 			install := strings.TrimSuffix(shown, " && "+compile)
-			parts = append(parts, "install: "+displayCommand(strings.Fields(install)))
+			parts = append(parts, "install: "+DisplayCommand(strings.Fields(install)))
 			shown = compile
 		case !ws.NodeBuild:
 			label = "install"
@@ -979,22 +979,22 @@ func (ws *Workspace) Plan(build, run []string) string {
 	case ws.Runtime == Go && ws.Run == "":
 		parts = append(parts, "start: the program built from "+ws.Entry)
 	case len(run) > 0:
-		parts = append(parts, "start: "+displayCommand(run))
+		parts = append(parts, "start: "+DisplayCommand(run))
 	}
 	return strings.Join(parts, " · ")
 }
 
-// announce tells w what was detected and will run, and what was not used.
-func (ws *Workspace) announce(w io.Writer, build, run []string) {
+// Announce tells w what was detected and will run, and what was not used.
+func (ws *Workspace) Announce(w io.Writer, build, run []string) {
 	fmt.Fprintf(w, "coach: %s\n", ws.Plan(build, run))
 	for _, n := range ws.Notes {
 		fmt.Fprintf(w, "note: %s\n", n)
 	}
 }
 
-// displayCommand shows a command as the learner would type it: without
+// DisplayCommand shows a command as the learner would type it: without
 // coach's own flags (output paths, quieter npm, pip's target).
-func displayCommand(argv []string) string {
+func DisplayCommand(argv []string) string {
 	if len(argv) == 3 && argv[0] == "sh" && argv[1] == "-c" {
 		return strings.TrimPrefix(strings.TrimPrefix(argv[2], nodeBinPath), "exec ")
 	}
@@ -1009,7 +1009,7 @@ func displayCommand(argv []string) string {
 			out = append(out, a)
 		}
 	}
-	return shellJoin(out)
+	return ShellJoin(out)
 }
 
 func shell(cmd string) []string {
@@ -1017,4 +1017,31 @@ func shell(cmd string) []string {
 		return []string{"sh", "-c", cmd}
 	}
 	return []string{"sh", "-c", "exec " + cmd}
+}
+
+// ShellQuote quotes s for sh when it needs it.
+func ShellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// ShellJoin joins argv into one sh command line, quoting what needs it.
+func ShellJoin(argv []string) string {
+	q := make([]string, len(argv))
+	for i, a := range argv {
+		q[i] = ShellQuote(a)
+	}
+	return strings.Join(q, " ")
+}
+
+// Language names the language behind a Dockerfile workspace, from
+// the same files runtime detection looks at ("" when none says).
+func Language(dir string) string {
+	switch rt, _, _ := sniff(dir); rt {
+	case Node, Go, Python:
+		return string(rt)
+	}
+	return ""
 }

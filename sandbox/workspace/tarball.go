@@ -1,4 +1,4 @@
-package sandbox
+package workspace
 
 import (
 	"archive/tar"
@@ -188,7 +188,7 @@ func fileHead(p string, n int) ([]byte, error) {
 // skipped) when they point out of it, so nothing outside the workspace is
 // ever read. Names use "/" whatever the system, as the Linux container
 // reads them.
-func workspaceTar(dir string, max int64) (data []byte, skipped []string, err error) {
+func Tar(dir string, max int64) (data []byte, skipped []string, err error) {
 	return workspaceTarModes(dir, max, execBitsKept)
 }
 
