@@ -91,3 +91,13 @@ func TestDetectFolderInsideModule(t *testing.T) {
 	assert.Contains(t, we.Hint, "coach check -C "+root)
 	assert.Contains(t, we.Hint, "`entry: ./cmd/api`")
 }
+
+// writeWorkspace creates a workspace from file names and contents.
+func writeWorkspace(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, content := range files {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644))
+	}
+	return dir
+}

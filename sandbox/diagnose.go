@@ -252,6 +252,21 @@ var registryEnv = map[workspace.Runtime][]string{
 // classifyBuild turns a failed build's output into the right error: the
 // network's failure (exit 4, naming the host) or the learner's (exit 3,
 // with a hint when coach recognises the cause). Both backends use it.
+// ClassifyHostBuild is classifyBuild for a build run on this host (the
+// process backend): the registry settings and proxies are the host's.
+func ClassifyHostBuild(ws *workspace.Workspace, what string, code int, out, log string) error {
+	return classifyBuild(hostNet(ws), ws, what, code, out, log)
+}
+
+// HostNetError is the error for a host build's output that shows a registry
+// it could not reach (not the learner's code), nil when it shows none.
+func HostNetError(ws *workspace.Workspace, out, log string) error {
+	if f := findNetFailure(out); f != nil {
+		return hostNet(ws).netError(ws.Runtime, f, log)
+	}
+	return nil
+}
+
 func classifyBuild(n buildNet, ws *workspace.Workspace, what string, code int, out, log string) error {
 	if f := findNetFailure(out); f != nil {
 		return n.netError(ws.Runtime, f, log)

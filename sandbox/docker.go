@@ -567,7 +567,7 @@ func (d *Docker) stale(labels map[string]string) bool {
 	if err != nil || pid <= 0 {
 		return false
 	}
-	return pid != os.Getpid() && !processAlive(pid)
+	return pid != os.Getpid() && !ProcessAlive(pid)
 }
 
 // startSweep sweeps once per Docker value, in the background: the sweep

@@ -3,6 +3,7 @@ package sandbox_test
 import (
 	"github.com/coachcli/coach/grader"
 	"github.com/coachcli/coach/sandbox"
+	"github.com/coachcli/coach/sandbox/process"
 	"github.com/coachcli/coach/sandbox/urltarget"
 )
 
@@ -14,8 +15,8 @@ var (
 	_ grader.Signaler  = (*sandbox.DockerInstance)(nil)
 
 	_ grader.ImageInspector = (*sandbox.DockerInstance)(nil)
-	_ grader.Target         = (*sandbox.ProcessInstance)(nil)
-	_ grader.Restarter      = (*sandbox.ProcessInstance)(nil)
-	_ grader.Signaler       = (*sandbox.ProcessInstance)(nil)
+	_ grader.Target         = (*process.Instance)(nil)
+	_ grader.Restarter      = (*process.Instance)(nil)
+	_ grader.Signaler       = (*process.Instance)(nil)
 	_ grader.Target         = (*urltarget.Instance)(nil)
 )

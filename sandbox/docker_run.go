@@ -450,7 +450,7 @@ func (in *DockerInstance) waitReady(ctx context.Context) error {
 			}
 			stopped = nil
 		}
-		if wp := wrongPort(listening, in.port); wp != nil {
+		if wp := WrongPort(listening, in.port); wp != nil {
 			return wp
 		}
 		return errors.New("not listening yet")
@@ -466,7 +466,7 @@ func (in *DockerInstance) waitReady(ctx context.Context) error {
 		in.drainLogs()
 		return in.exitedError(exited)
 	case errors.As(err, &wp):
-		return in.startError(fmt.Sprintf("the server did not accept connections on port %d (its $PORT): %s", in.port, wrongPortReason(wp)))
+		return in.startError(fmt.Sprintf("the server did not accept connections on port %d (its $PORT): %s", in.port, wp.Reason()))
 	case errors.Is(err, ErrNotReady):
 		return in.neverListened(listening)
 	default:
@@ -517,9 +517,9 @@ func (in *DockerInstance) startError(reason string) *StartError {
 
 func (in *DockerInstance) neverListened(listening []int) *StartError {
 	reason := fmt.Sprintf("the server did not accept connections on port %d (its $PORT) within %s", in.port, in.startTimeout)
-	switch wp := wrongPort(listening, in.port); {
+	switch wp := WrongPort(listening, in.port); {
 	case wp != nil:
-		reason += ": " + wrongPortReason(wp)
+		reason += ": " + wp.Reason()
 	case slices.Contains(listening, in.port):
 		reason += fmt.Sprintf(": something listens on port %d but does not accept connections on 127.0.0.1; listen on all interfaces (0.0.0.0)", in.port)
 	}

@@ -45,10 +45,10 @@ func listeningOn(ports []int) string {
 	return fmt.Sprintf("listening on %s %s", word, strings.Join(strs, ", "))
 }
 
-// wrongPort is the probe verdict for the listening ports a backend found:
+// WrongPort is the probe verdict for the listening ports a backend found:
 // a *WrongPortError when some other than port listen and port does not,
 // else nil.
-func wrongPort(listening []int, port int) *WrongPortError {
+func WrongPort(listening []int, port int) *WrongPortError {
 	var others []int
 	for _, p := range listening {
 		if p == port {
@@ -65,9 +65,9 @@ func wrongPort(listening []int, port int) *WrongPortError {
 	return &WrongPortError{Ports: others}
 }
 
-// wrongPortReason is the end of a StartError's reason for a server on
-// other ports; internal/cli's explanation matches its wording.
-func wrongPortReason(e *WrongPortError) string {
+// Reason is the end of a StartError's reason for a server on other
+// ports; internal/cli's explanation matches its wording.
+func (e *WrongPortError) Reason() string {
 	return "it is " + listeningOn(e.Ports) + " instead: read the port from the PORT environment variable"
 }
 

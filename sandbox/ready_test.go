@@ -25,7 +25,7 @@ func TestWrongPort(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := wrongPort(tt.listening, 8080)
+			got := WrongPort(tt.listening, 8080)
 			if tt.want == nil {
 				assert.Nil(t, got)
 				return
@@ -35,9 +35,9 @@ func TestWrongPort(t *testing.T) {
 		})
 	}
 	assert.Equal(t, "it is listening on port 3000 instead: read the port from the PORT environment variable",
-		wrongPortReason(&WrongPortError{Ports: []int{3000}}))
+		(&WrongPortError{Ports: []int{3000}}).Reason())
 	assert.Equal(t, "it is listening on ports 3000, 9229 instead: read the port from the PORT environment variable",
-		wrongPortReason(&WrongPortError{Ports: []int{3000, 9229}}))
+		(&WrongPortError{Ports: []int{3000, 9229}}).Reason())
 }
 
 // sequence is a probe that answers by how long the wait has run: before

@@ -22,6 +22,7 @@ import (
 	"github.com/coachcli/coach/grader"
 	"github.com/coachcli/coach/sandbox"
 	"github.com/coachcli/coach/sandbox/dockertest"
+	"github.com/coachcli/coach/sandbox/process"
 	"github.com/coachcli/coach/sandbox/workspace"
 )
 
@@ -288,7 +289,7 @@ func pythonWorkspace(t *testing.T, src string) *workspace.Workspace {
 
 func startProcess(t *testing.T, ws *workspace.Workspace) sandbox.Instance {
 	t.Helper()
-	inst, err := sandbox.NewProcess().Start(context.Background(), sandbox.Spec{Workspace: ws, StartTimeout: 20 * time.Second})
+	inst, err := process.New().Start(context.Background(), sandbox.Spec{Workspace: ws, StartTimeout: 20 * time.Second})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = inst.Close(context.Background()) })
 	return inst

@@ -6,6 +6,7 @@ import (
 	"github.com/coachcli/coach/internal/config"
 	"github.com/coachcli/coach/internal/run"
 	"github.com/coachcli/coach/sandbox"
+	"github.com/coachcli/coach/sandbox/process"
 	"github.com/coachcli/coach/sandbox/urltarget"
 )
 
@@ -31,7 +32,7 @@ func openBackend(ctx context.Context, g *globalOptions, cfg *config.Config, req 
 		}
 		return u, nil
 	case run.Process:
-		return sandbox.NewProcess(), nil
+		return process.New(), nil
 	case run.Docker:
 		o := dockerOptions(cfg, g)
 		if req.Progress != nil {

@@ -23,6 +23,7 @@ import (
 	"github.com/coachcli/coach/internal/progress"
 	"github.com/coachcli/coach/internal/run"
 	"github.com/coachcli/coach/sandbox"
+	"github.com/coachcli/coach/sandbox/process"
 	"github.com/coachcli/coach/sandbox/urltarget"
 	"github.com/coachcli/coach/sandbox/workspace"
 )
@@ -280,7 +281,7 @@ func (o *checkOptions) runFlags(kind string) []string {
 // The instances tell the grader what it needs beyond a Target: whether the
 // server still runs, and whether its output can be seen at all.
 var (
-	_ grader.StateReporter = (*sandbox.ProcessInstance)(nil)
+	_ grader.StateReporter = (*process.Instance)(nil)
 	_ grader.StateReporter = (*sandbox.DockerInstance)(nil)
 	_ grader.OutputHider   = (*urltarget.Instance)(nil)
 )

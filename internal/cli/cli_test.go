@@ -17,6 +17,7 @@ import (
 	"github.com/coachcli/coach/exercises"
 	"github.com/coachcli/coach/internal/run"
 	"github.com/coachcli/coach/sandbox"
+	"github.com/coachcli/coach/sandbox/process"
 	"github.com/coachcli/coach/sandbox/relay"
 	"github.com/coachcli/coach/sandbox/workspace"
 )
@@ -167,7 +168,7 @@ func startSolution(t *testing.T, step, lang, mutant string) string {
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	ws, err := workspace.Detect(dir)
 	require.NoError(t, err)
-	inst, err := sandbox.NewProcess().Start(context.Background(), sandbox.Spec{Workspace: ws, StartTimeout: 30 * time.Second, Env: ex.Env})
+	inst, err := process.New().Start(context.Background(), sandbox.Spec{Workspace: ws, StartTimeout: 30 * time.Second, Env: ex.Env})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = inst.Close(context.Background()) })
 	return strings.Replace(inst.BaseURL(), "localhost", "127.0.0.1", 1)

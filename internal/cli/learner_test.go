@@ -18,6 +18,7 @@ import (
 	"github.com/coachcli/coach/internal/golden"
 	"github.com/coachcli/coach/internal/progress"
 	"github.com/coachcli/coach/sandbox"
+	"github.com/coachcli/coach/sandbox/process"
 	"github.com/coachcli/coach/sandbox/workspace"
 )
 
@@ -174,7 +175,7 @@ func TestURLCheckRecordsOnlyInAWorkspace(t *testing.T) {
 	copySolution(t, "step-01-ping", dir)
 	ws, err := workspace.Detect(dir)
 	require.NoError(t, err)
-	inst, err := sandbox.NewProcess().Start(context.Background(), sandbox.Spec{Workspace: ws, StartTimeout: 30 * time.Second})
+	inst, err := process.New().Start(context.Background(), sandbox.Spec{Workspace: ws, StartTimeout: 30 * time.Second})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = inst.Close(context.Background()) })
 	url := strings.Replace(inst.BaseURL(), "localhost", "127.0.0.1", 1)

@@ -8,9 +8,9 @@ import (
 	"syscall"
 )
 
-// processAlive reports whether a process with this pid exists on this
+// ProcessAlive reports whether a process with this pid exists on this
 // machine (signal 0 checks without delivering; EPERM: another user's).
-func processAlive(pid int) bool {
+func ProcessAlive(pid int) bool {
 	p, err := os.FindProcess(pid)
 	if err != nil {
 		return false

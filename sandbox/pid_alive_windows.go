@@ -12,9 +12,9 @@ import (
 // for a process that is still running.
 const stillActive = 259
 
-// processAlive reports whether a process with this pid exists on this
+// ProcessAlive reports whether a process with this pid exists on this
 // machine and has not exited.
-func processAlive(pid int) bool {
+func ProcessAlive(pid int) bool {
 	h, err := windows.OpenProcess(windows.PROCESS_QUERY_LIMITED_INFORMATION|windows.SYNCHRONIZE, false, uint32(pid))
 	if err != nil {
 		// Access denied: it exists, as another user's process.

@@ -1,4 +1,4 @@
-package sandbox
+package process
 
 import (
 	"bytes"
@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/coachcli/coach/sandbox"
 
 	"github.com/coachcli/coach/sandbox/workspace"
 
@@ -48,7 +50,7 @@ func writeWorkspace(t *testing.T, files map[string]string) string {
 
 // startProcess starts dir with the process backend and closes it when the
 // test ends.
-func startProcess(t *testing.T, dir string, spec Spec) (*ProcessInstance, error) {
+func startProcess(t *testing.T, dir string, spec sandbox.Spec) (*Instance, error) {
 	t.Helper()
 	ws, err := workspace.Detect(dir)
 	require.NoError(t, err)
@@ -59,13 +61,13 @@ func startProcess(t *testing.T, dir string, spec Spec) (*ProcessInstance, error)
 	if spec.StartTimeout == 0 {
 		spec.StartTimeout = testStartTimeout
 	}
-	inst, err := NewProcess().Start(t.Context(), spec)
+	inst, err := New().Start(t.Context(), spec)
 	if err != nil {
 		require.Nil(t, inst)
 		return nil, err
 	}
-	pi, ok := inst.(*ProcessInstance)
-	require.True(t, ok, "Start returns a *ProcessInstance, got %T", inst)
+	pi, ok := inst.(*Instance)
+	require.True(t, ok, "Start returns a *Instance, got %T", inst)
 	t.Cleanup(func() { assert.NoError(t, pi.Close(context.Background())) })
 	return pi, nil
 }
@@ -167,7 +169,7 @@ func TestProcessServes(t *testing.T) {
 			t.Parallel()
 			requireTool(t, tt.tool)
 			var progress bytes.Buffer
-			pi, err := startProcess(t, tt.dir(t), Spec{Progress: &progress})
+			pi, err := startProcess(t, tt.dir(t), sandbox.Spec{Progress: &progress})
 			require.NoError(t, err)
 			assert.Contains(t, progress.String(), "not isolated")
 
@@ -247,7 +249,7 @@ HTTPServer(("127.0.0.1", int(os.environ["PORT"])), BaseHTTPRequestHandler).serve
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			pi, err := startProcess(t, writeWorkspace(t, map[string]string{"main.py": server}), Spec{})
+			pi, err := startProcess(t, writeWorkspace(t, map[string]string{"main.py": server}), sandbox.Spec{})
 			require.NoError(t, err)
 			var leader, child int
 			require.Eventually(t, func() bool {
@@ -276,7 +278,7 @@ func TestProcessStartFailures(t *testing.T) {
 		name  string
 		tool  string
 		files map[string]string
-		spec  Spec
+		spec  sandbox.Spec
 		check func(t *testing.T, err error)
 	}{
 		{
@@ -300,7 +302,7 @@ func TestProcessStartFailures(t *testing.T) {
 			files: map[string]string{"main.py": "import sys\nprint('starting')\n" +
 				"sys.stderr.write('boom: DATABASE_URL is not set\\n')\nsys.exit(3)\n"},
 			check: func(t *testing.T, err error) {
-				var se *StartError
+				var se *sandbox.StartError
 				require.ErrorAs(t, err, &se)
 				assert.Equal(t, 3, se.ExitCode)
 				assert.Contains(t, se.Reason, "exited with code 3")
@@ -313,9 +315,9 @@ func TestProcessStartFailures(t *testing.T) {
 			tool:  "node",
 			files: nodeWS("console.log('started, but no listen'); setInterval(() => {}, 1000);"),
 			// Long enough for node to start and print on a loaded machine.
-			spec: Spec{StartTimeout: 5 * time.Second},
+			spec: sandbox.Spec{StartTimeout: 5 * time.Second},
 			check: func(t *testing.T, err error) {
-				var se *StartError
+				var se *sandbox.StartError
 				require.ErrorAs(t, err, &se)
 				assert.Equal(t, -1, se.ExitCode)
 				assert.Contains(t, se.Reason,
@@ -330,9 +332,9 @@ func TestProcessStartFailures(t *testing.T) {
 			files: nodeWS("require('http').createServer((q, s) => s.end('hi'))" +
 				".listen(Number(process.env.OTHER_PORT), () => console.log('listening'));"),
 			// Reported as soon as it is seen, not after the start timeout.
-			spec: Spec{StartTimeout: 5 * time.Minute, Env: map[string]string{"OTHER_PORT": strconv.Itoa(otherPort)}},
+			spec: sandbox.Spec{StartTimeout: 5 * time.Minute, Env: map[string]string{"OTHER_PORT": strconv.Itoa(otherPort)}},
 			check: func(t *testing.T, err error) {
-				var se *StartError
+				var se *sandbox.StartError
 				require.ErrorAs(t, err, &se)
 				assert.Equal(t, fmt.Sprintf("the server did not accept connections on port %d (its $PORT): "+
 					"it is listening on port %d instead: read the port from the PORT environment variable", se.Port, otherPort), se.Reason)
@@ -343,9 +345,9 @@ func TestProcessStartFailures(t *testing.T) {
 			name:  "port already taken",
 			tool:  "node",
 			files: nodeWS("require('http').createServer().listen(process.env.PORT);"),
-			spec:  Spec{Port: takenPort},
+			spec:  sandbox.Spec{Port: takenPort},
 			check: func(t *testing.T, err error) {
-				var se *StartError
+				var se *sandbox.StartError
 				require.ErrorAs(t, err, &se)
 				assert.Contains(t, se.Reason, fmt.Sprintf("port %d is already in use", takenPort))
 			},
@@ -354,7 +356,7 @@ func TestProcessStartFailures(t *testing.T) {
 			name:  "dockerfile runtime",
 			files: map[string]string{"Dockerfile": "FROM scratch\n"},
 			check: func(t *testing.T, err error) {
-				var ee *EngineError
+				var ee *sandbox.EngineError
 				require.ErrorAs(t, err, &ee)
 				assert.Contains(t, ee.Error(), "docker sandbox")
 			},
@@ -391,7 +393,7 @@ func TestProcessOtherPortFirst(t *testing.T) {
 		"const http = require('http');"+
 			"http.createServer((q, s) => s.end('debug')).listen(Number(process.env.OTHER_PORT), () =>"+
 			" setTimeout(() => http.createServer((q, s) => s.end('hi')).listen(process.env.PORT), 700));")),
-		Spec{StartTimeout: time.Minute, Env: map[string]string{"OTHER_PORT": strconv.Itoa(other)}})
+		sandbox.Spec{StartTimeout: time.Minute, Env: map[string]string{"OTHER_PORT": strconv.Itoa(other)}})
 	require.NoError(t, err)
 	status, body := do(t, instClient(pi.DialContext), http.MethodGet, pi.BaseURL()+"/", "")
 	assert.Equal(t, http.StatusOK, status)
@@ -417,8 +419,8 @@ func TestProcessMissingTool(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := tt.dir(t)
 			t.Setenv("PATH", t.TempDir())
-			_, err := startProcess(t, dir, Spec{})
-			var ee *EngineError
+			_, err := startProcess(t, dir, sandbox.Spec{})
+			var ee *sandbox.EngineError
 			require.ErrorAs(t, err, &ee)
 			assert.Equal(t, tt.want, ee.Error())
 		})
@@ -436,7 +438,7 @@ require("http").createServer((q, s) => s.end("hi")).listen(process.env.PORT, () 
 	pi, err := startProcess(t, writeWorkspace(t, map[string]string{
 		"package.json": `{"main": "server.js"}`,
 		"server.js":    server,
-	}), Spec{OutputCap: outputCap})
+	}), sandbox.Spec{OutputCap: outputCap})
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return pi.LogMark() > 50*outputCap },
 		30*time.Second, 20*time.Millisecond, "the server writes a lot")
@@ -518,18 +520,18 @@ func TestProcessWaitReady(t *testing.T) {
 	}{
 		{"ready", func(context.Context) error { return nil }, nil, nil},
 		{"ready wins over an exit", func(context.Context) error { return nil }, exited, nil},
-		{"exited", fail, exited, ErrExited},
-		{"timeout", fail, nil, ErrNotReady},
+		{"exited", fail, exited, sandbox.ErrExited},
+		{"timeout", fail, nil, sandbox.ErrNotReady},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := WaitReady(t.Context(), 200*time.Millisecond, tt.exited, tt.probe)
+			err := sandbox.WaitReady(t.Context(), 200*time.Millisecond, tt.exited, tt.probe)
 			assert.ErrorIs(t, err, tt.want)
 		})
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	assert.ErrorIs(t, WaitReady(ctx, time.Minute, nil, fail), context.Canceled)
+	assert.ErrorIs(t, sandbox.WaitReady(ctx, time.Minute, nil, fail), context.Canceled)
 }
 
 // Node.js told to listen on "localhost" may bind ::1 only; coach must still
@@ -546,7 +548,7 @@ func TestProcessIPv6OnlyServer(t *testing.T) {
 	pi, err := startProcess(t, writeWorkspace(t, map[string]string{
 		"package.json": `{"main": "server.js"}`,
 		"server.js":    "require('http').createServer((q, s) => s.end('hi')).listen(process.env.PORT, '::1');",
-	}), Spec{Port: port})
+	}), sandbox.Spec{Port: port})
 	require.NoError(t, err)
 	assert.Equal(t, port, pi.Port())
 	status, body := do(t, instClient(pi.DialContext), http.MethodGet, pi.BaseURL()+"/", "")

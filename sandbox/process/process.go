@@ -1,4 +1,4 @@
-package sandbox
+package process
 
 import (
 	"context"
@@ -17,6 +17,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/coachcli/coach/sandbox"
 
 	"github.com/coachcli/coach/sandbox/workspace"
 )
@@ -51,39 +53,39 @@ var processTools = map[string]string{
 		"and put its sh.exe on PATH, or use the docker sandbox (--sandbox docker)",
 }
 
-// Process runs the learner's server as a plain process on this machine. It
+// Backend runs the learner's server as a plain process on this machine. It
 // is not isolated: the server can read and write whatever the user can. It
 // exists for learners without Docker.
-type Process struct{}
+type Backend struct{}
 
-// NewProcess returns the process backend.
-func NewProcess() *Process { return &Process{} }
+// New returns the process backend.
+func New() *Backend { return &Backend{} }
 
 // Start builds the workspace on the host, starts the server in its own
 // process group and waits until it accepts connections on its port.
-func (p *Process) Start(ctx context.Context, spec Spec) (Instance, error) {
+func (p *Backend) Start(ctx context.Context, spec sandbox.Spec) (sandbox.Instance, error) {
 	ws := spec.Workspace
 	if ws == nil {
 		return nil, errors.New("process sandbox: no workspace given")
 	}
 	if ws.Runtime == workspace.Dockerfile {
-		return nil, &EngineError{
+		return nil, &sandbox.EngineError{
 			Op:     "the process sandbox cannot build and run a Dockerfile",
 			Advice: "this step builds your own image: use the docker sandbox (--sandbox docker)",
 		}
 	}
 	if len(ws.Services) > 0 {
-		return nil, &EngineError{
+		return nil, &sandbox.EngineError{
 			Op:     "the process sandbox cannot run services (" + strings.Join(ws.Services.Names(), ", ") + ")",
 			Advice: "coach.yaml declares databases, which run in the server's pod: use the docker sandbox (--sandbox docker)",
 		}
 	}
-	prog := progress(spec.Progress)
+	prog := spec.ProgressWriter()
 	fmt.Fprintln(prog, "process sandbox: your server runs directly on this machine, not isolated")
 
 	tmp, err := os.MkdirTemp("", "coach-process-*")
 	if err != nil {
-		return nil, &EngineError{Op: "create a temporary directory", Err: err}
+		return nil, &sandbox.EngineError{Op: "create a temporary directory", Err: err}
 	}
 	ok := false
 	defer func() {
@@ -94,7 +96,7 @@ func (p *Process) Start(ctx context.Context, spec Spec) (Instance, error) {
 	binDir, dataDir := filepath.Join(tmp, "bin"), filepath.Join(tmp, "data")
 	for _, d := range []string{binDir, dataDir} {
 		if err := os.Mkdir(d, 0o755); err != nil {
-			return nil, &EngineError{Op: "create a temporary directory", Err: err}
+			return nil, &sandbox.EngineError{Op: "create a temporary directory", Err: err}
 		}
 	}
 
@@ -105,7 +107,7 @@ func (p *Process) Start(ctx context.Context, spec Spec) (Instance, error) {
 	}
 	runArgv := ws.RunCommand(server)
 	if len(runArgv) == 0 {
-		return nil, &EngineError{Op: fmt.Sprintf("the process sandbox cannot run a %s workspace", ws.Runtime)}
+		return nil, &sandbox.EngineError{Op: fmt.Sprintf("the process sandbox cannot run a %s workspace", ws.Runtime)}
 	}
 	ws.Announce(prog, buildArgv, runArgv)
 	if err := processCheckTools(buildArgv, runArgv); err != nil {
@@ -115,10 +117,10 @@ func (p *Process) Start(ctx context.Context, spec Spec) (Instance, error) {
 	port := spec.Port
 	if port == 0 {
 		if port, err = freeLoopbackPort(); err != nil {
-			return nil, &EngineError{Op: "find a free port", Err: err}
+			return nil, &sandbox.EngineError{Op: "find a free port", Err: err}
 		}
 	} else if processPortTaken(ctx, port) {
-		return nil, &StartError{
+		return nil, &sandbox.StartError{
 			Reason: fmt.Sprintf("port %d is already in use on this machine (is your server still running?): "+
 				"stop that program, or let coach choose a free port", port),
 			ExitCode: -1,
@@ -132,7 +134,7 @@ func (p *Process) Start(ctx context.Context, spec Spec) (Instance, error) {
 		}
 	}
 
-	inst := &ProcessInstance{
+	inst := &Instance{
 		ws:           ws,
 		argv:         runArgv,
 		env:          processEnv(spec.Env, port, dataDir),
@@ -140,7 +142,7 @@ func (p *Process) Start(ctx context.Context, spec Spec) (Instance, error) {
 		startTimeout: spec.StartTimeout,
 		tmpDir:       tmp,
 		dataDir:      dataDir,
-		out:          NewOutput(spec.OutputCap),
+		out:          sandbox.NewOutput(spec.OutputCap),
 	}
 	if inst.startTimeout <= 0 {
 		inst.startTimeout = processStartTimeout
@@ -184,7 +186,7 @@ func processCheckTools(cmds ...[]string) error {
 			if advice == "" {
 				advice = "install it, or use the docker sandbox (--sandbox docker)"
 			}
-			return &EngineError{Op: argv[0] + " is not installed", Advice: advice}
+			return &sandbox.EngineError{Op: argv[0] + " is not installed", Advice: advice}
 		}
 	}
 	return nil
@@ -192,7 +194,7 @@ func processCheckTools(cmds ...[]string) error {
 
 // processBuild runs the build in the workspace, in its own process group
 // so a timeout also ends what npm or sh started.
-func processBuild(ctx context.Context, spec Spec, argv []string, prog io.Writer) error {
+func processBuild(ctx context.Context, spec sandbox.Spec, argv []string, prog io.Writer) error {
 	timeout := spec.BuildTimeout
 	if timeout <= 0 {
 		timeout = processBuildTimeout
@@ -200,13 +202,13 @@ func processBuild(ctx context.Context, spec Spec, argv []string, prog io.Writer)
 	fmt.Fprintf(prog, "building: %s\n", processArgvString(argv))
 	bctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	out := NewOutput(buildOutputCap)
+	out := sandbox.NewOutput(buildOutputCap)
 	cmd := exec.CommandContext(bctx, argv[0], argv[1:]...)
 	cmd.Dir = spec.Workspace.Dir
 	cmd.Stdout, cmd.Stderr = out, out
 	tree, err := newProcessTree(cmd)
 	if err != nil {
-		return &EngineError{Op: "prepare the build " + processArgvString(argv), Err: err}
+		return &sandbox.EngineError{Op: "prepare the build " + processArgvString(argv), Err: err}
 	}
 	defer tree.release()
 	cmd.Cancel = tree.kill
@@ -217,7 +219,7 @@ func processBuild(ctx context.Context, spec Spec, argv []string, prog io.Writer)
 		if err = tree.started(); err != nil {
 			_ = cmd.Process.Kill()
 			_ = cmd.Wait()
-			return &EngineError{Op: "run the build " + processArgvString(argv), Err: err}
+			return &sandbox.EngineError{Op: "run the build " + processArgvString(argv), Err: err}
 		}
 		err = cmd.Wait()
 	}
@@ -229,21 +231,21 @@ func processBuild(ctx context.Context, spec Spec, argv []string, prog io.Writer)
 	}
 	ws := spec.Workspace
 	all := out.LogsSince(0)
-	log := SaveLog(spec.LogDir, BuildLogName, all)
+	log := sandbox.SaveLog(spec.LogDir, sandbox.BuildLogName, all)
 	var exitErr *exec.ExitError
 	switch {
 	case errors.Is(bctx.Err(), context.DeadlineExceeded):
-		if f := findNetFailure(string(all)); f != nil {
-			return hostNet(ws).netError(ws.Runtime, f, log)
+		if err := sandbox.HostNetError(ws, string(all), log); err != nil {
+			return err
 		}
 		err = fmt.Errorf("the build took longer than %s", processDurationString(timeout))
-		return &workspace.BuildError{Runtime: string(ws.Runtime), Output: Excerpt(string(all), 12, buildTailLines-12), Err: err, Log: log}
+		return &workspace.BuildError{Runtime: string(ws.Runtime), Output: sandbox.Excerpt(string(all), 12, buildTailLines-12), Err: err, Log: log}
 	case errors.As(err, &exitErr):
 		// The same classifier as the Docker build's: a registry the build
 		// could not reach is not the learner's code.
-		return classifyBuild(hostNet(ws), ws, "`"+workspace.DisplayCommand(argv)+"`", exitErr.ExitCode(), string(all), log)
+		return sandbox.ClassifyHostBuild(ws, "`"+workspace.DisplayCommand(argv)+"`", exitErr.ExitCode(), string(all), log)
 	}
-	return &EngineError{Op: "run the build " + processArgvString(argv), Err: err}
+	return &sandbox.EngineError{Op: "run the build " + processArgvString(argv), Err: err}
 }
 
 // processEnv is the host environment with the exercise's variables on top,
@@ -297,9 +299,9 @@ func dialLoopback(ctx context.Context, port int) (net.Conn, error) {
 	return nil, err
 }
 
-// ProcessInstance is a server running as a host process. Besides Instance
+// Instance is a server running as a host process. Besides Instance
 // it can restart the server and signal it.
-type ProcessInstance struct {
+type Instance struct {
 	ws           *workspace.Workspace
 	argv         []string
 	env          []string
@@ -307,7 +309,7 @@ type ProcessInstance struct {
 	startTimeout time.Duration
 	tmpDir       string
 	dataDir      string
-	out          *Output
+	out          *sandbox.Output
 
 	// mu serialises launching, stopping and closing; Signal and WaitExit
 	// only read run and do not take it, so a test can signal the server
@@ -341,34 +343,34 @@ func (r *processRun) exited() bool {
 }
 
 // BaseURL is how the learner would reach the server themselves.
-func (pi *ProcessInstance) BaseURL() string { return "http://localhost:" + strconv.Itoa(pi.port) }
+func (pi *Instance) BaseURL() string { return "http://localhost:" + strconv.Itoa(pi.port) }
 
 // DialContext connects to the server's port on loopback, whatever addr says.
-func (pi *ProcessInstance) DialContext(ctx context.Context, _, _ string) (net.Conn, error) {
+func (pi *Instance) DialContext(ctx context.Context, _, _ string) (net.Conn, error) {
 	return dialLoopback(ctx, pi.port)
 }
 
 // LogMark is the number of output bytes written so far, across restarts.
-func (pi *ProcessInstance) LogMark() int64 { return pi.out.LogMark() }
+func (pi *Instance) LogMark() int64 { return pi.out.LogMark() }
 
 // LogsSince returns the server's output after mark, as far as it is kept.
-func (pi *ProcessInstance) LogsSince(mark int64) []byte { return pi.out.LogsSince(mark) }
+func (pi *Instance) LogsSince(mark int64) []byte { return pi.out.LogsSince(mark) }
 
 // Kind is "process".
-func (pi *ProcessInstance) Kind() string { return "process" }
+func (pi *Instance) Kind() string { return "process" }
 
 // Port is the port the server was told to listen on.
-func (pi *ProcessInstance) Port() int { return pi.port }
+func (pi *Instance) Port() int { return pi.port }
 
 // DataDir is the server's $DATA_DIR.
-func (pi *ProcessInstance) DataDir() string { return pi.dataDir }
+func (pi *Instance) DataDir() string { return pi.dataDir }
 
 // launch starts the server and waits until it accepts connections. On
 // failure the process group is stopped and a StartError returned.
-func (pi *ProcessInstance) launch(ctx context.Context) error {
+func (pi *Instance) launch(ctx context.Context) error {
 	pr, pw, err := os.Pipe()
 	if err != nil {
-		return &EngineError{Op: "create the output pipe", Err: err}
+		return &sandbox.EngineError{Op: "create the output pipe", Err: err}
 	}
 	cmd := exec.Command(pi.argv[0], pi.argv[1:]...)
 	cmd.Dir = pi.ws.Dir
@@ -381,13 +383,13 @@ func (pi *ProcessInstance) launch(ctx context.Context) error {
 	if err != nil {
 		_ = pr.Close()
 		_ = pw.Close()
-		return &EngineError{Op: "prepare to start " + processArgvString(pi.argv), Err: err}
+		return &sandbox.EngineError{Op: "prepare to start " + processArgvString(pi.argv), Err: err}
 	}
 	if err := cmd.Start(); err != nil {
 		tree.release()
 		_ = pr.Close()
 		_ = pw.Close()
-		return &StartError{
+		return &sandbox.StartError{
 			Reason:   fmt.Sprintf("coach could not start %s: %v", processArgvString(pi.argv), err),
 			ExitCode: -1,
 			Port:     pi.port,
@@ -399,7 +401,7 @@ func (pi *ProcessInstance) launch(ctx context.Context) error {
 		_ = cmd.Wait()
 		tree.release()
 		_ = pr.Close()
-		return &EngineError{Op: "start " + processArgvString(pi.argv), Err: err}
+		return &sandbox.EngineError{Op: "start " + processArgvString(pi.argv), Err: err}
 	}
 	r := &processRun{
 		cmd:     cmd,
@@ -420,26 +422,26 @@ func (pi *ProcessInstance) launch(ctx context.Context) error {
 	}()
 	pi.run.Store(r)
 
-	err = WaitReady(ctx, pi.startTimeout, r.done, processProbe(r.pid, pi.port))
+	err = sandbox.WaitReady(ctx, pi.startTimeout, r.done, processProbe(r.pid, pi.port))
 	if err == nil {
 		return nil
 	}
-	var wp *WrongPortError
+	var wp *sandbox.WrongPortError
 	switch {
-	case errors.Is(err, ErrExited):
+	case errors.Is(err, sandbox.ErrExited):
 		r.stop(context.WithoutCancel(ctx), 0)
 		code, reason := processExitVerdict(r.state)
-		return &StartError{
+		return &sandbox.StartError{
 			Reason:   fmt.Sprintf("the server %s before it accepted connections on port %d", reason, pi.port),
 			ExitCode: code,
 			Port:     pi.port,
 			Output:   pi.out.Tail(startTailLines),
 		}
 	case errors.As(err, &wp):
-		reason := fmt.Sprintf("the server did not accept connections on port %d (its $PORT): %s", pi.port, wrongPortReason(wp))
+		reason := fmt.Sprintf("the server did not accept connections on port %d (its $PORT): %s", pi.port, wp.Reason())
 		r.stop(context.WithoutCancel(ctx), processStopGrace)
-		return &StartError{Reason: reason, ExitCode: -1, Port: pi.port, Output: pi.out.Tail(startTailLines)}
-	case errors.Is(err, ErrNotReady):
+		return &sandbox.StartError{Reason: reason, ExitCode: -1, Port: pi.port, Output: pi.out.Tail(startTailLines)}
+	case errors.Is(err, sandbox.ErrNotReady):
 		// Look while it still runs: the sockets vanish with the process.
 		reason := fmt.Sprintf("the server did not accept connections on port %d (its $PORT) within %s",
 			pi.port, processDurationString(pi.startTimeout))
@@ -447,7 +449,7 @@ func (pi *ProcessInstance) launch(ctx context.Context) error {
 			reason += "; " + hint
 		}
 		r.stop(context.WithoutCancel(ctx), processStopGrace)
-		return &StartError{Reason: reason, ExitCode: -1, Port: pi.port, Output: pi.out.Tail(startTailLines)}
+		return &sandbox.StartError{Reason: reason, ExitCode: -1, Port: pi.port, Output: pi.out.Tail(startTailLines)}
 	default:
 		r.stop(context.WithoutCancel(ctx), processStopGrace)
 		return fmt.Errorf("wait for the server: %w", err)
@@ -463,7 +465,7 @@ const processSocketScan = 250 * time.Millisecond
 // says which other ports the process group listens on, looking at most
 // every processSocketScan (and only where the system lets coach see it).
 func processProbe(pgid, port int) func(context.Context) error {
-	dial := DialProbe(func(ctx context.Context) (net.Conn, error) { return dialLoopback(ctx, port) })
+	dial := sandbox.DialProbe(func(ctx context.Context) (net.Conn, error) { return dialLoopback(ctx, port) })
 	var (
 		scanned time.Time
 		last    error
@@ -479,7 +481,7 @@ func processProbe(pgid, port int) func(context.Context) error {
 			for _, s := range listeningSockets(pgid) {
 				ports = append(ports, s.port)
 			}
-			if wp := wrongPort(ports, port); wp != nil {
+			if wp := sandbox.WrongPort(ports, port); wp != nil {
 				last = wp
 			}
 		}
@@ -501,8 +503,8 @@ func processListenHint(socks []listenSocket, port int) string {
 		}
 		ports = append(ports, s.port)
 	}
-	if wp := wrongPort(ports, port); wp != nil {
-		return wrongPortReason(wp)
+	if wp := sandbox.WrongPort(ports, port); wp != nil {
+		return wp.Reason()
 	}
 	return ""
 }
@@ -590,7 +592,7 @@ func windowsSignal(sig syscall.Signal) (exitCode uint32, err error) {
 
 // Restart stops the server as Close does and starts it again with the same
 // port and DATA_DIR, waiting until it accepts connections.
-func (pi *ProcessInstance) Restart(ctx context.Context) error {
+func (pi *Instance) Restart(ctx context.Context) error {
 	pi.mu.Lock()
 	defer pi.mu.Unlock()
 	if pi.closed {
@@ -606,7 +608,7 @@ func (pi *ProcessInstance) Restart(ctx context.Context) error {
 // command runs under sh -c with exec, so that is the server itself). On
 // Windows only SIGKILL can be delivered (see windowsSignal); other signals
 // return an error that wraps errors.ErrUnsupported.
-func (pi *ProcessInstance) Signal(_ context.Context, sig syscall.Signal) error {
+func (pi *Instance) Signal(_ context.Context, sig syscall.Signal) error {
 	r := pi.run.Load()
 	if r == nil || r.exited() {
 		return errors.New("signal: the server is not running")
@@ -626,7 +628,7 @@ func (pi *ProcessInstance) Signal(_ context.Context, sig syscall.Signal) error {
 // WaitExit waits up to timeout for the server to exit. exited is false when
 // it still runs at the deadline. code is its exit status, or 128+N when a
 // signal N killed it.
-func (pi *ProcessInstance) WaitExit(ctx context.Context, timeout time.Duration) (code int, exited bool, err error) {
+func (pi *Instance) WaitExit(ctx context.Context, timeout time.Duration) (code int, exited bool, err error) {
 	r := pi.run.Load()
 	if r == nil {
 		return 0, false, errors.New("wait: the server was never started")
@@ -647,7 +649,7 @@ func (pi *ProcessInstance) WaitExit(ctx context.Context, timeout time.Duration) 
 // Close stops the server's whole process group and removes the temporary
 // directories (DATA_DIR and the build output). A cancelled ctx only cuts
 // the grace period short; the group is killed either way.
-func (pi *ProcessInstance) Close(ctx context.Context) error {
+func (pi *Instance) Close(ctx context.Context) error {
 	pi.mu.Lock()
 	defer pi.mu.Unlock()
 	if pi.closed {
@@ -797,4 +799,30 @@ func parseProcNetAddr(h string) net.IP {
 func dirExists(dir, name string) bool {
 	_, err := os.Stat(filepath.Join(dir, name))
 	return err == nil
+}
+
+// stateDrainWait bounds the wait for a stopped server's last output.
+const stateDrainWait = 200 * time.Millisecond
+
+// ServerState reports whether the server process still runs and, when it
+// does not, how it ended, once its output has all arrived.
+func (pi *Instance) ServerState(context.Context) (sandbox.ServerState, error) {
+	r := pi.run.Load()
+	if r == nil {
+		return sandbox.ServerState{}, errors.New("the server was never started")
+	}
+	if !r.exited() {
+		return sandbox.ServerState{Running: true}, nil
+	}
+	// Its last output is what explains the exit: let the pipe drain. A
+	// child still holding it would keep it open, so the wait is short: it
+	// is paid after every test while the server is down.
+	t := time.NewTimer(stateDrainWait)
+	defer t.Stop()
+	select {
+	case <-r.drained:
+	case <-t.C:
+	}
+	code, _ := processExitVerdict(r.state)
+	return sandbox.ServerState{ExitCode: code}, nil
 }

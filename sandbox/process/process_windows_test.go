@@ -1,6 +1,6 @@
 //go:build windows
 
-package sandbox
+package process
 
 import (
 	"context"
@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/coachcli/coach/sandbox"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -51,12 +53,12 @@ func init() {
 
 // startTree starts the helper server as the process backend starts a
 // learner's server, and returns it with the pids of it and its child.
-func startTree(t *testing.T) (pi *ProcessInstance, leader, child int) {
+func startTree(t *testing.T) (pi *Instance, leader, child int) {
 	t.Helper()
 	port, err := freeLoopbackPort()
 	require.NoError(t, err)
 	tmp := t.TempDir()
-	pi = &ProcessInstance{
+	pi = &Instance{
 		ws:           &workspace.Workspace{Dir: tmp},
 		argv:         []string{os.Args[0]},
 		env:          append(os.Environ(), treeHelperEnv+"=server", "PORT="+strconv.Itoa(port)),
@@ -64,7 +66,7 @@ func startTree(t *testing.T) (pi *ProcessInstance, leader, child int) {
 		startTimeout: testStartTimeout,
 		tmpDir:       tmp,
 		dataDir:      tmp,
-		out:          NewOutput(64 << 10),
+		out:          sandbox.NewOutput(64 << 10),
 	}
 	require.NoError(t, pi.launch(t.Context()))
 	t.Cleanup(func() { assert.NoError(t, pi.Close(context.Background())) })
@@ -72,8 +74,8 @@ func startTree(t *testing.T) (pi *ProcessInstance, leader, child int) {
 		_, err := fmt.Sscanf(string(pi.LogsSince(0)), "pids %d %d", &leader, &child)
 		return err == nil
 	}, 10*time.Second, 20*time.Millisecond)
-	require.True(t, processAlive(leader), "server %d runs", leader)
-	require.True(t, processAlive(child), "child %d runs", child)
+	require.True(t, sandbox.ProcessAlive(leader), "server %d runs", leader)
+	require.True(t, sandbox.ProcessAlive(child), "child %d runs", child)
 	status, body := do(t, instClient(pi.DialContext), http.MethodGet, pi.BaseURL()+"/", "")
 	require.Equal(t, http.StatusOK, status)
 	require.Equal(t, "hi", body)
@@ -84,7 +86,7 @@ func TestProcessWindowsJobObject(t *testing.T) {
 	gone := func(pids ...int) func() bool {
 		return func() bool {
 			for _, p := range pids {
-				if processAlive(p) {
+				if sandbox.ProcessAlive(p) {
 					return false
 				}
 			}
@@ -96,7 +98,7 @@ func TestProcessWindowsJobObject(t *testing.T) {
 		err := pi.Signal(t.Context(), syscall.SIGTERM)
 		require.ErrorIs(t, err, errors.ErrUnsupported)
 		assert.Contains(t, err.Error(), "SIGTERM cannot be delivered on Windows with --sandbox process")
-		assert.True(t, processAlive(leader) && processAlive(child), "nothing was stopped")
+		assert.True(t, sandbox.ProcessAlive(leader) && sandbox.ProcessAlive(child), "nothing was stopped")
 	})
 	t.Run("SIGKILL kills the tree with 128+9", func(t *testing.T) {
 		pi, leader, child := startTree(t)
@@ -125,7 +127,7 @@ func TestProcessWindowsJobObject(t *testing.T) {
 		require.NoError(t, err)
 		cmd := exec.Command(os.Args[0])
 		cmd.Env = append(os.Environ(), treeHelperEnv+"=server", "PORT="+strconv.Itoa(port))
-		out := NewOutput(4 << 10)
+		out := sandbox.NewOutput(4 << 10)
 		cmd.Stdout = out
 		tree, err := newProcessTree(cmd)
 		require.NoError(t, err)
@@ -154,9 +156,9 @@ func TestProcessWindowsAlive(t *testing.T) {
 	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), treeHelperEnv+"=child")
 	require.NoError(t, cmd.Start())
-	assert.True(t, processAlive(cmd.Process.Pid))
+	assert.True(t, sandbox.ProcessAlive(cmd.Process.Pid))
 	require.NoError(t, cmd.Process.Kill())
 	_ = cmd.Wait()
-	assert.False(t, processAlive(cmd.Process.Pid))
-	assert.False(t, processAlive(0x7ffffff0), "no such process")
+	assert.False(t, sandbox.ProcessAlive(cmd.Process.Pid))
+	assert.False(t, sandbox.ProcessAlive(0x7ffffff0), "no such process")
 }
