@@ -1,25 +1,18 @@
 package sandbox
 
 import (
-	"context"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/coachcli/coach/sandbox/workspace"
-
-	"github.com/moby/moby/api/pkg/stdcopy"
-	"github.com/moby/moby/client"
 )
 
 // LogDir is where the whole build and server output is kept, relative to
@@ -158,32 +151,24 @@ func findNetFailure(out string) *netFailure {
 	return hostless
 }
 
-// buildNet is what a build's network failure is explained with: the
+// BuildNet is what a build's network failure is explained with: the
 // settings the build ran with, which differ between the backends (Docker
 // gets coach's copies of them, the process backend the host's own).
-type buildNet struct {
-	env    map[string]string // registry settings, by registryEnv's names
-	caFile string            // sandbox.ca_file, "" when none or not used
-	proxy  string            // HTTPS_PROXY or HTTP_PROXY, "" when none
-	// where the build ran, for "reachable from ...": "Docker" or "this machine".
-	where string
-	// tlsAdvice is what to do about a certificate the build did not trust
+type BuildNet struct {
+	Env    map[string]string // registry settings, by registryEnv's names
+	CAFile string            // sandbox.ca_file, "" when none or not used
+	Proxy  string            // HTTPS_PROXY or HTTP_PROXY, "" when none
+	// Where the build ran, for "reachable from ...": "Docker" or "this machine".
+	Where string
+	// TLSAdvice is what to do about a certificate the build did not trust
 	// when no CA file is given.
-	tlsAdvice string
-	dir       string // the workspace, whose .npmrc may name a registry
+	TLSAdvice string
+	Dir       string // the workspace, whose .npmrc may name a registry
 }
 
-// dockerNet is the Docker build's settings.
-func (d *Docker) dockerNet(ws *workspace.Workspace) buildNet {
-	return buildNet{env: d.opts.BuildEnv, caFile: d.opts.CAFile, proxy: firstNonEmpty(d.opts.HTTPSProxy, d.opts.HTTPProxy),
-		where: "Docker", dir: ws.Dir,
-		tlsAdvice: "a proxy or antivirus on your network replaces TLS certificates: give coach its CA bundle with " +
-			"`sandbox.ca_file: /path/to/ca.pem` in coach.yaml (or COACH_SANDBOX_CA_FILE)"}
-}
-
-// hostNet is the settings of a build on this machine (the process backend):
+// HostNet is the settings of a build on this machine (the process backend):
 // the host's environment, as npm, pip and go read it.
-func hostNet(ws *workspace.Workspace) buildNet {
+func HostNet(ws *workspace.Workspace) BuildNet {
 	env := map[string]string{}
 	for _, names := range registryEnv {
 		for _, k := range names {
@@ -192,8 +177,8 @@ func hostNet(ws *workspace.Workspace) buildNet {
 			}
 		}
 	}
-	return buildNet{env: env, proxy: firstEnv("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"), where: "this machine", dir: ws.Dir,
-		tlsAdvice: "a proxy or antivirus on your network replaces TLS certificates: the process sandbox builds with this machine's own " +
+	return BuildNet{Env: env, Proxy: firstEnv("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"), Where: "this machine", Dir: ws.Dir,
+		TLSAdvice: "a proxy or antivirus on your network replaces TLS certificates: the process sandbox builds with this machine's own " +
 			"settings, so make npm, pip and go trust its CA (NODE_EXTRA_CA_CERTS, PIP_CERT or SSL_CERT_FILE=/path/to/ca.pem), " +
 			"or use the docker sandbox with `sandbox.ca_file`"}
 }
@@ -202,14 +187,14 @@ func hostNet(ws *workspace.Workspace) buildNet {
 // registry, said as a learner reads it ("NPM_CONFIG_REGISTRY is set to X"),
 // and its value; "" when none. The environment comes first (npm lets it
 // override .npmrc), then the workspace's .npmrc.
-func (n buildNet) registrySetting(rt workspace.Runtime) (said, value string) {
+func (n BuildNet) registrySetting(rt workspace.Runtime) (said, value string) {
 	for _, k := range registryEnv[rt] {
-		if v := n.env[k]; v != "" {
+		if v := n.Env[k]; v != "" {
 			return k + " is set to " + v, v
 		}
 	}
-	if rt == workspace.Node && n.dir != "" {
-		if v := npmrcRegistry(n.dir); v != "" {
+	if rt == workspace.Node && n.Dir != "" {
+		if v := npmrcRegistry(n.Dir); v != "" {
 			return "your .npmrc sets registry=" + v, v
 		}
 	}
@@ -232,7 +217,7 @@ func npmrcRegistry(dir string) string {
 }
 
 // defaultRegistry is the host a runtime's build downloads from.
-func (n buildNet) defaultRegistry(rt workspace.Runtime) string {
+func (n BuildNet) defaultRegistry(rt workspace.Runtime) string {
 	if _, v := n.registrySetting(rt); v != "" {
 		if u, err := url.Parse(strings.Split(v, ",")[0]); err == nil && u.Host != "" {
 			return u.Host
@@ -249,25 +234,19 @@ var registryEnv = map[workspace.Runtime][]string{
 	workspace.Python: {"PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL"},
 }
 
-// classifyBuild turns a failed build's output into the right error: the
+// ClassifyBuild turns a failed build's output into the right error: the
 // network's failure (exit 4, naming the host) or the learner's (exit 3,
 // with a hint when coach recognises the cause). Both backends use it.
-// ClassifyHostBuild is classifyBuild for a build run on this host (the
-// process backend): the registry settings and proxies are the host's.
-func ClassifyHostBuild(ws *workspace.Workspace, what string, code int, out, log string) error {
-	return classifyBuild(hostNet(ws), ws, what, code, out, log)
-}
-
-// HostNetError is the error for a host build's output that shows a registry
-// it could not reach (not the learner's code), nil when it shows none.
-func HostNetError(ws *workspace.Workspace, out, log string) error {
+// NetError is the error for a build's output that shows a registry it
+// could not reach (not the learner's code), nil when it shows none.
+func (n BuildNet) NetError(rt workspace.Runtime, out, log string) error {
 	if f := findNetFailure(out); f != nil {
-		return hostNet(ws).netError(ws.Runtime, f, log)
+		return n.netError(rt, f, log)
 	}
 	return nil
 }
 
-func classifyBuild(n buildNet, ws *workspace.Workspace, what string, code int, out, log string) error {
+func ClassifyBuild(n BuildNet, ws *workspace.Workspace, what string, code int, out, log string) error {
 	if f := findNetFailure(out); f != nil {
 		return n.netError(ws.Runtime, f, log)
 	}
@@ -276,7 +255,7 @@ func classifyBuild(n buildNet, ws *workspace.Workspace, what string, code int, o
 		// a registry that drops connections): not the learner's code.
 		f := &netFailure{host: n.defaultRegistry(workspace.Node), line: "npm error Exit handler never called!"}
 		e := n.netError(ws.Runtime, f, log)
-		if n.caFile == "" {
+		if n.CAFile == "" {
 			e.Advice = "behind a proxy that replaces TLS certificates, give coach its CA bundle: `sandbox.ca_file: /path/to/ca.pem` in coach.yaml\n" + e.Advice
 		}
 		e.Op = "npm crashed while downloading from " + f.host + " (\"Exit handler never called!\", an npm bug set off by a failing connection)"
@@ -288,7 +267,7 @@ func classifyBuild(n buildNet, ws *workspace.Workspace, what string, code int, o
 	return be
 }
 
-func (n buildNet) netError(rt workspace.Runtime, f *netFailure, log string) *EngineError {
+func (n BuildNet) netError(rt workspace.Runtime, f *netFailure, log string) *EngineError {
 	if f.host == "" {
 		f.host = n.defaultRegistry(rt)
 	}
@@ -296,15 +275,15 @@ func (n buildNet) netError(rt workspace.Runtime, f *netFailure, log string) *Eng
 	var advice []string
 	if f.tls {
 		e.Op = "the build does not trust the certificate of " + f.host
-		if n.caFile != "" {
-			advice = append(advice, fmt.Sprintf("sandbox.ca_file is %s: check that it holds the CA that signs %s's certificate (your proxy's)", n.caFile, f.host))
+		if n.CAFile != "" {
+			advice = append(advice, fmt.Sprintf("sandbox.ca_file is %s: check that it holds the CA that signs %s's certificate (your proxy's)", n.CAFile, f.host))
 		} else {
-			advice = append(advice, n.tlsAdvice)
+			advice = append(advice, n.TLSAdvice)
 		}
 	} else {
 		if said, v := n.registrySetting(rt); said != "" {
-			line := fmt.Sprintf("%s: is that registry up and reachable from %s?", said, n.where)
-			if u, err := url.Parse(v); err == nil && n.where == "Docker" && isLoopbackHost(u.Hostname()) {
+			line := fmt.Sprintf("%s: is that registry up and reachable from %s?", said, n.Where)
+			if u, err := url.Parse(v); err == nil && n.Where == "Docker" && isLoopbackHost(u.Hostname()) {
 				line += " (in the sandbox, " + u.Hostname() + " is the build container itself, not your machine)"
 			}
 			advice = append(advice, line)
@@ -315,9 +294,9 @@ func (n buildNet) netError(rt workspace.Runtime, f *netFailure, log string) *Eng
 		local := isLoopbackHost(hostOnly(f.host))
 		switch {
 		case local: // a registry on loopback: neither the connection nor a proxy is in the way
-		case n.proxy != "":
-			advice = append(advice, fmt.Sprintf("the build uses the proxy %s (HTTPS_PROXY/HTTP_PROXY): check that it runs and allows %s", redactURL(n.proxy), f.host))
-		case n.where == "Docker":
+		case n.Proxy != "":
+			advice = append(advice, fmt.Sprintf("the build uses the proxy %s (HTTPS_PROXY/HTTP_PROXY): check that it runs and allows %s", redactURL(n.Proxy), f.host))
+		case n.Where == "Docker":
 			advice = append(advice, "check your connection; behind a proxy, set HTTPS_PROXY (and NO_PROXY) before running coach: coach passes them to the build")
 		default:
 			advice = append(advice, "check your connection; behind a proxy, set HTTPS_PROXY (and NO_PROXY) before running coach: the build runs with your environment")
@@ -510,177 +489,6 @@ func Diagnose(logDir string, err error) error {
 		se.Log = SaveLog(logDir, ServerLogName, full)
 	}
 	return err
-}
-
-// buildSilence is how long a build may print nothing before coach says
-// what is still running, so a slow download does not look like a hang.
-var buildSilence = 30 * time.Second
-
-// buildLog is where a build tells its progress and keeps its output.
-type buildLog struct {
-	progress io.Writer
-	dir      string // "" keeps no log
-}
-
-// buildCut is a build that stopped before its container exited (timeout,
-// Ctrl-C), with the output it had printed.
-type buildCut struct {
-	out string
-	log string
-	err error
-}
-
-func (e *buildCut) Error() string { return e.err.Error() }
-func (e *buildCut) Unwrap() error { return e.err }
-
-// followBuild streams a started build container's output into memory
-// until it exits, telling w when the build stays silent, and returns its
-// exit code and whole output (as far as kept).
-func (d *Docker) followBuild(ctx context.Context, id, what string, w io.Writer) (int, []byte, error) {
-	out := &timedOutput{Output: NewOutput(8 << 20)}
-	out.touch()
-	done := make(chan struct{})
-	followed := make(chan struct{})
-	go func() {
-		defer close(followed)
-		rc, err := d.cli.ContainerLogs(ctx, id, client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true, Follow: true})
-		if err != nil {
-			return
-		}
-		defer rc.Close()
-		_, _ = stdcopy.StdCopy(out, out, rc)
-	}()
-	go func() {
-		t := time.NewTicker(time.Second)
-		defer t.Stop()
-		said := time.Duration(0)
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				quiet := out.quiet()
-				if quiet < buildSilence {
-					said = 0
-					continue
-				}
-				if quiet-said >= buildSilence {
-					said = quiet.Truncate(buildSilence)
-					last := strings.TrimSpace(TailLines(string(out.LogsSince(0)), 1))
-					msg := fmt.Sprintf("still running %s: no output for %s", what, said)
-					if last != "" {
-						msg += " (last line: " + truncate(last, 80) + ")"
-					}
-					fmt.Fprintln(w, msg)
-				}
-			}
-		}
-	}()
-	code, err := d.waitExit(ctx, id)
-	if err == nil {
-		// The log stream ends when the container does; wait for its last bytes.
-		select {
-		case <-followed:
-		case <-time.After(5 * time.Second):
-		}
-	}
-	close(done)
-	return code, out.LogsSince(0), err
-}
-
-func truncate(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n-1]) + "…"
-	}
-	return s
-}
-
-// timedOutput is an Output that remembers when it was last written.
-type timedOutput struct {
-	*Output
-	mu   sync.Mutex
-	last time.Time
-}
-
-func (o *timedOutput) Write(p []byte) (int, error) {
-	o.touch()
-	return o.Output.Write(p)
-}
-
-func (o *timedOutput) touch() {
-	o.mu.Lock()
-	o.last = time.Now()
-	o.mu.Unlock()
-}
-
-func (o *timedOutput) quiet() time.Duration {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return time.Since(o.last)
-}
-
-// buildTimedOut is the error for a build that ran out of time: the network's
-// when its output shows a registry it could not reach, else the learner's,
-// with the last lines it printed.
-func (d *Docker) buildTimedOut(ws *workspace.Workspace, limit time.Duration, err error) error {
-	var cut *buildCut
-	out, log := "", ""
-	if errors.As(err, &cut) {
-		out, log = cut.out, cut.log
-	}
-	if f := findNetFailure(out); f != nil {
-		return d.dockerNet(ws).netError(ws.Runtime, f, log)
-	}
-	be := &workspace.BuildError{Runtime: string(ws.Runtime), Err: fmt.Errorf("the build took longer than %s", limit), Log: log,
-		Hint: "a build that hangs is often waiting for the network or for input; run the same command on your machine to see"}
-	if last := TailLines(out, 15); last != "" {
-		be.Output = "last lines before coach stopped it:\n" + last
-	}
-	return be
-}
-
-var (
-	pullNetwork = regexp.MustCompile(`(?i)(dial tcp|no such host|i/o timeout|TLS handshake|connection refused|x509|Client.Timeout|proxyconnect|net/http)`)
-	// fromStep is the builder's line for a FROM step (Docker's "Step 1/3 :
-	// FROM x", Podman's "STEP 1/3: FROM x").
-	fromStep    = regexp.MustCompile(`(?im)^\s*step \d+/\d+\s*:\s*FROM\s+(?:--platform=\S+\s+)?(\S+)`)
-	pullMissing = regexp.MustCompile(`(?i)(pull access denied|manifest unknown|not found|repository does not exist|invalid reference format)`)
-)
-
-// dockerfileFailure tells a Dockerfile's own failure (exit 3) from a base
-// image the engine could not pull (exit 4, or 3 for a name that does not exist).
-func (d *Docker) dockerfileFailure(logDir string, bf *buildFailure) error {
-	log := SaveLog(logDir, BuildLogName, []byte(bf.full+bf.msg+"\n"))
-	if pullNetwork.MatchString(bf.msg) {
-		host := ""
-		if m := urlIn.FindString(bf.msg); m != "" {
-			if u, err := url.Parse(m); err == nil {
-				host = u.Host
-			}
-		} else if m := lookupHost.FindStringSubmatch(bf.msg); m != nil {
-			host = m[1]
-		}
-		image := "<the FROM image>"
-		what := "your Dockerfile's base image"
-		if m := fromStep.FindAllStringSubmatch(bf.full+bf.out, -1); m != nil {
-			image = m[len(m)-1][1] // the last FROM begun is the one that failed
-			what = image + ", the base image in your Dockerfile's FROM line"
-		}
-		e := &EngineError{Op: "the engine could not pull " + what, Err: errors.New(bf.msg), Host: host, Log: log,
-			Advice: fmt.Sprintf("the image is not on this machine and the engine could not download it: run `docker pull %s` "+
-				"once its registry is reachable, or bring it from another machine (`docker save %s -o image.tar` there, "+
-				"`docker load -i image.tar` here), or change FROM to an image you have (`docker images` lists them)\n"+
-				"behind a proxy, configure the Docker engine's own proxy settings; this is not your code", image, image)}
-		if host != "" {
-			e.Op = "the engine could not reach " + host + " to pull " + what
-		}
-		return e
-	}
-	be := &workspace.BuildError{Runtime: string(workspace.Dockerfile), Output: Excerpt(bf.full, 12, 25), Err: errors.New(bf.msg), Log: log}
-	if strings.Contains(bf.out, "FROM") && pullMissing.MatchString(bf.msg) {
-		be.Hint = "the image in your FROM line does not exist (or is private): check its name and tag, e.g. FROM node:22-bookworm-slim"
-	}
-	return be
 }
 
 // CheckCAFile reads a CA bundle as the build will and counts the

@@ -86,30 +86,30 @@ func TestClassifyBuild(t *testing.T) {
 		"npm error FetchError: request to http://127.0.0.1:9/left-pad failed, reason: connect ECONNREFUSED 127.0.0.1:9\n"
 	const tls = "npm error request to https://registry.npmjs.org/zod failed, reason: self-signed certificate in certificate chain\n"
 	for _, k := range []string{"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NPM_CONFIG_REGISTRY", "npm_config_registry"} {
-		t.Setenv(k, "") // hostNet reads this machine's settings
+		t.Setenv(k, "") // HostNet reads this machine's settings
 	}
 	docker := (&Docker{opts: DockerOptions{BuildEnv: map[string]string{}}}).dockerNet
 	tests := []struct {
 		name   string
-		net    func(*workspace.Workspace) buildNet
+		net    func(*workspace.Workspace) BuildNet
 		npmrc  string
 		out    string
 		host   string   // "" for the learner's build error
 		advice []string // lines the advice holds
 		not    []string // and does not
 	}{
-		{"process, .npmrc registry on loopback", hostNet, "registry=http://127.0.0.1:9/\n", refused, "127.0.0.1:9",
+		{"process, .npmrc registry on loopback", HostNet, "registry=http://127.0.0.1:9/\n", refused, "127.0.0.1:9",
 			[]string{"your .npmrc sets registry=http://127.0.0.1:9/: is that registry up and reachable from this machine?",
 				"delete the registry= line from .npmrc"},
 			[]string{"build container", "check your connection"}},
 		{"docker, .npmrc registry on loopback", docker, "registry=http://127.0.0.1:9/\n", refused, "127.0.0.1:9",
 			[]string{"reachable from Docker? (in the sandbox, 127.0.0.1 is the build container itself, not your machine)"}, nil},
-		{"process, public registry refused", hostNet, "", strings.ReplaceAll(refused, "127.0.0.1:9", "registry.npmjs.org"), "registry.npmjs.org",
+		{"process, public registry refused", HostNet, "", strings.ReplaceAll(refused, "127.0.0.1:9", "registry.npmjs.org"), "registry.npmjs.org",
 			[]string{"check your connection", "the build runs with your environment"}, []string{".npmrc", "coach passes them"}},
-		{"process, certificate", hostNet, "", tls, "registry.npmjs.org",
+		{"process, certificate", HostNet, "", tls, "registry.npmjs.org",
 			[]string{"make npm, pip and go trust its CA (NODE_EXTRA_CA_CERTS"}, []string{"sandbox.ca_file: /path"}},
 		{"docker, certificate", docker, "", tls, "registry.npmjs.org", []string{"`sandbox.ca_file: /path/to/ca.pem` in coach.yaml"}, nil},
-		{"process, the learner's error", hostNet, "", "npm error 404 Not Found - GET https://registry.npmjs.org/expresss - Not found\n", "", nil, nil},
+		{"process, the learner's error", HostNet, "", "npm error 404 Not Found - GET https://registry.npmjs.org/expresss - Not found\n", "", nil, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -119,7 +119,7 @@ func TestClassifyBuild(t *testing.T) {
 			}
 			ws, err := workspace.Detect(writeWorkspace(t, files))
 			require.NoError(t, err)
-			err = classifyBuild(tt.net(ws), ws, "`npm install`", 1, tt.out, "")
+			err = ClassifyBuild(tt.net(ws), ws, "`npm install`", 1, tt.out, "")
 			if tt.host == "" {
 				var be *workspace.BuildError
 				require.ErrorAs(t, err, &be)

@@ -777,7 +777,7 @@ func (d *Docker) runBuild(ctx context.Context, ws *workspace.Workspace, from str
 				"make the build write it (e.g. tsconfig.json's outDir) or fix the start script", ws.Entry)}
 	}
 	if code != 0 {
-		return classifyBuild(d.dockerNet(ws), ws, what, code, string(out), log)
+		return ClassifyBuild(d.dockerNet(ws), ws, what, code, string(out), log)
 	}
 	if _, err := d.cli.ContainerCommit(ctx, created.ID, client.ContainerCommitOptions{
 		Reference: tag,

@@ -235,7 +235,7 @@ func processBuild(ctx context.Context, spec sandbox.Spec, argv []string, prog io
 	var exitErr *exec.ExitError
 	switch {
 	case errors.Is(bctx.Err(), context.DeadlineExceeded):
-		if err := sandbox.HostNetError(ws, string(all), log); err != nil {
+		if err := sandbox.HostNet(ws).NetError(ws.Runtime, string(all), log); err != nil {
 			return err
 		}
 		err = fmt.Errorf("the build took longer than %s", processDurationString(timeout))
@@ -243,7 +243,7 @@ func processBuild(ctx context.Context, spec sandbox.Spec, argv []string, prog io
 	case errors.As(err, &exitErr):
 		// The same classifier as the Docker build's: a registry the build
 		// could not reach is not the learner's code.
-		return sandbox.ClassifyHostBuild(ws, "`"+workspace.DisplayCommand(argv)+"`", exitErr.ExitCode(), string(all), log)
+		return sandbox.ClassifyBuild(sandbox.HostNet(ws), ws, "`"+workspace.DisplayCommand(argv)+"`", exitErr.ExitCode(), string(all), log)
 	}
 	return &sandbox.EngineError{Op: "run the build " + processArgvString(argv), Err: err}
 }
