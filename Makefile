@@ -86,7 +86,7 @@ PODMAN_SKIP := Service|Postgres
 test-podman: setup relays
 	PODMAN_SOCK=$(PODMAN_SOCK) bash scripts/podman-engine.sh
 	DOCKER_HOST=unix://$(PODMAN_SOCK) COACH_REQUIRE_DOCKER=1 $(GO) test -count=1 -timeout 30m -run '^TestDocker' \
-		-skip '$(PODMAN_SKIP)' ./sandbox/
+		-skip '$(PODMAN_SKIP)' ./sandbox/docker/
 	DOCKER_HOST=unix://$(PODMAN_SOCK) COACH_REQUIRE_DOCKER=1 $(GO) test -count=1 -timeout 30m \
 		-run '^(TestDockerCheck|TestDockerSigint|TestGradeMixedClassDocker|TestDoctorNamesEngine)' -skip '$(PODMAN_SKIP)' ./internal/cli/
 

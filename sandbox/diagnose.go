@@ -151,6 +151,27 @@ func findNetFailure(out string) *netFailure {
 	return hostless
 }
 
+// TLSFailure returns the first sign of an untrusted certificate in a
+// build's output (the words npm, pip, Go and curl print), or "".
+func TLSFailure(out string) string {
+	return tlsWords.FindString(out)
+}
+
+// NetHost is the host a network error message names: a URL's host, or
+// the name a DNS lookup failed for; "" when it names none.
+func NetHost(msg string) string {
+	if m := urlIn.FindString(msg); m != "" {
+		if u, err := url.Parse(m); err == nil {
+			return u.Host
+		}
+		return ""
+	}
+	if m := lookupHost.FindStringSubmatch(msg); m != nil {
+		return m[1]
+	}
+	return ""
+}
+
 // BuildNet is what a build's network failure is explained with: the
 // settings the build ran with, which differ between the backends (Docker
 // gets coach's copies of them, the process backend the host's own).
@@ -177,7 +198,7 @@ func HostNet(ws *workspace.Workspace) BuildNet {
 			}
 		}
 	}
-	return BuildNet{Env: env, Proxy: firstEnv("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"), Where: "this machine", Dir: ws.Dir,
+	return BuildNet{Env: env, Proxy: firstNonEmpty(os.Getenv("HTTPS_PROXY"), os.Getenv("https_proxy"), os.Getenv("HTTP_PROXY"), os.Getenv("http_proxy")), Where: "this machine", Dir: ws.Dir,
 		TLSAdvice: "a proxy or antivirus on your network replaces TLS certificates: the process sandbox builds with this machine's own " +
 			"settings, so make npm, pip and go trust its CA (NODE_EXTRA_CA_CERTS, PIP_CERT or SSL_CERT_FILE=/path/to/ca.pem), " +
 			"or use the docker sandbox with `sandbox.ca_file`"}

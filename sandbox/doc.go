@@ -1,8 +1,13 @@
-// Package sandbox builds and runs a learner's server and hands the grader a
-// way to reach it: in Docker containers with no network (the default), as a
-// plain host process (not isolated), or at a URL the learner runs already.
+// Package sandbox is the contract between the check pipeline and the
+// backends that build and run a learner's server: Spec (what to run),
+// Instance (a running server, which satisfies grader.Target without this
+// package importing the grader), the typed failures (BuildError lives with
+// the workspace; StartError, EngineError, WrongPortError here), the one
+// readiness loop (WaitReady) and the logs and diagnosis every backend
+// shares.
 //
-// Every backend returns an Instance, which satisfies grader.Target (and
-// grader.Restarter / grader.Signaler where the backend can do that) without
-// this package importing the grader.
+// The backends are its subpackages: docker (the default, isolated),
+// process (a plain host process) and urltarget (a server the learner runs
+// already); workspace is what a learner's folder is. docs/sandbox-split.md
+// draws the graph.
 package sandbox

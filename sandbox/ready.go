@@ -75,6 +75,10 @@ func (e *WrongPortError) Reason() string {
 // itself failed, e.g. the engine did not answer): WaitReady returns err.
 type stopWaiting struct{ err error }
 
+// StopWaiting wraps a probe's error so that WaitReady returns err at once
+// instead of trying again.
+func StopWaiting(err error) error { return &stopWaiting{err} }
+
 func (e *stopWaiting) Error() string { return e.err.Error() }
 
 // readyPollInterval is short because a server usually listens within

@@ -55,11 +55,16 @@ const (
 
 // ProgressWriter is where a backend writes progress lines: Progress, or
 // io.Discard when it is nil.
-func (s Spec) ProgressWriter() io.Writer { return progress(s.Progress) }
+func (s Spec) ProgressWriter() io.Writer { return OrDiscard(s.Progress) }
 
-func progress(w io.Writer) io.Writer {
+// OrDiscard is w, or io.Discard when w is nil.
+func OrDiscard(w io.Writer) io.Writer {
 	if w == nil {
 		return io.Discard
 	}
 	return w
 }
+
+// DefaultStartTimeout bounds the wait for the server's port when the spec
+// does not say.
+const DefaultStartTimeout = 20 * time.Second

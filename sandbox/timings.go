@@ -25,7 +25,9 @@ type TimedStep struct {
 	Reused bool
 }
 
-func (t *Timings) step(name string, since time.Time, reused bool) {
+// Record adds the step name, begun at since, to t (a nil t records
+// nothing); reused says an image already held its result.
+func (t *Timings) Record(name string, since time.Time, reused bool) {
 	if t != nil {
 		t.Steps = append(t.Steps, TimedStep{Name: name, Took: time.Since(since), Reused: reused})
 	}

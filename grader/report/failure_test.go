@@ -21,6 +21,7 @@ import (
 
 	"github.com/coachcli/coach/grader"
 	"github.com/coachcli/coach/sandbox"
+	"github.com/coachcli/coach/sandbox/docker"
 	"github.com/coachcli/coach/sandbox/dockertest"
 	"github.com/coachcli/coach/sandbox/process"
 	"github.com/coachcli/coach/sandbox/workspace"
@@ -387,16 +388,16 @@ func TestGoldenMissingField(t *testing.T) {
 // of a run, in the Docker sandbox (the only backend with a memory limit).
 func TestGoldenOOMKilled(t *testing.T) {
 	cli := dockertest.Require(t)
-	o := sandbox.DefaultDockerOptions()
+	o := docker.DefaultOptions()
 	o.Memory = 128 << 20
 	if _, err := os.Stat("/etc/ssl/certs/ca-certificates.crt"); err == nil {
 		o.CAFile = "/etc/ssl/certs/ca-certificates.crt"
 	}
-	d, err := sandbox.NewDocker(t.Context(), o)
+	d, err := docker.New(t.Context(), o)
 	require.NoError(t, err)
 	t.Cleanup(func() { d.Close() })
 	t.Cleanup(func() {
-		assert.Empty(t, dockertest.Leftovers(t, cli, sandbox.LabelPID+"="+strconv.Itoa(os.Getpid())), "objects left behind")
+		assert.Empty(t, dockertest.Leftovers(t, cli, docker.LabelPID+"="+strconv.Itoa(os.Getpid())), "objects left behind")
 	})
 	ws := pythonWorkspace(t, `import os
 from http.server import BaseHTTPRequestHandler, HTTPServer

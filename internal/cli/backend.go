@@ -5,7 +5,7 @@ import (
 
 	"github.com/coachcli/coach/internal/config"
 	"github.com/coachcli/coach/internal/run"
-	"github.com/coachcli/coach/sandbox"
+	"github.com/coachcli/coach/sandbox/docker"
 	"github.com/coachcli/coach/sandbox/process"
 	"github.com/coachcli/coach/sandbox/urltarget"
 )
@@ -38,7 +38,7 @@ func openBackend(ctx context.Context, g *globalOptions, cfg *config.Config, req 
 		if req.Progress != nil {
 			o.Progress = req.Progress
 		}
-		d, err := sandbox.NewDocker(ctx, o)
+		d, err := docker.New(ctx, o)
 		if err != nil {
 			return nil, err
 		}
@@ -48,9 +48,9 @@ func openBackend(ctx context.Context, g *globalOptions, cfg *config.Config, req 
 }
 
 // dockerOptions maps the sandbox settings onto the Docker backend's options.
-func dockerOptions(cfg *config.Config, g *globalOptions) sandbox.DockerOptions {
+func dockerOptions(cfg *config.Config, g *globalOptions) docker.Options {
 	set := cfg.Settings().Sandbox
-	o := sandbox.DefaultDockerOptions()
+	o := docker.DefaultOptions()
 	for rt, img := range set.Images {
 		o.Images[rt] = img
 	}

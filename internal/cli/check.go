@@ -23,6 +23,7 @@ import (
 	"github.com/coachcli/coach/internal/progress"
 	"github.com/coachcli/coach/internal/run"
 	"github.com/coachcli/coach/sandbox"
+	"github.com/coachcli/coach/sandbox/docker"
 	"github.com/coachcli/coach/sandbox/process"
 	"github.com/coachcli/coach/sandbox/urltarget"
 	"github.com/coachcli/coach/sandbox/workspace"
@@ -282,7 +283,7 @@ func (o *checkOptions) runFlags(kind string) []string {
 // server still runs, and whether its output can be seen at all.
 var (
 	_ grader.StateReporter = (*process.Instance)(nil)
-	_ grader.StateReporter = (*sandbox.DockerInstance)(nil)
+	_ grader.StateReporter = (*docker.Instance)(nil)
 	_ grader.OutputHider   = (*urltarget.Instance)(nil)
 )
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/coachcli/coach/internal/config"
 	"github.com/coachcli/coach/sandbox"
+	"github.com/coachcli/coach/sandbox/docker"
 	"github.com/coachcli/coach/sandbox/workspace"
 )
 
@@ -43,7 +44,7 @@ func runDoctor(ctx context.Context, o *doctorOptions, cfg *config.Config) error 
 	}
 	fmt.Fprintf(out, "sandbox: %s\n", cfg.Settings().Sandbox.Backend)
 	wsRuntime, wsErr := doctorWorkspace(o, cfg)
-	d, err := sandbox.NewDocker(ctx, dockerOptions(cfg, o.g))
+	d, err := docker.New(ctx, dockerOptions(cfg, o.g))
 	if err != nil {
 		fmt.Fprintf(out, "docker: ✗ %v\n", err)
 		return withCode(ExitSandbox, fmt.Errorf("docker is not usable: coach check needs it, or --sandbox process"))
@@ -98,7 +99,7 @@ func doctorWorkspace(o *doctorOptions, cfg *config.Config) (workspace.Runtime, e
 	switch {
 	case err == nil:
 		rt = ws.Runtime
-		fmt.Fprintf(out, "workspace: ✓ %s\n  %s\n", ws.Dir, sandbox.DockerPlan(ws))
+		fmt.Fprintf(out, "workspace: ✓ %s\n  %s\n", ws.Dir, docker.Plan(ws))
 		for _, n := range ws.Notes {
 			fmt.Fprintf(out, "  note: %s\n", n)
 		}
@@ -166,7 +167,7 @@ unless --all is given.`,
 }
 
 func runClean(ctx context.Context, o *cleanOptions, cfg *config.Config) error {
-	d, err := sandbox.NewDocker(ctx, dockerOptions(cfg, o.g))
+	d, err := docker.New(ctx, dockerOptions(cfg, o.g))
 	if err != nil {
 		return err
 	}

@@ -18,12 +18,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/coachcli/coach/exercises"
-	"github.com/coachcli/coach/sandbox"
+	"github.com/coachcli/coach/sandbox/docker"
 	"github.com/coachcli/coach/sandbox/dockertest"
 )
 
 // pidLabel selects what this test process created in the engine.
-func pidLabel(pid int) string { return fmt.Sprintf("%s=%d", sandbox.LabelPID, pid) }
+func pidLabel(pid int) string { return fmt.Sprintf("%s=%d", docker.LabelPID, pid) }
 
 // assertNoLeftovers fails when a container, volume or network made by
 // process pid is still there.

@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/coachcli/coach/sandbox"
+	"github.com/coachcli/coach/sandbox/docker"
 	"github.com/coachcli/coach/sandbox/dockertest"
 )
 
@@ -36,7 +36,7 @@ func TestDockerSigintWhilePostgresStartsLeavesNothing(t *testing.T) {
 	pid := cmd.Process.Pid
 	t.Cleanup(func() { _ = cmd.Process.Kill() })
 
-	f := client.Filters{}.Add("label", pidLabel(pid)).Add("label", sandbox.LabelService+"=postgres").Add("status", "running")
+	f := client.Filters{}.Add("label", pidLabel(pid)).Add("label", docker.LabelService+"=postgres").Add("status", "running")
 	deadline := time.Now().Add(3 * time.Minute)
 	for {
 		cs, err := cli.ContainerList(t.Context(), client.ContainerListOptions{Filters: f})

@@ -20,7 +20,7 @@ import (
 	"github.com/coachcli/coach/internal/config"
 	"github.com/coachcli/coach/internal/progress"
 	"github.com/coachcli/coach/internal/run"
-	"github.com/coachcli/coach/sandbox"
+	"github.com/coachcli/coach/sandbox/docker"
 )
 
 type watchOptions struct {
@@ -133,7 +133,7 @@ func runWatch(ctx context.Context, o *watchOptions, cfg *config.Config) error {
 	if cfg.Settings().Sandbox.Backend == run.Docker {
 		dopts := dockerOptions(cfg, &wg)
 		dopts.WarmPod = true
-		if d, err := sandbox.NewDocker(ctx, dopts); err == nil {
+		if d, err := docker.New(ctx, dopts); err == nil {
 			defer d.Close()
 			o.check.docker = d
 		}

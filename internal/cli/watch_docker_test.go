@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/coachcli/coach/exercises"
-	"github.com/coachcli/coach/sandbox"
+	"github.com/coachcli/coach/sandbox/docker"
 	"github.com/coachcli/coach/sandbox/dockertest"
 )
 
@@ -69,7 +69,7 @@ func TestDockerWatchSigintLeavesWarmPodNothing(t *testing.T) {
 			cs, err := cli.ContainerList(t.Context(), client.ContainerListOptions{Filters: f})
 			require.NoError(t, err)
 			if len(cs.Items) == 1 && strings.HasSuffix(cs.Items[0].Names[0], "-relay") {
-				require.NotContains(t, cs.Items[0].Labels, sandbox.LabelService)
+				require.NotContains(t, cs.Items[0].Labels, docker.LabelService)
 				break
 			}
 		}

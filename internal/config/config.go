@@ -15,7 +15,7 @@ import (
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 
-	"github.com/coachcli/coach/sandbox"
+	"github.com/coachcli/coach/sandbox/docker"
 	"github.com/coachcli/coach/sandbox/workspace"
 )
 
@@ -159,26 +159,26 @@ var settings = []setting{
 		return oneOf(KeySandbox, s.Sandbox.Backend, "docker", "process")
 	}},
 	{KeyCAFile, "", func(c *Config, s *Settings) error { s.Sandbox.CAFile = c.String(KeyCAFile); return nil }},
-	{KeyMemory, fmt.Sprintf("%dm", sandbox.DefaultMemory>>20), func(c *Config, s *Settings) (err error) {
+	{KeyMemory, fmt.Sprintf("%dm", docker.DefaultMemory>>20), func(c *Config, s *Settings) (err error) {
 		if s.Sandbox.Memory, err = ParseBytes(c.String(KeyMemory)); err != nil {
 			return fmt.Errorf("%s: %w", KeyMemory, err)
 		}
 		return nil
 	}},
-	{KeyCPUs, float64(sandbox.DefaultNanoCPUs) / 1e9, func(c *Config, s *Settings) error {
+	{KeyCPUs, float64(docker.DefaultNanoCPUs) / 1e9, func(c *Config, s *Settings) error {
 		s.Sandbox.CPUs = c.Float(KeyCPUs)
 		return positive(KeyCPUs, c.String(KeyCPUs), s.Sandbox.CPUs)
 	}},
-	{KeyPids, sandbox.DefaultPids, func(c *Config, s *Settings) error {
+	{KeyPids, docker.DefaultPids, func(c *Config, s *Settings) error {
 		s.Sandbox.Pids = c.Int(KeyPids)
 		return positive(KeyPids, c.String(KeyPids), float64(s.Sandbox.Pids))
 	}},
 	{KeyOCIRuntime, "", func(c *Config, s *Settings) error { s.Sandbox.Runtime = c.String(KeyOCIRuntime); return nil }},
-	{KeyUser, sandbox.DefaultUser, func(c *Config, s *Settings) error { s.Sandbox.User = c.String(KeyUser); return nil }},
+	{KeyUser, docker.DefaultUser, func(c *Config, s *Settings) error { s.Sandbox.User = c.String(KeyUser); return nil }},
 	{KeyReadOnly, true, func(c *Config, s *Settings) error { s.Sandbox.ReadOnly = c.Bool(KeyReadOnly); return nil }},
-	{KeyImageNode, sandbox.DefaultImages()[workspace.Node], image(KeyImageNode, workspace.Node)},
-	{KeyImageGo, sandbox.DefaultImages()[workspace.Go], image(KeyImageGo, workspace.Go)},
-	{KeyImagePython, sandbox.DefaultImages()[workspace.Python], image(KeyImagePython, workspace.Python)},
+	{KeyImageNode, docker.DefaultImages()[workspace.Node], image(KeyImageNode, workspace.Node)},
+	{KeyImageGo, docker.DefaultImages()[workspace.Go], image(KeyImageGo, workspace.Go)},
+	{KeyImagePython, docker.DefaultImages()[workspace.Python], image(KeyImagePython, workspace.Python)},
 	{KeyPort, 0, func(c *Config, s *Settings) error {
 		s.Port = c.Int(KeyPort)
 		if s.Port < 0 || s.Port > 65535 || c.String(KeyPort) != fmt.Sprint(s.Port) {
@@ -206,7 +206,7 @@ func image(key string, rt workspace.Runtime) func(c *Config, s *Settings) error 
 		}
 		img := strings.TrimSpace(c.String(key))
 		if img == "" {
-			return fmt.Errorf("%s is empty: want an image name such as %s", key, sandbox.DefaultImages()[rt])
+			return fmt.Errorf("%s is empty: want an image name such as %s", key, docker.DefaultImages()[rt])
 		}
 		s.Sandbox.Images[rt] = img
 		return nil

@@ -30,7 +30,7 @@ const (
 	URL     = "url"     // a server the learner already runs
 )
 
-// Backend starts servers; sandbox.Docker, process.Backend and
+// Backend starts servers; docker.Backend, process.Backend and
 // urltarget.Target are backends.
 type Backend interface {
 	Start(ctx context.Context, spec sandbox.Spec) (sandbox.Instance, error)

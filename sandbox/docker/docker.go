@@ -1,4 +1,4 @@
-package sandbox
+package docker
 
 import (
 	"context"
@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/coachcli/coach/sandbox"
 
 	"github.com/coachcli/coach/sandbox/workspace"
 
@@ -36,9 +38,9 @@ const (
 	LabelRelay     = "coach.relay"     // relay images
 )
 
-// DockerOptions configures the Docker backend. Zero fields take the
-// defaults of DefaultDockerOptions.
-type DockerOptions struct {
+// Options configures the Docker backend. Zero fields take the
+// defaults of DefaultOptions.
+type Options struct {
 	// Images maps each runtime to the image its code is built and run in.
 	Images map[workspace.Runtime]string
 	// CAFile is an extra CA bundle for the build (users behind a TLS proxy).
@@ -86,10 +88,10 @@ type DockerOptions struct {
 var buildEnvNames = []string{"GOPROXY", "GOSUMDB", "GONOSUMDB", "GOPRIVATE", "GONOPROXY",
 	"NPM_CONFIG_REGISTRY", "npm_config_registry", "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_TRUSTED_HOST"}
 
-// DefaultDockerOptions returns the defaults, with proxies and build
+// DefaultOptions returns the defaults, with proxies and build
 // environment taken from the host environment.
-func DefaultDockerOptions() DockerOptions {
-	o := DockerOptions{
+func DefaultOptions() Options {
+	o := Options{
 		Images:          DefaultImages(),
 		HTTPProxy:       firstEnv("HTTP_PROXY", "http_proxy"),
 		HTTPSProxy:      firstEnv("HTTPS_PROXY", "https_proxy"),
@@ -140,8 +142,8 @@ func firstEnv(names ...string) string {
 }
 
 // withDefaults fills zero fields, so callers may set only what they change.
-func (o DockerOptions) withDefaults() DockerOptions {
-	def := DefaultDockerOptions()
+func (o Options) withDefaults() Options {
+	def := DefaultOptions()
 	images := map[workspace.Runtime]string{}
 	for rt, img := range def.Images {
 		images[rt] = img
@@ -176,12 +178,12 @@ func (o DockerOptions) withDefaults() DockerOptions {
 	return o
 }
 
-// Docker is the Docker backend: it builds workspaces into images and runs
+// Backend is the Docker backend: it builds workspaces into images and runs
 // them in network-less containers.
-type Docker struct {
+type Backend struct {
 	cli      *client.Client
 	endpoint Endpoint
-	opts     DockerOptions
+	opts     Options
 	info     system.Info
 	warnings []string
 	runtime  string // OCI runtime actually used
@@ -199,7 +201,7 @@ type Docker struct {
 
 	// The warm pod (docker_warm.go).
 	warmMu     sync.Mutex
-	warm       *DockerInstance
+	warm       *Instance
 	warmKey    string
 	warmCtx    context.Context // ends with Close
 	warmCancel context.CancelFunc
@@ -230,9 +232,9 @@ func dockerAdvice(ep Endpoint) string {
 	return b.String()
 }
 
-// NewDocker connects to the engine (DOCKER_HOST and friends, API version
+// New connects to the engine (DOCKER_HOST and friends, API version
 // negotiated down to the engine's) and checks what it supports.
-func NewDocker(ctx context.Context, o DockerOptions) (*Docker, error) {
+func New(ctx context.Context, o Options) (*Backend, error) {
 	o = o.withDefaults()
 	ep, err := ResolveEndpoint(o.Getenv)
 	if err != nil {
@@ -240,26 +242,26 @@ func NewDocker(ctx context.Context, o DockerOptions) (*Docker, error) {
 	}
 	cli, err := ep.client()
 	if err != nil {
-		return nil, &EngineError{Op: "connect to Docker at " + ep.String(), Err: err, Advice: dockerAdvice(ep)}
+		return nil, &sandbox.EngineError{Op: "connect to Docker at " + ep.String(), Err: err, Advice: dockerAdvice(ep)}
 	}
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if _, err := cli.Ping(pctx, client.PingOptions{NegotiateAPIVersion: true}); err != nil {
 		cli.Close()
-		return nil, &EngineError{Op: "connect to Docker at " + ep.String(), Err: err, Advice: dockerAdvice(ep)}
+		return nil, &sandbox.EngineError{Op: "connect to Docker at " + ep.String(), Err: err, Advice: dockerAdvice(ep)}
 	}
 	info, err := cli.Info(pctx, client.InfoOptions{})
 	if err != nil {
 		cli.Close()
-		return nil, &EngineError{Op: "ask Docker about itself", Err: err, Advice: dockerAdvice(ep)}
+		return nil, &sandbox.EngineError{Op: "ask Docker about itself", Err: err, Advice: dockerAdvice(ep)}
 	}
-	d := &Docker{cli: cli, endpoint: ep, opts: o, info: info.Info}
+	d := &Backend{cli: cli, endpoint: ep, opts: o, info: info.Info}
 	if o.WarmPod {
 		d.warmCtx, d.warmCancel = context.WithCancel(context.Background())
 	}
 	d.checkInfo()
 	for _, w := range d.warnings {
-		fmt.Fprintf(progress(o.Progress), "warning: %s\n", w)
+		fmt.Fprintf(sandbox.OrDiscard(o.Progress), "warning: %s\n", w)
 	}
 	d.startSweep(ctx)
 	return d, nil
@@ -267,7 +269,7 @@ func NewDocker(ctx context.Context, o DockerOptions) (*Docker, error) {
 
 // checkInfo notes what the engine will not enforce, so nobody believes in
 // limits that are not there.
-func (d *Docker) checkInfo() {
+func (d *Backend) checkInfo() {
 	if d.rootless() {
 		d.warnings = append(d.warnings, "Docker runs rootless: memory, CPU and process limits may not be enforced")
 	}
@@ -290,7 +292,7 @@ func (d *Docker) checkInfo() {
 	}
 }
 
-func (d *Docker) rootless() bool {
+func (d *Backend) rootless() bool {
 	for _, s := range d.info.SecurityOptions {
 		if strings.Contains(s, "rootless") {
 			return true
@@ -300,7 +302,7 @@ func (d *Docker) rootless() bool {
 }
 
 // Close removes the warm pod and releases the connection to the engine.
-func (d *Docker) Close() error {
+func (d *Backend) Close() error {
 	d.closeWarm()
 	d.sweepOnce.Do(func() {}) // orders the read of swept after startSweep's write
 	if d.swept != nil {
@@ -311,13 +313,13 @@ func (d *Docker) Close() error {
 }
 
 // Client exposes the engine client, for tests and diagnostics.
-func (d *Docker) Client() *client.Client { return d.cli }
+func (d *Backend) Client() *client.Client { return d.cli }
 
-func (d *Docker) progress(spec Spec) io.Writer {
+func (d *Backend) progress(spec sandbox.Spec) io.Writer {
 	if spec.Progress != nil {
 		return spec.Progress
 	}
-	return progress(d.opts.Progress)
+	return sandbox.OrDiscard(d.opts.Progress)
 }
 
 // newRunID is random, short enough for socket paths and container names.
@@ -383,13 +385,13 @@ func (r *CleanReport) add(o CleanReport) {
 // Clean removes every object of every coach run (also of runs still going).
 // With all, it also removes built workspace images, relay images and the
 // dependency caches.
-func (d *Docker) Clean(ctx context.Context, all bool) (CleanReport, error) {
+func (d *Backend) Clean(ctx context.Context, all bool) (CleanReport, error) {
 	return d.clean(ctx, all, func(map[string]string) bool { return true })
 }
 
 // clean is Clean restricted to objects that match (tests limit it to their
 // own process, so as not to disturb other coach runs).
-func (d *Docker) clean(ctx context.Context, all bool, match func(map[string]string) bool) (CleanReport, error) {
+func (d *Backend) clean(ctx context.Context, all bool, match func(map[string]string) bool) (CleanReport, error) {
 	var rep CleanReport
 	r, err := d.removeLabelled(ctx, LabelRun, match)
 	rep.add(r)
@@ -416,7 +418,7 @@ func (d *Docker) clean(ctx context.Context, all bool, match func(map[string]stri
 // removeLabelled removes containers, then volumes, networks and images that
 // carry label key ("k" or "k=v") and that match, in that order so nothing is
 // in use when its turn comes.
-func (d *Docker) removeLabelled(ctx context.Context, key string, match func(map[string]string) bool) (CleanReport, error) {
+func (d *Backend) removeLabelled(ctx context.Context, key string, match func(map[string]string) bool) (CleanReport, error) {
 	rep, err := d.removeRunObjects(ctx, key, match)
 	if err != nil {
 		return rep, err
@@ -424,7 +426,7 @@ func (d *Docker) removeLabelled(ctx context.Context, key string, match func(map[
 	f := labelFilter(key)
 	ns, err := d.cli.NetworkList(ctx, client.NetworkListOptions{Filters: f})
 	if err != nil {
-		return rep, &EngineError{Op: "list networks", Err: err}
+		return rep, &sandbox.EngineError{Op: "list networks", Err: err}
 	}
 	for _, n := range ns.Items {
 		if !match(n.Labels) {
@@ -438,7 +440,7 @@ func (d *Docker) removeLabelled(ctx context.Context, key string, match func(map[
 	}
 	is, err := d.cli.ImageList(ctx, client.ImageListOptions{Filters: f})
 	if err != nil {
-		return rep, &EngineError{Op: "list images", Err: err}
+		return rep, &sandbox.EngineError{Op: "list images", Err: err}
 	}
 	for _, im := range is.Items {
 		if !match(im.Labels) {
@@ -461,7 +463,7 @@ func (d *Docker) removeLabelled(ctx context.Context, key string, match func(map[
 // label key and that match: all that a run creates. Listing images is the
 // slowest call of a run's teardown (the engine reads every image's config,
 // half a second with a few hundred images), and a run makes none.
-func (d *Docker) removeRunObjects(ctx context.Context, key string, match func(map[string]string) bool) (CleanReport, error) {
+func (d *Backend) removeRunObjects(ctx context.Context, key string, match func(map[string]string) bool) (CleanReport, error) {
 	var rep CleanReport
 	f := labelFilter(key)
 	if err := d.removeMatchingContainers(ctx, f, match, &rep); err != nil {
@@ -469,7 +471,7 @@ func (d *Docker) removeRunObjects(ctx context.Context, key string, match func(ma
 	}
 	vs, err := d.cli.VolumeList(ctx, client.VolumeListOptions{Filters: f})
 	if err != nil {
-		return rep, &EngineError{Op: "list volumes", Err: err}
+		return rep, &sandbox.EngineError{Op: "list volumes", Err: err}
 	}
 	for _, v := range vs.Items {
 		if !match(v.Labels) {
@@ -487,7 +489,7 @@ func (d *Docker) removeRunObjects(ctx context.Context, key string, match func(ma
 // removeBuildContainers removes build containers. Only containers: the
 // commit copies the build container's labels into the workspace image,
 // which is a cache that must survive.
-func (d *Docker) removeBuildContainers(ctx context.Context, match func(map[string]string) bool) (CleanReport, error) {
+func (d *Backend) removeBuildContainers(ctx context.Context, match func(map[string]string) bool) (CleanReport, error) {
 	var rep CleanReport
 	err := d.removeMatchingContainers(ctx, labelFilter(LabelBuild), match, &rep)
 	return rep, err
@@ -495,10 +497,10 @@ func (d *Docker) removeBuildContainers(ctx context.Context, match func(map[strin
 
 // removeMatchingContainers removes the containers f lists that match, and
 // adds them (and what could not be removed) to rep.
-func (d *Docker) removeMatchingContainers(ctx context.Context, f client.Filters, match func(map[string]string) bool, rep *CleanReport) error {
+func (d *Backend) removeMatchingContainers(ctx context.Context, f client.Filters, match func(map[string]string) bool, rep *CleanReport) error {
 	cs, err := d.cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
 	if err != nil {
-		return &EngineError{Op: "list containers", Err: err}
+		return &sandbox.EngineError{Op: "list containers", Err: err}
 	}
 	var mine []container.Summary
 	for _, c := range cs.Items {
@@ -518,7 +520,7 @@ func (d *Docker) removeMatchingContainers(ctx context.Context, f client.Filters,
 // joined (a pod's relay) can only go after it on Podman, and a list comes in
 // no particular order. It returns what it removed (or found gone) and an
 // error line for each container it could not remove.
-func (d *Docker) removeContainers(ctx context.Context, cs []container.Summary) (removed []container.Summary, errs []string) {
+func (d *Backend) removeContainers(ctx context.Context, cs []container.Summary) (removed []container.Summary, errs []string) {
 	for len(cs) > 0 {
 		var failed []container.Summary
 		var last []string
@@ -555,7 +557,7 @@ func containerName(names []string, id string) string {
 
 // stale reports whether an object belongs to a coach that is gone: its
 // process no longer exists on this host, or it is older than StaleAfter.
-func (d *Docker) stale(labels map[string]string) bool {
+func (d *Backend) stale(labels map[string]string) bool {
 	if created, err := strconv.ParseInt(labels[LabelCreated], 10, 64); err == nil &&
 		time.Since(time.Unix(created, 0)) > d.opts.StaleAfter {
 		return true
@@ -567,13 +569,13 @@ func (d *Docker) stale(labels map[string]string) bool {
 	if err != nil || pid <= 0 {
 		return false
 	}
-	return pid != os.Getpid() && !ProcessAlive(pid)
+	return pid != os.Getpid() && !sandbox.ProcessAlive(pid)
 }
 
 // startSweep sweeps once per Docker value, in the background: the sweep
 // touches only other coaches' objects, so the run need not wait for it;
 // Close does.
-func (d *Docker) startSweep(ctx context.Context) {
+func (d *Backend) startSweep(ctx context.Context) {
 	d.sweepOnce.Do(func() {
 		done := make(chan struct{})
 		d.swept = done
@@ -586,14 +588,14 @@ func (d *Docker) startSweep(ctx context.Context) {
 
 // sweep removes what crashed coach runs left behind. It never fails a run:
 // leftovers are only untidy.
-func (d *Docker) sweep(ctx context.Context) {
+func (d *Backend) sweep(ctx context.Context) {
 	sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	rep, _ := d.removeRunObjects(sctx, LabelRun, d.stale)
 	r, _ := d.removeBuildContainers(sctx, d.stale)
 	rep.add(r)
 	if n := len(rep.Containers) + len(rep.Volumes); n > 0 {
-		fmt.Fprintf(progress(d.opts.Progress), "removed %d objects left by an earlier coach run\n", n)
+		fmt.Fprintf(sandbox.OrDiscard(d.opts.Progress), "removed %d objects left by an earlier coach run\n", n)
 	}
 }
 
@@ -631,7 +633,7 @@ type ImageStatus struct {
 }
 
 // Doctor reports on the engine and the images coach needs.
-func (d *Docker) Doctor(ctx context.Context) DoctorReport {
+func (d *Backend) Doctor(ctx context.Context) DoctorReport {
 	r := DoctorReport{
 		Endpoint:      d.endpoint,
 		EngineOSType:  d.info.OSType,

@@ -1,4 +1,4 @@
-package sandbox
+package docker
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/coachcli/coach/sandbox"
 
 	"github.com/coachcli/coach/sandbox/workspace"
 
@@ -38,7 +40,7 @@ type serviceContainer struct {
 // at once, in the relay's namespace. It runs after the relay and before the
 // server, so the server finds its databases ready. What it creates carries
 // the run's label, so Close and the stale sweep remove it.
-func (in *DockerInstance) startServices(ctx context.Context, ss workspace.Services) error {
+func (in *Instance) startServices(ctx context.Context, ss workspace.Services) error {
 	if len(ss) == 0 {
 		return nil
 	}
@@ -69,11 +71,11 @@ func (in *DockerInstance) startServices(ctx context.Context, ss workspace.Servic
 	return nil
 }
 
-func (in *DockerInstance) startService(ctx context.Context, sc *serviceContainer) error {
+func (in *Instance) startService(ctx context.Context, sc *serviceContainer) error {
 	d, s := in.d, sc.svc
 	ref := s.ImageRef()
 	if _, err := d.ensureImage(ctx, workspace.Runtime(s.Name), ref, in.progress); err != nil {
-		var ee *EngineError
+		var ee *sandbox.EngineError
 		if errors.As(err, &ee) {
 			ee.Advice = fmt.Sprintf("run `docker pull %s` on a machine with network access (or `docker load` it here; "+
 				"scripts/build-service-images.sh builds a stand-in), or set `services: {%s: {image: ...}}` in coach.yaml",
@@ -85,19 +87,19 @@ func (in *DockerInstance) startService(ctx context.Context, sc *serviceContainer
 	labels[LabelService] = s.Name
 	sc.volume = "coach-" + s.Name + "-" + in.runID
 	if _, err := d.cli.VolumeCreate(ctx, client.VolumeCreateOptions{Name: sc.volume, Labels: labels}); err != nil {
-		return &EngineError{Op: "create the " + s.Name + " data volume", Err: err}
+		return &sandbox.EngineError{Op: "create the " + s.Name + " data volume", Err: err}
 	}
 	cfg, host := serviceContainerConfig(d.podEngine(ctx), s, in.relayID, sc.volume, labels)
 	res, err := d.cli.ContainerCreate(ctx, client.ContainerCreateOptions{
 		Name: "coach-" + in.runID + "-" + s.Name, Config: cfg, HostConfig: host,
 	})
 	if err != nil {
-		return &EngineError{Op: "create the " + s.Name + " service container", Err: err}
+		return &sandbox.EngineError{Op: "create the " + s.Name + " service container", Err: err}
 	}
 	sc.id = res.ID
 	in.warn(res.Warnings)
 	if _, err := d.cli.ContainerStart(ctx, sc.id, client.ContainerStartOptions{}); err != nil {
-		return &EngineError{Op: "start the " + s.Name + " service", Err: err}
+		return &sandbox.EngineError{Op: "start the " + s.Name + " service", Err: err}
 	}
 	return in.waitService(ctx, sc)
 }
@@ -105,7 +107,7 @@ func (in *DockerInstance) startService(ctx context.Context, sc *serviceContainer
 // waitService runs the service's readiness command inside its container
 // (in the pod's namespace) until it succeeds, the container exits, or
 // serviceStartTimeout passes.
-func (in *DockerInstance) waitService(ctx context.Context, sc *serviceContainer) error {
+func (in *Instance) waitService(ctx context.Context, sc *serviceContainer) error {
 	d, s := in.d, sc.svc
 	deadline := time.Now().Add(serviceStartTimeout)
 	wait := 20 * time.Millisecond
@@ -119,7 +121,7 @@ func (in *DockerInstance) waitService(ctx context.Context, sc *serviceContainer)
 		}
 		ins, ierr := d.cli.ContainerInspect(ctx, sc.id, client.ContainerInspectOptions{})
 		if ierr != nil {
-			return &EngineError{Op: "inspect the " + s.Name + " service", Err: ierr}
+			return &sandbox.EngineError{Op: "inspect the " + s.Name + " service", Err: ierr}
 		}
 		if st := ins.Container.State; st != nil && !st.Running {
 			why := fmt.Sprintf("it exited with code %d", st.ExitCode)
@@ -141,12 +143,12 @@ func (in *DockerInstance) waitService(ctx context.Context, sc *serviceContainer)
 	}
 }
 
-func (in *DockerInstance) serviceFailed(ctx context.Context, sc *serviceContainer, why error) error {
+func (in *Instance) serviceFailed(ctx context.Context, sc *serviceContainer, why error) error {
 	tail := strings.TrimSpace(in.d.containerOutput(ctx, sc.id, 20))
 	if tail == "" {
 		tail = "(it printed nothing)"
 	}
-	return &EngineError{
+	return &sandbox.EngineError{
 		Op:  fmt.Sprintf("start the %s service (%s)", sc.svc.Name, sc.svc.ImageRef()),
 		Err: fmt.Errorf("%w; its last lines:\n%s", why, tail),
 	}
@@ -154,7 +156,7 @@ func (in *DockerInstance) serviceFailed(ctx context.Context, sc *serviceContaine
 
 // execOK runs argv in container id and reports whether it exited 0; err
 // is set when the exec itself failed (not when the command said no).
-func (d *Docker) execOK(ctx context.Context, id string, argv []string) (bool, error) {
+func (d *Backend) execOK(ctx context.Context, id string, argv []string) (bool, error) {
 	ex, err := d.cli.ExecCreate(ctx, id, client.ExecCreateOptions{Cmd: argv, AttachStdout: true, AttachStderr: true})
 	if err != nil {
 		return false, fmt.Errorf("exec %s: %w", argv[0], err)
@@ -173,7 +175,7 @@ func (d *Docker) execOK(ctx context.Context, id string, argv []string) (bool, er
 }
 
 // serviceIDs are the service containers to remove with the pod.
-func (in *DockerInstance) serviceIDs() []string {
+func (in *Instance) serviceIDs() []string {
 	var ids []string
 	for _, sc := range in.services {
 		if sc != nil && sc.id != "" {
@@ -185,7 +187,7 @@ func (in *DockerInstance) serviceIDs() []string {
 
 // serviceVolumes are the services' data volumes, removed after their
 // containers.
-func (in *DockerInstance) serviceVolumes() []string {
+func (in *Instance) serviceVolumes() []string {
 	var vs []string
 	for _, sc := range in.services {
 		if sc != nil && sc.volume != "" {

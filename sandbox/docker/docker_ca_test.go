@@ -1,4 +1,4 @@
-package sandbox
+package docker
 
 import (
 	"archive/tar"
@@ -16,6 +16,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/coachcli/coach/sandbox"
 
 	"github.com/coachcli/coach/sandbox/workspace"
 
@@ -35,7 +37,7 @@ func TestTLSFailure(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			assert.Equal(t, tc.want, tlsFailure(tc.out))
+			assert.Equal(t, tc.want, sandbox.TLSFailure(tc.out))
 		})
 	}
 }
@@ -128,7 +130,7 @@ func TestDockerfileBuildTrustsCA(t *testing.T) {
 			ca := selfSignedCA(t, dir)
 			require.NoError(t, os.WriteFile(filepath.Join(dir, "fetch.py"), []byte(fetchPy), 0o644))
 			require.NoError(t, os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("# "+dir+"\n"+caDockerfile), 0o644))
-			d, cli := newTestDocker(t, func(o *DockerOptions) {
+			d, cli := newTestDocker(t, func(o *Options) {
 				o.CAFile = ""
 				if tc.withCA {
 					o.CAFile = ca
@@ -136,14 +138,14 @@ func TestDockerfileBuildTrustsCA(t *testing.T) {
 			})
 			ws, err := workspace.Detect(dir)
 			require.NoError(t, err)
-			tag, err := d.buildWorkspace(t.Context(), Spec{Workspace: ws, BuildTimeout: 5 * time.Minute}, testWriter{t})
+			tag, err := d.buildWorkspace(t.Context(), sandbox.Spec{Workspace: ws, BuildTimeout: 5 * time.Minute}, testWriter{t})
 			if tc.withCA {
 				require.NoError(t, err)
 				_, err = cli.ImageRemove(t.Context(), tag, client.ImageRemoveOptions{Force: true})
 				require.NoError(t, err)
 				return
 			}
-			var eng *EngineError
+			var eng *sandbox.EngineError
 			require.ErrorAs(t, err, &eng, "got %v", err)
 			t.Log(eng.Error())
 			assert.Regexp(t, `could not verify a TLS certificate \((?i:certificate_verify_failed|SSLError|self-signed certificate)\)`, eng.Error())

@@ -1,4 +1,4 @@
-package sandbox
+package docker
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 )
 
 // ImageInfo describes the learner's own image. It is an alias of an
-// unnamed struct type identical to grader.ImageInfo, so DockerInstance
+// unnamed struct type identical to grader.ImageInfo, so Instance
 // satisfies grader.ImageInspector without this package importing the grader.
 type ImageInfo = struct {
 	User         string // the image's USER; "" means root
@@ -23,7 +23,7 @@ type ImageInfo = struct {
 
 // InspectImage reports what the containers step checks of an image built
 // from the learner's Dockerfile.
-func (in *DockerInstance) InspectImage(ctx context.Context) (ImageInfo, error) {
+func (in *Instance) InspectImage(ctx context.Context) (ImageInfo, error) {
 	var info ImageInfo
 	if in.workspace == nil || in.workspace.Runtime != workspace.Dockerfile {
 		return info, errors.New("the image checks need a workspace built from its own Dockerfile")

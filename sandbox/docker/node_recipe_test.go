@@ -1,4 +1,4 @@
-package sandbox
+package docker
 
 import (
 	"bytes"
@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/coachcli/coach/sandbox"
 
 	"github.com/coachcli/coach/sandbox/workspace"
 
@@ -82,7 +84,7 @@ func TestNodeRecipe(t *testing.T) {
 			assert.Equal(t, []string{"npm", "run", "build"}, sourceArgv(ws))
 			assert.Equal(t, []string{"sh", "-c", "npm install --no-audit --no-fund && npm run build"}, ws.BuildCommand("/bin"))
 			assert.Equal(t, "[ -e dist/server.js ] || exit 97\n", startFileCheck(ws))
-			assert.Equal(t, "node (package.json) · install: npm install · build: npm run build · start: node dist/server.js", DockerPlan(ws),
+			assert.Equal(t, "node (package.json) · install: npm install · build: npm run build · start: node dist/server.js", Plan(ws),
 				"the install and the build are two steps in the plan line")
 		}},
 		{"start script runs a devDependency's command", map[string]string{
@@ -114,7 +116,7 @@ func TestNodeRecipe(t *testing.T) {
 			"package.json": `{"name": "a", "scripts": {"start": "nodemon --exec ts-node src/a.ts"}, "devDependencies": {"nodemon": "^3", "ts-node": "^10"}}`,
 		}, func(t *testing.T, ws *workspace.Workspace) {
 			assert.Contains(t, ws.Run, "exec nodemon --exitcrash --no-colours --exec ts-node src/a.ts")
-			assert.Contains(t, DockerPlan(ws), "start: nodemon --exitcrash --no-colours --exec ts-node src/a.ts", "coach's PATH setting is not shown")
+			assert.Contains(t, Plan(ws), "start: nodemon --exitcrash --no-colours --exec ts-node src/a.ts", "coach's PATH setting is not shown")
 			assert.True(t, ws.DevDeps)
 		}},
 		{"yarn.lock is named as not used", map[string]string{
@@ -143,7 +145,7 @@ func TestNodeRecipe(t *testing.T) {
 // nodeFixture writes a workspace whose manifest is unique to this test
 // run, so that its dependency image is built here and not found from an
 // earlier run, and removes the images built for it when the test ends.
-func nodeFixture(t *testing.T, d *Docker, files map[string]string) string {
+func nodeFixture(t *testing.T, d *Backend, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
 	for name, content := range files {
@@ -162,7 +164,7 @@ func nodeFixture(t *testing.T, d *Docker, files map[string]string) string {
 
 // startLogged starts dir and returns the instance and the build's progress
 // output; the instance is closed when the test ends.
-func startLogged(t *testing.T, d *Docker, dir string) (*DockerInstance, string, error) {
+func startLogged(t *testing.T, d *Backend, dir string) (*Instance, string, error) {
 	t.Helper()
 	ws, err := workspace.Detect(dir)
 	require.NoError(t, err)
@@ -174,7 +176,7 @@ func startLogged(t *testing.T, d *Docker, dir string) (*DockerInstance, string, 
 	if err != nil {
 		return nil, log.String(), err
 	}
-	di := inst.(*DockerInstance)
+	di := inst.(*Instance)
 	t.Cleanup(func() { require.NoError(t, di.Close(context.Background())) })
 	return di, log.String(), nil
 }
@@ -265,7 +267,7 @@ fs.writeFileSync('dist/server.js', "require('node:http').createServer((q, r) => 
 			"server.js":    "throw new Error('boom at start');\n",
 		})
 		_, _, err := startLogged(t, d, dir)
-		var se *StartError
+		var se *sandbox.StartError
 		require.ErrorAs(t, err, &se)
 		assert.Equal(t, 1, se.ExitCode, "an exit, not a wait for file changes until the start timeout")
 		assert.Contains(t, se.Output, "boom at start")

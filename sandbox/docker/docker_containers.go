@@ -1,4 +1,4 @@
-package sandbox
+package docker
 
 import (
 	"sort"
@@ -103,7 +103,7 @@ type serverSpec struct {
 
 // serverContainer is the learner's server, in the relay's namespace, with
 // the limits of the options.
-func serverContainer(e podEngine, o DockerOptions, s serverSpec) (*container.Config, *container.HostConfig) {
+func serverContainer(e podEngine, o Options, s serverSpec) (*container.Config, *container.HostConfig) {
 	env := []string{"PORT=" + strconv.Itoa(s.port), "DATA_DIR=/data", "HOME=/tmp"}
 	keys := make([]string, 0, len(s.env))
 	for k := range s.env {

@@ -1,4 +1,4 @@
-package sandbox
+package docker
 
 import (
 	"os"
@@ -60,7 +60,7 @@ func TestDetectShapes(t *testing.T) {
 				return
 			}
 			require.NoError(t, err)
-			assert.Equal(t, tt.plan, DockerPlan(ws))
+			assert.Equal(t, tt.plan, Plan(ws))
 			if tt.note != "" {
 				assert.NotEmpty(t, findNote(ws.Notes, tt.note), "notes: %q", ws.Notes)
 			}

@@ -1,4 +1,4 @@
-package sandbox
+package docker
 
 import (
 	"archive/tar"
@@ -16,6 +16,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/coachcli/coach/sandbox"
 
 	"github.com/moby/moby/api/pkg/stdcopy"
 	"github.com/moby/moby/client"
@@ -49,14 +51,14 @@ type relaySource struct {
 // when it is a static Linux binary of that architecture.
 func relayFor(osType, arch string) (relaySource, error) {
 	if osType != "" && osType != "linux" {
-		return relaySource{}, &EngineError{Op: "use this container engine",
+		return relaySource{}, &sandbox.EngineError{Op: "use this container engine",
 			Err: fmt.Errorf("it runs %s containers, and coach's sandbox needs Linux containers", osType),
 			Advice: "in Docker Desktop, choose \"Switch to Linux containers...\" from its menu, " +
 				"or point coach at a Linux engine (docker context use, DOCKER_HOST)"}
 	}
 	ga := goArch(arch)
 	if ga == "" {
-		return relaySource{}, &EngineError{Op: "start the sandbox relay",
+		return relaySource{}, &sandbox.EngineError{Op: "start the sandbox relay",
 			Err:    fmt.Errorf("the engine runs on %q, and coach has relays for linux/%s only", arch, strings.Join(relays.Supported, ", linux/")),
 			Advice: "use an engine on amd64 or arm64, or --sandbox process (not isolated)"}
 	}
@@ -70,7 +72,7 @@ func relayFor(osType, arch string) (relaySource, error) {
 		}
 		return relaySource{}, err
 	}
-	return relaySource{}, &EngineError{Op: "start the sandbox relay",
+	return relaySource{}, &sandbox.EngineError{Op: "start the sandbox relay",
 		Err: fmt.Errorf("this coach (%s/%s) was built without the relay for linux/%s engines", runtime.GOOS, runtime.GOARCH, ga),
 		Advice: "install a release of coach, or build it with `make build` (it runs `make relays` first); " +
 			"or use --sandbox process (not isolated)"}
@@ -81,34 +83,34 @@ func relayFor(osType, arch string) (relaySource, error) {
 func selfRelay() (string, []byte, error) {
 	exe, err := os.Executable()
 	if err != nil {
-		return "", nil, &EngineError{Op: "find coach's executable", Err: err}
+		return "", nil, &sandbox.EngineError{Op: "find coach's executable", Err: err}
 	}
 	if exe, err = filepath.EvalSymlinks(exe); err != nil {
-		return "", nil, &EngineError{Op: "find coach's executable", Err: err}
+		return "", nil, &sandbox.EngineError{Op: "find coach's executable", Err: err}
 	}
 	advice := "this coach has no embedded relay, and its own executable can serve as one only when it is " +
 		"static: build coach with `make build` (it embeds the relays), or with CGO_ENABLED=0; or use --sandbox process"
 	f, err := elf.Open(exe)
 	if err != nil {
-		return "", nil, &EngineError{Op: "use " + exe + " as the sandbox relay", Err: fmt.Errorf("not a Linux executable: %w", err), Advice: advice}
+		return "", nil, &sandbox.EngineError{Op: "use " + exe + " as the sandbox relay", Err: fmt.Errorf("not a Linux executable: %w", err), Advice: advice}
 	}
 	defer f.Close()
 	for _, p := range f.Progs {
 		if p.Type == elf.PT_INTERP || p.Type == elf.PT_DYNAMIC {
-			return "", nil, &EngineError{Op: "use " + exe + " as the sandbox relay",
+			return "", nil, &sandbox.EngineError{Op: "use " + exe + " as the sandbox relay",
 				Err: errors.New("it is dynamically linked"), Advice: advice}
 		}
 	}
 	data, err := os.ReadFile(exe)
 	if err != nil {
-		return "", nil, &EngineError{Op: "read coach's executable", Err: err}
+		return "", nil, &sandbox.EngineError{Op: "read coach's executable", Err: err}
 	}
 	return exe, data, nil
 }
 
 // relayArch is the architecture of relay the engine gets (tests may ask
 // for another one, run under emulation).
-func (d *Docker) relayArch() string {
+func (d *Backend) relayArch() string {
 	if d.opts.RelayArch != "" {
 		return d.opts.RelayArch
 	}
@@ -117,7 +119,7 @@ func (d *Docker) relayArch() string {
 
 // relayPlatform is the platform to ask for when the relay is not of the
 // engine's own architecture (emulated); nil otherwise.
-func (d *Docker) relayPlatform() *ocispec.Platform {
+func (d *Backend) relayPlatform() *ocispec.Platform {
 	if a := goArch(d.relayArch()); a != goArch(d.info.Architecture) {
 		return &ocispec.Platform{OS: "linux", Architecture: a}
 	}
@@ -139,7 +141,7 @@ ENTRYPOINT ["/relay"]
 
 // relayImage returns the tag of the relay image for the engine's
 // architecture, building it on first use.
-func (d *Docker) relayImage(ctx context.Context, w io.Writer) (string, error) {
+func (d *Backend) relayImage(ctx context.Context, w io.Writer) (string, error) {
 	d.relayMu.Lock()
 	defer d.relayMu.Unlock()
 	if d.relayTag != "" {
@@ -174,7 +176,7 @@ func (d *Docker) relayImage(ctx context.Context, w io.Writer) (string, error) {
 		o.Platforms = []ocispec.Platform{{OS: "linux", Architecture: src.Arch}}
 	}
 	if _, err := d.imageBuild(ctx, &buf, o, io.Discard); err != nil {
-		return "", &EngineError{Op: "build the sandbox relay image", Err: err}
+		return "", &sandbox.EngineError{Op: "build the sandbox relay image", Err: err}
 	}
 	d.relayTag = tag
 	// Relay images of earlier coach builds are only clutter, but another
@@ -185,13 +187,13 @@ func (d *Docker) relayImage(ctx context.Context, w io.Writer) (string, error) {
 
 // forgetRelay makes the next relayImage call check the image again, after
 // it disappeared (`coach clean --all` in another terminal).
-func (d *Docker) forgetRelay() {
+func (d *Backend) forgetRelay() {
 	d.relayMu.Lock()
 	d.relayTag = ""
 	d.relayMu.Unlock()
 }
 
-func (d *Docker) removeOldRelays(ctx context.Context, keep string) {
+func (d *Backend) removeOldRelays(ctx context.Context, keep string) {
 	is, err := d.cli.ImageList(ctx, client.ImageListOptions{Filters: labelFilter(LabelRelay)})
 	if err != nil {
 		return
@@ -210,7 +212,7 @@ func (d *Docker) removeOldRelays(ctx context.Context, keep string) {
 type relayLink struct {
 	*relay.Client
 	hijack client.HijackedResponse
-	stderr *Output // what the relay itself said, for diagnostics
+	stderr *sandbox.Output // what the relay itself said, for diagnostics
 }
 
 // attachedConn joins the two halves of an attach: writes go to the
@@ -227,7 +229,7 @@ func (c *attachedConn) Close() error                { c.close(); return nil }
 
 // attachRelay attaches to the relay container (before it starts, so no
 // byte is lost) and starts the session over it.
-func (d *Docker) attachRelay(ctx context.Context, id string) (*relayLink, error) {
+func (d *Backend) attachRelay(ctx context.Context, id string) (*relayLink, error) {
 	type result struct {
 		res client.ContainerAttachResult
 		err error
@@ -253,9 +255,9 @@ func (d *Docker) attachRelay(ctx context.Context, id string) (*relayLink, error)
 		return nil, ctx.Err()
 	}
 	if r.err != nil {
-		return nil, &EngineError{Op: "attach to the relay container", Err: r.err}
+		return nil, &sandbox.EngineError{Op: "attach to the relay container", Err: r.err}
 	}
-	stderr := NewOutput(16 << 10)
+	stderr := sandbox.NewOutput(16 << 10)
 	pr, pw := io.Pipe()
 	go func() {
 		_, err := stdcopy.StdCopy(pw, stderr, r.res.Reader)
@@ -271,7 +273,7 @@ func (d *Docker) attachRelay(ctx context.Context, id string) (*relayLink, error)
 	c, err := relay.NewClient(conn)
 	if err != nil {
 		conn.Close()
-		return nil, &EngineError{Op: "attach to the relay container", Err: err}
+		return nil, &sandbox.EngineError{Op: "attach to the relay container", Err: err}
 	}
 	return &relayLink{Client: c, hijack: r.res.HijackedResponse, stderr: stderr}, nil
 }

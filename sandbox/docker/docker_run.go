@@ -1,4 +1,4 @@
-package sandbox
+package docker
 
 import (
 	"context"
@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/coachcli/coach/sandbox"
+
 	"github.com/coachcli/coach/sandbox/workspace"
 
 	cerrdefs "github.com/containerd/errdefs"
@@ -20,18 +22,14 @@ import (
 	"github.com/moby/moby/client"
 )
 
-// DefaultStartTimeout bounds the wait for the server's port when the spec
-// does not say.
-const DefaultStartTimeout = 20 * time.Second
-
 // stopGrace is how long a stopped server may take to shut down.
 const stopGrace = 5
 
-// DockerInstance is a server running in the Docker sandbox: a relay
+// Instance is a server running in the Docker sandbox: a relay
 // container owning a network namespace with only loopback, and the
 // learner's container joined to it.
-type DockerInstance struct {
-	d            *Docker
+type Instance struct {
+	d            *Backend
 	runID        string
 	port         int
 	image        string
@@ -39,7 +37,7 @@ type DockerInstance struct {
 	user         string     // who the server runs as
 	link         *relayLink // the session through the relay's attached streams
 	startTimeout time.Duration
-	out          *Output
+	out          *sandbox.Output
 	progress     io.Writer
 
 	relayID  string
@@ -51,7 +49,7 @@ type DockerInstance struct {
 	relayOnce    sync.Once
 	podDone      chan struct{} // closed when the pod is made (or failed)
 	podErr       error         // a warm pod's failure, set before podDone closes
-	rewarm       *Spec         // the spec to make a warm pod for once this one closes
+	rewarm       *sandbox.Spec // the spec to make a warm pod for once this one closes
 
 	mu     sync.Mutex // serialises Restart and Close
 	closed bool
@@ -61,21 +59,21 @@ type DockerInstance struct {
 	stopLogs context.CancelFunc
 }
 
-var _ Instance = (*DockerInstance)(nil)
+var _ sandbox.Instance = (*Instance)(nil)
 
 // Start builds the workspace (or reuses its image) and starts the server.
 // The pod (data volume, relay, services) is made while the image builds, or
-// taken ready from the warm pod (DockerOptions.WarmPod). Whatever fails,
+// taken ready from the warm pod (Options.WarmPod). Whatever fails,
 // nothing it created is left behind.
-func (d *Docker) Start(ctx context.Context, spec Spec) (_ Instance, err error) {
+func (d *Backend) Start(ctx context.Context, spec sandbox.Spec) (_ sandbox.Instance, err error) {
 	if spec.Workspace == nil {
 		return nil, &workspace.Error{Msg: "no workspace to run"}
 	}
 	if spec.Port <= 0 {
-		spec.Port = DefaultPort
+		spec.Port = sandbox.DefaultPort
 	}
 	if spec.StartTimeout <= 0 {
-		spec.StartTimeout = DefaultStartTimeout
+		spec.StartTimeout = sandbox.DefaultStartTimeout
 	}
 	w := d.progress(spec)
 	d.startSweep(ctx)
@@ -91,7 +89,7 @@ func (d *Docker) Start(ctx context.Context, spec Spec) (_ Instance, err error) {
 		in = d.newInstance(spec, w)
 		in.preparePod(pctx, spec, first.set)
 	}
-	in.workspace, in.startTimeout, in.out = spec.Workspace, spec.StartTimeout, NewOutput(spec.OutputCap)
+	in.workspace, in.startTimeout, in.out = spec.Workspace, spec.StartTimeout, sandbox.NewOutput(spec.OutputCap)
 	if d.opts.WarmPod {
 		in.rewarm = &spec // also after a failed build: the learner fixes it next
 	}
@@ -123,7 +121,7 @@ func (d *Docker) Start(ctx context.Context, spec Spec) (_ Instance, err error) {
 			// terminal, an engine restart): make a pod now.
 			d.discardWarm(in)
 			in = d.newInstance(spec, w)
-			in.workspace, in.startTimeout, in.out, in.rewarm = spec.Workspace, spec.StartTimeout, NewOutput(spec.OutputCap), &spec
+			in.workspace, in.startTimeout, in.out, in.rewarm = spec.Workspace, spec.StartTimeout, sandbox.NewOutput(spec.OutputCap), &spec
 			warm = false
 			in.preparePod(pctx, spec, first.set)
 		} else {
@@ -136,7 +134,7 @@ func (d *Docker) Start(ctx context.Context, spec Spec) (_ Instance, err error) {
 			// The engine would refuse to create the container; say why in
 			// the learner's terms.
 			if len(ins.Config.Cmd) == 0 && len(ins.Config.Entrypoint) == 0 {
-				return nil, &StartError{ExitCode: -1, Port: spec.Port,
+				return nil, &sandbox.StartError{ExitCode: -1, Port: spec.Port,
 					Reason: "your image has no command to run: add a CMD (e.g. CMD [\"node\", \"server.js\"]) to your Dockerfile"}
 			}
 			in.user = imageUser(ins.Config.User, in.user)
@@ -184,8 +182,8 @@ func (f *firstError) set(err error) {
 	}
 }
 
-func (d *Docker) newInstance(spec Spec, w io.Writer) *DockerInstance {
-	return &DockerInstance{
+func (d *Backend) newInstance(spec sandbox.Spec, w io.Writer) *Instance {
+	return &Instance{
 		d:            d,
 		runID:        newRunID(),
 		port:         spec.Port,
@@ -199,7 +197,7 @@ func (d *Docker) newInstance(spec Spec, w io.Writer) *DockerInstance {
 // (created, attached, started and answering) and the services. It closes
 // relayCreated once the relay is attached (or could not be made) and
 // podDone when it is done, and hands its error to fail.
-func (in *DockerInstance) preparePod(ctx context.Context, spec Spec, fail func(error)) {
+func (in *Instance) preparePod(ctx context.Context, spec sandbox.Spec, fail func(error)) {
 	go func() {
 		defer close(in.podDone)
 		defer in.markRelayCreated()
@@ -219,7 +217,7 @@ func (in *DockerInstance) preparePod(ctx context.Context, spec Spec, fail func(e
 }
 
 // markRelayCreated closes relayCreated, once.
-func (in *DockerInstance) markRelayCreated() {
+func (in *Instance) markRelayCreated() {
 	in.relayOnce.Do(func() { close(in.relayCreated) })
 }
 
@@ -242,12 +240,12 @@ func imageUser(imageUser, fallback string) string {
 // starts it, then starts the services in its namespace. The server joins
 // the namespace later (createServer): the engine only lets a container join
 // a running one.
-func (in *DockerInstance) createPod(ctx context.Context, spec Spec, relayTag string) error {
+func (in *Instance) createPod(ctx context.Context, spec sandbox.Spec, relayTag string) error {
 	d := in.d
 	labels := runLabels(in.runID)
 	in.volume = "coach-data-" + in.runID
 	if _, err := d.cli.VolumeCreate(ctx, client.VolumeCreateOptions{Name: in.volume, Labels: labels}); err != nil {
-		return &EngineError{Op: "create the data volume", Err: err}
+		return &sandbox.EngineError{Op: "create the data volume", Err: err}
 	}
 	if spec.Workspace.Runtime == workspace.Dockerfile {
 		// The learner's image has no world-writable /data to copy into the
@@ -267,7 +265,7 @@ func (in *DockerInstance) createPod(ctx context.Context, spec Spec, relayTag str
 		return errRelayGone
 	}
 	if err != nil {
-		return &EngineError{Op: "create the relay container", Err: err}
+		return &sandbox.EngineError{Op: "create the relay container", Err: err}
 	}
 	in.relayID = relayRes.ID
 	in.warn(relayRes.Warnings)
@@ -279,7 +277,7 @@ func (in *DockerInstance) createPod(ctx context.Context, spec Spec, relayTag str
 	// order this keeps: attached, then start and create).
 	in.markRelayCreated()
 	if _, err := d.cli.ContainerStart(ctx, in.relayID, client.ContainerStartOptions{}); err != nil {
-		return &EngineError{Op: "start the relay container", Err: err}
+		return &sandbox.EngineError{Op: "start the relay container", Err: err}
 	}
 	if err := in.waitRelay(ctx); err != nil {
 		return err
@@ -288,7 +286,7 @@ func (in *DockerInstance) createPod(ctx context.Context, spec Spec, relayTag str
 }
 
 // createServer creates the server container in the relay's namespace.
-func (in *DockerInstance) createServer(ctx context.Context, spec Spec) error {
+func (in *Instance) createServer(ctx context.Context, spec sandbox.Spec) error {
 	d := in.d
 	senv := spec.Workspace.Services.ServerEnv() // the exercise's Env wins
 	for k, v := range spec.Env {
@@ -302,20 +300,20 @@ func (in *DockerInstance) createServer(ctx context.Context, spec Spec) error {
 		Name: "coach-" + in.runID + "-server", Config: cfg, HostConfig: host,
 	})
 	if err != nil {
-		return &EngineError{Op: "create the server container", Err: err}
+		return &sandbox.EngineError{Op: "create the server container", Err: err}
 	}
 	in.serverID = srvRes.ID
 	in.warn(srvRes.Warnings)
 	return nil
 }
 
-func (in *DockerInstance) warn(ws []string) {
+func (in *Instance) warn(ws []string) {
 	for _, w := range ws {
 		fmt.Fprintf(in.progress, "warning: %s\n", w)
 	}
 }
 
-func (in *DockerInstance) initData(ctx context.Context, relayTag string, labels map[string]string) error {
+func (in *Instance) initData(ctx context.Context, relayTag string, labels map[string]string) error {
 	d := in.d
 	cfg, host := initDataContainer(d.podEngine(ctx), relayTag, in.volume, labels)
 	res, err := d.cli.ContainerCreate(ctx, client.ContainerCreateOptions{
@@ -325,7 +323,7 @@ func (in *DockerInstance) initData(ctx context.Context, relayTag string, labels 
 		return errRelayGone
 	}
 	if err != nil {
-		return &EngineError{Op: "prepare the data volume", Err: err}
+		return &sandbox.EngineError{Op: "prepare the data volume", Err: err}
 	}
 	defer func() {
 		cctx, cancel := cleanupCtx(ctx)
@@ -333,16 +331,16 @@ func (in *DockerInstance) initData(ctx context.Context, relayTag string, labels 
 		_, _ = d.cli.ContainerRemove(cctx, res.ID, client.ContainerRemoveOptions{Force: true})
 	}()
 	if _, err := d.cli.ContainerStart(ctx, res.ID, client.ContainerStartOptions{}); err != nil {
-		return &EngineError{Op: "prepare the data volume", Err: err}
+		return &sandbox.EngineError{Op: "prepare the data volume", Err: err}
 	}
 	if code, err := d.waitExit(ctx, res.ID); err != nil || code != 0 {
-		return &EngineError{Op: "prepare the data volume", Err: errors.Join(err, fmt.Errorf("exit code %d: %s", code, d.containerOutput(ctx, res.ID, 5)))}
+		return &sandbox.EngineError{Op: "prepare the data volume", Err: errors.Join(err, fmt.Errorf("exit code %d: %s", code, d.containerOutput(ctx, res.ID, 5)))}
 	}
 	return nil
 }
 
 // waitRelay waits until the relay answers over its attached streams.
-func (in *DockerInstance) waitRelay(ctx context.Context) error {
+func (in *Instance) waitRelay(ctx context.Context) error {
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	err := in.link.Ping(pctx)
@@ -356,15 +354,15 @@ func (in *DockerInstance) waitRelay(ctx context.Context) error {
 	if said == "" {
 		said = "(it printed nothing)"
 	}
-	return &EngineError{Op: "start the sandbox relay", Err: fmt.Errorf("%w; the relay said: %s", err, said)}
+	return &sandbox.EngineError{Op: "start the sandbox relay", Err: fmt.Errorf("%w; the relay said: %s", err, said)}
 }
 
 // startServer starts the server container, follows its output from then
 // on, and waits until its port accepts connections.
-func (in *DockerInstance) startServer(ctx context.Context) error {
+func (in *Instance) startServer(ctx context.Context) error {
 	since := time.Now()
 	if _, err := in.d.cli.ContainerStart(ctx, in.serverID, client.ContainerStartOptions{}); err != nil {
-		return &EngineError{Op: "start the server container", Err: err}
+		return &sandbox.EngineError{Op: "start the server container", Err: err}
 	}
 	in.followLogs(since)
 	return in.waitReady(ctx)
@@ -374,7 +372,7 @@ func (in *DockerInstance) startServer(ctx context.Context) error {
 // stops. After a restart, since skips what the previous life wrote (it was
 // read already). Output keeps only the tail, so memory stays bounded
 // however much the server writes.
-func (in *DockerInstance) followLogs(since time.Time) {
+func (in *Instance) followLogs(since time.Time) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	in.logMu.Lock()
@@ -388,7 +386,7 @@ func (in *DockerInstance) followLogs(since time.Time) {
 
 // drainLogs waits a little for the follower to deliver what a stopped
 // container wrote last, for the verdict's output tail.
-func (in *DockerInstance) drainLogs() {
+func (in *Instance) drainLogs() {
 	in.logMu.Lock()
 	done := in.logsDone
 	in.logMu.Unlock()
@@ -401,7 +399,7 @@ func (in *DockerInstance) drainLogs() {
 	}
 }
 
-func (in *DockerInstance) cancelLogs() {
+func (in *Instance) cancelLogs() {
 	in.logMu.Lock()
 	defer in.logMu.Unlock()
 	if in.stopLogs != nil {
@@ -409,7 +407,7 @@ func (in *DockerInstance) cancelLogs() {
 	}
 }
 
-func (in *DockerInstance) mib() string {
+func (in *Instance) mib() string {
 	return fmt.Sprintf("%d MiB", in.d.opts.Memory>>20)
 }
 
@@ -418,7 +416,7 @@ func (in *DockerInstance) mib() string {
 // only, or the start timeout passes. The engine tells when the container
 // stops (a wait), so until then the probe alone is polled; should the wait
 // end while the container runs, the container is inspected every round.
-func (in *DockerInstance) waitReady(ctx context.Context) error {
+func (in *Instance) waitReady(ctx context.Context) error {
 	var (
 		listening []int
 		exited    *container.State
@@ -442,32 +440,32 @@ func (in *DockerInstance) waitReady(ctx context.Context) error {
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}
-				return &stopWaiting{&EngineError{Op: "inspect the server container", Err: err}}
+				return sandbox.StopWaiting(&sandbox.EngineError{Op: "inspect the server container", Err: err})
 			}
 			if st := ins.Container.State; st != nil && !st.Running {
 				exited = st
-				return ErrExited
+				return sandbox.ErrExited
 			}
 			stopped = nil
 		}
-		if wp := WrongPort(listening, in.port); wp != nil {
+		if wp := sandbox.WrongPort(listening, in.port); wp != nil {
 			return wp
 		}
 		return errors.New("not listening yet")
 	}
 	// Not stopped as WaitReady's exited: the wait may also end without an
 	// exit (an engine error), which the inspection tells apart.
-	err := WaitReady(ctx, in.startTimeout, nil, probe)
-	var wp *WrongPortError
+	err := sandbox.WaitReady(ctx, in.startTimeout, nil, probe)
+	var wp *sandbox.WrongPortError
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, ErrExited):
+	case errors.Is(err, sandbox.ErrExited):
 		in.drainLogs()
 		return in.exitedError(exited)
 	case errors.As(err, &wp):
 		return in.startError(fmt.Sprintf("the server did not accept connections on port %d (its $PORT): %s", in.port, wp.Reason()))
-	case errors.Is(err, ErrNotReady):
+	case errors.Is(err, sandbox.ErrNotReady):
 		return in.neverListened(listening)
 	default:
 		return err
@@ -476,7 +474,7 @@ func (in *DockerInstance) waitReady(ctx context.Context) error {
 
 // stopped is closed when container id is not running (or the wait for
 // that ended: ctx, an engine error).
-func (d *Docker) stopped(ctx context.Context, id string) <-chan struct{} {
+func (d *Backend) stopped(ctx context.Context, id string) <-chan struct{} {
 	res := d.cli.ContainerWait(ctx, id, client.ContainerWaitOptions{Condition: container.WaitConditionNotRunning})
 	ch := make(chan struct{})
 	go func() {
@@ -498,8 +496,8 @@ func isClosed(ch <-chan struct{}) bool {
 	}
 }
 
-func (in *DockerInstance) exitedError(st *container.State) *StartError {
-	e := &StartError{ExitCode: st.ExitCode, OOMKilled: st.OOMKilled, Port: in.port, Output: in.out.Tail(20), Full: in.out.LogsSince(0)}
+func (in *Instance) exitedError(st *container.State) *sandbox.StartError {
+	e := &sandbox.StartError{ExitCode: st.ExitCode, OOMKilled: st.OOMKilled, Port: in.port, Output: in.out.Tail(20), Full: in.out.LogsSince(0)}
 	switch {
 	case st.OOMKilled:
 		e.Reason = fmt.Sprintf("the server was killed before it accepted connections: it ran out of memory (limit %s)", in.mib())
@@ -511,13 +509,13 @@ func (in *DockerInstance) exitedError(st *container.State) *StartError {
 	return e
 }
 
-func (in *DockerInstance) startError(reason string) *StartError {
-	return &StartError{ExitCode: -1, Port: in.port, Output: in.out.Tail(20), Full: in.out.LogsSince(0), Reason: reason}
+func (in *Instance) startError(reason string) *sandbox.StartError {
+	return &sandbox.StartError{ExitCode: -1, Port: in.port, Output: in.out.Tail(20), Full: in.out.LogsSince(0), Reason: reason}
 }
 
-func (in *DockerInstance) neverListened(listening []int) *StartError {
+func (in *Instance) neverListened(listening []int) *sandbox.StartError {
 	reason := fmt.Sprintf("the server did not accept connections on port %d (its $PORT) within %s", in.port, in.startTimeout)
-	switch wp := WrongPort(listening, in.port); {
+	switch wp := sandbox.WrongPort(listening, in.port); {
 	case wp != nil:
 		reason += ": " + wp.Reason()
 	case slices.Contains(listening, in.port):
@@ -527,45 +525,45 @@ func (in *DockerInstance) neverListened(listening []int) *StartError {
 }
 
 // BaseURL is what the learner would type to reach their own server.
-func (in *DockerInstance) BaseURL() string { return "http://localhost:" + strconv.Itoa(in.port) }
+func (in *Instance) BaseURL() string { return "http://localhost:" + strconv.Itoa(in.port) }
 
 // Port is the server's PORT.
-func (in *DockerInstance) Port() int { return in.port }
+func (in *Instance) Port() int { return in.port }
 
 // Kind names the backend.
-func (in *DockerInstance) Kind() string { return "docker" }
+func (in *Instance) Kind() string { return "docker" }
 
 // DialContext connects to the server through the relay, whatever addr says.
-func (in *DockerInstance) DialContext(ctx context.Context, _, _ string) (net.Conn, error) {
+func (in *Instance) DialContext(ctx context.Context, _, _ string) (net.Conn, error) {
 	return in.link.Dial(ctx)
 }
 
 // LogMark is how much the server has written so far.
-func (in *DockerInstance) LogMark() int64 { return in.out.LogMark() }
+func (in *Instance) LogMark() int64 { return in.out.LogMark() }
 
 // LogsSince returns the server's output after mark, as far as it is kept.
-func (in *DockerInstance) LogsSince(mark int64) []byte { return in.out.LogsSince(mark) }
+func (in *Instance) LogsSince(mark int64) []byte { return in.out.LogsSince(mark) }
 
 // Output is the server's captured output.
-func (in *DockerInstance) Output() *Output { return in.out }
+func (in *Instance) Output() *sandbox.Output { return in.out }
 
 // RunID is the coach.run label value of everything this instance created.
-func (in *DockerInstance) RunID() string { return in.runID }
+func (in *Instance) RunID() string { return in.runID }
 
 // ContainerID is the server container's ID.
-func (in *DockerInstance) ContainerID() string { return in.serverID }
+func (in *Instance) ContainerID() string { return in.serverID }
 
 // Restart stops the server (SIGTERM, then SIGKILL after 5s) and starts it
 // again in the same namespace with the same data volume, then waits until
 // it accepts connections.
-func (in *DockerInstance) Restart(ctx context.Context) error {
+func (in *Instance) Restart(ctx context.Context) error {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	if in.closed {
 		return errors.New("restart: the server was closed")
 	}
 	if _, err := in.d.cli.ContainerStop(ctx, in.serverID, client.ContainerStopOptions{Timeout: ptr(stopGrace)}); err != nil {
-		return &EngineError{Op: "stop the server", Err: err}
+		return &sandbox.EngineError{Op: "stop the server", Err: err}
 	}
 	in.drainLogs()
 	in.cancelLogs()
@@ -573,19 +571,19 @@ func (in *DockerInstance) Restart(ctx context.Context) error {
 }
 
 // Signal delivers sig to the server process (through the container's init).
-func (in *DockerInstance) Signal(ctx context.Context, sig syscall.Signal) error {
+func (in *Instance) Signal(ctx context.Context, sig syscall.Signal) error {
 	if _, err := in.d.cli.ContainerKill(ctx, in.serverID, client.ContainerKillOptions{Signal: strconv.Itoa(int(sig))}); err != nil {
 		if cerrdefs.IsConflict(err) {
 			return errors.New("signal: the server is not running")
 		}
-		return &EngineError{Op: "signal the server", Err: err}
+		return &sandbox.EngineError{Op: "signal the server", Err: err}
 	}
 	return nil
 }
 
 // WaitExit waits up to timeout for the server to exit and reports its code;
 // exited is false when it still runs at the deadline.
-func (in *DockerInstance) WaitExit(ctx context.Context, timeout time.Duration) (code int, exited bool, err error) {
+func (in *Instance) WaitExit(ctx context.Context, timeout time.Duration) (code int, exited bool, err error) {
 	wctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	code, err = in.d.waitExit(wctx, in.serverID)
@@ -600,7 +598,7 @@ func (in *DockerInstance) WaitExit(ctx context.Context, timeout time.Duration) (
 }
 
 // OOMKilled reports whether the server was killed for running out of memory.
-func (in *DockerInstance) OOMKilled(ctx context.Context) bool {
+func (in *Instance) OOMKilled(ctx context.Context) bool {
 	ins, err := in.d.cli.ContainerInspect(ctx, in.serverID, client.ContainerInspectOptions{})
 	return err == nil && ins.Container.State != nil && ins.Container.State.OOMKilled
 }
@@ -608,7 +606,7 @@ func (in *DockerInstance) OOMKilled(ctx context.Context) bool {
 // Close ends the relay session and removes both containers and the data
 // volume.
 // It works with a cancelled ctx (Ctrl-C) and may be called more than once.
-func (in *DockerInstance) Close(ctx context.Context) error {
+func (in *Instance) Close(ctx context.Context) error {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	if in.closed {
@@ -644,7 +642,7 @@ func (in *DockerInstance) Close(ctx context.Context) error {
 		in.d.prewarm(*in.rewarm)
 	}
 	if err := errors.Join(errs...); err != nil {
-		return &EngineError{Op: "clean up the sandbox", Err: err}
+		return &sandbox.EngineError{Op: "clean up the sandbox", Err: err}
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package sandbox
+package docker
 
 import (
 	"context"
@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/coachcli/coach/sandbox"
 
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
@@ -34,10 +36,10 @@ func (w testWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func newTestDocker(t testing.TB, edit func(*DockerOptions)) (*Docker, *client.Client) {
+func newTestDocker(t testing.TB, edit func(*Options)) (*Backend, *client.Client) {
 	t.Helper()
 	cli := dockertest.Require(t)
-	o := DefaultDockerOptions()
+	o := DefaultOptions()
 	o.Progress = testWriter{t}
 	if _, err := os.Stat("/etc/ssl/certs/ca-certificates.crt"); err == nil {
 		o.CAFile = "/etc/ssl/certs/ca-certificates.crt"
@@ -45,7 +47,7 @@ func newTestDocker(t testing.TB, edit func(*DockerOptions)) (*Docker, *client.Cl
 	if edit != nil {
 		edit(&o)
 	}
-	d, err := NewDocker(t.Context(), o)
+	d, err := New(t.Context(), o)
 	require.NoError(t, err)
 	// Objects of this process must be gone when the test ends: containers,
 	// volumes and networks of runs, and build containers (after Close,
@@ -64,17 +66,17 @@ func testWorkspace(t testing.TB, name string) *workspace.Workspace {
 	return ws
 }
 
-func testSpec(t testing.TB, name string) Spec {
-	return Spec{
+func testSpec(t testing.TB, name string) sandbox.Spec {
+	return sandbox.Spec{
 		Workspace:    testWorkspace(t, name),
-		Port:         DefaultPort,
+		Port:         sandbox.DefaultPort,
 		BuildTimeout: 5 * time.Minute,
 		StartTimeout: 20 * time.Second,
-		OutputCap:    DefaultOutputCap,
+		OutputCap:    sandbox.DefaultOutputCap,
 	}
 }
 
-func httpGet(t testing.TB, inst Instance, path string) (int, string) {
+func httpGet(t testing.TB, inst sandbox.Instance, path string) (int, string) {
 	t.Helper()
 	hc := &http.Client{Transport: &http.Transport{DialContext: inst.DialContext}, Timeout: 10 * time.Second}
 	resp, err := hc.Get(inst.BaseURL() + path)
@@ -85,13 +87,13 @@ func httpGet(t testing.TB, inst Instance, path string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
-func start(t *testing.T, d *Docker, spec Spec) *DockerInstance {
+func start(t *testing.T, d *Backend, spec sandbox.Spec) *Instance {
 	t.Helper()
 	began := time.Now()
 	inst, err := d.Start(t.Context(), spec)
 	require.NoError(t, err)
 	t.Logf("%s: Start took %s", spec.Workspace.Runtime, time.Since(began).Round(time.Millisecond))
-	di := inst.(*DockerInstance)
+	di := inst.(*Instance)
 	t.Cleanup(func() { require.NoError(t, di.Close(context.Background())) })
 	return di
 }
@@ -135,7 +137,7 @@ func TestDockerWarmStart(t *testing.T) {
 				t.Logf("%s start %d: ready in %s, first response after %s", dir, i+1,
 					elapsed.Round(time.Millisecond), time.Since(began).Round(time.Millisecond))
 				assert.Equal(t, 200, code)
-				images = append(images, inst.(*DockerInstance).image)
+				images = append(images, inst.(*Instance).image)
 				require.NoError(t, inst.Close(t.Context()))
 			}
 			assert.Equal(t, images[0], images[1])
@@ -174,7 +176,7 @@ func TestDockerDockerfileBuildError(t *testing.T) {
 		[]byte("FROM python:3.13-slim-bookworm\nRUN echo about to fail && exit 7\n"), 0o644))
 	ws, err := workspace.Detect(dir)
 	require.NoError(t, err)
-	_, err = d.Start(t.Context(), Spec{Workspace: ws})
+	_, err = d.Start(t.Context(), sandbox.Spec{Workspace: ws})
 	var be *workspace.BuildError
 	require.ErrorAs(t, err, &be)
 	t.Log(be.Error())
@@ -190,7 +192,7 @@ func TestDockerDockerfileBuildError(t *testing.T) {
 func TestDockerCrashAtStart(t *testing.T) {
 	d, _ := newTestDocker(t, nil)
 	_, err := d.Start(t.Context(), testSpec(t, "node-crash"))
-	var se *StartError
+	var se *sandbox.StartError
 	require.ErrorAs(t, err, &se)
 	t.Log(se.Error())
 	assert.Equal(t, 3, se.ExitCode)
@@ -205,7 +207,7 @@ func TestDockerWrongPort(t *testing.T) {
 	// Reported as soon as the relay sees it, not after the start timeout.
 	spec.StartTimeout = 5 * time.Minute
 	_, err := d.Start(t.Context(), spec)
-	var se *StartError
+	var se *sandbox.StartError
 	require.ErrorAs(t, err, &se)
 	t.Log(se.Error())
 	assert.Equal(t, -1, se.ExitCode)
@@ -235,7 +237,7 @@ func bridgeGateway(t *testing.T, cli *client.Client) string {
 // keepBridgeUp runs a container on the default network for the test: Podman
 // creates the bridge's host interface when the first container joins it and
 // removes it with the last one, and a listener needs the address.
-func keepBridgeUp(t *testing.T, d *Docker, cli *client.Client) {
+func keepBridgeUp(t *testing.T, d *Backend, cli *client.Client) {
 	if !d.Podman(t.Context()) {
 		return
 	}
@@ -349,13 +351,13 @@ func TestDockerIgnoresSIGTERM(t *testing.T) {
 	took := time.Since(began)
 	t.Logf("Close took %s", took)
 	assert.Less(t, took, 10*time.Second)
-	assert.Empty(t, dockertest.Leftovers(t, cli, LabelRun+"="+inst.(*DockerInstance).RunID()))
+	assert.Empty(t, dockertest.Leftovers(t, cli, LabelRun+"="+inst.(*Instance).RunID()))
 }
 
 func TestDockerMemoryHog(t *testing.T) {
-	d, _ := newTestDocker(t, func(o *DockerOptions) { o.Memory = 128 << 20 })
+	d, _ := newTestDocker(t, func(o *Options) { o.Memory = 128 << 20 })
 	_, err := d.Start(t.Context(), testSpec(t, "python-memhog"))
-	var se *StartError
+	var se *sandbox.StartError
 	require.ErrorAs(t, err, &se)
 	t.Log(se.Error())
 	if !se.OOMKilled && d.Podman(t.Context()) {
@@ -370,12 +372,12 @@ func TestDockerMemoryHog(t *testing.T) {
 }
 
 func TestDockerForkBomb(t *testing.T) {
-	d, _ := newTestDocker(t, func(o *DockerOptions) { o.PidsLimit = 64 })
+	d, _ := newTestDocker(t, func(o *Options) { o.PidsLimit = 64 })
 	began := time.Now()
 	inst, err := d.Start(t.Context(), testSpec(t, "python-forkbomb"))
 	if err != nil {
 		// Acceptable, as long as the verdict is clear.
-		var se *StartError
+		var se *sandbox.StartError
 		require.ErrorAs(t, err, &se)
 		t.Logf("verdict: %v", se)
 		return
@@ -395,7 +397,7 @@ func TestDockerForkBomb(t *testing.T) {
 		t.Logf("the server does not answer under the fork bomb: %v", err)
 	}
 	// The host is fine: we are still here, and the limit held.
-	ins, err := d.cli.ContainerInspect(t.Context(), inst.(*DockerInstance).serverID, client.ContainerInspectOptions{})
+	ins, err := d.cli.ContainerInspect(t.Context(), inst.(*Instance).serverID, client.ContainerInspectOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, int64(64), *ins.Container.HostConfig.PidsLimit)
 }
@@ -470,7 +472,7 @@ func TestDockerStaleSweep(t *testing.T) {
 	labels[LabelPID] = fmt.Sprint(1 << 30)
 	_, err := cli.VolumeCreate(t.Context(), client.VolumeCreateOptions{Name: "coach-data-deadbeef0000", Labels: labels})
 	require.NoError(t, err)
-	d2 := &Docker{cli: d.cli, opts: d.opts}
+	d2 := &Backend{cli: d.cli, opts: d.opts}
 	d2.sweep(t.Context())
 	assert.Empty(t, dockertest.Leftovers(t, cli, LabelRun+"=deadbeef0000"))
 }
@@ -487,19 +489,19 @@ func TestDockerDoctor(t *testing.T) {
 
 func TestNewDockerUnreachable(t *testing.T) {
 	t.Setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
-	_, err := NewDocker(t.Context(), DefaultDockerOptions())
-	var ee *EngineError
+	_, err := New(t.Context(), DefaultOptions())
+	var ee *sandbox.EngineError
 	require.ErrorAs(t, err, &ee)
 	assert.Contains(t, ee.Advice, "--sandbox process")
 	assert.Contains(t, ee.Advice, "DOCKER_HOST")
 }
 
 func TestDockerMissingImage(t *testing.T) {
-	d, _ := newTestDocker(t, func(o *DockerOptions) {
+	d, _ := newTestDocker(t, func(o *Options) {
 		o.Images = map[workspace.Runtime]string{workspace.Node: "coach-test/no-such-image:1"}
 	})
 	_, err := d.Start(t.Context(), testSpec(t, "node-hello"))
-	var ee *EngineError
+	var ee *sandbox.EngineError
 	require.ErrorAs(t, err, &ee)
 	t.Log(ee.Error())
 	assert.Contains(t, ee.Advice, "docker pull coach-test/no-such-image:1")
@@ -528,7 +530,7 @@ func TestDockerCloseWithCancelledContext(t *testing.T) {
 	cancel()
 	require.NoError(t, inst.Close(ctx))
 	require.NoError(t, inst.Close(ctx), "Close twice is fine")
-	assert.Empty(t, dockertest.Leftovers(t, cli, LabelRun+"="+inst.(*DockerInstance).RunID()))
+	assert.Empty(t, dockertest.Leftovers(t, cli, LabelRun+"="+inst.(*Instance).RunID()))
 	_, err = inst.DialContext(t.Context(), "tcp", "")
 	assert.Error(t, err, "a closed instance's relay session is gone")
 }
@@ -549,7 +551,7 @@ func TestDockerRestartAfterExit(t *testing.T) {
 }
 
 func BenchmarkDockerStartWarm(b *testing.B) {
-	d, _ := newTestDocker(b, func(o *DockerOptions) { o.Progress = io.Discard })
+	d, _ := newTestDocker(b, func(o *Options) { o.Progress = io.Discard })
 	spec := testSpec(b, "go-hello")
 	spec.Progress = io.Discard
 	inst, err := d.Start(b.Context(), spec) // build once
@@ -590,14 +592,14 @@ func TestDockerfileWithoutCmd(t *testing.T) {
 	ws, err := workspace.Detect(dir)
 	require.NoError(t, err)
 	t.Cleanup(func() { removeWorkspaceImages(t, d, dir) })
-	_, err = d.Start(t.Context(), Spec{Workspace: ws})
-	var se *StartError
+	_, err = d.Start(t.Context(), sandbox.Spec{Workspace: ws})
+	var se *sandbox.StartError
 	require.ErrorAs(t, err, &se)
 	assert.Contains(t, se.Reason, "add a CMD")
 }
 
 // removeWorkspaceImages removes the images built for a temporary workspace
 // (those of testdata workspaces stay, as a cache).
-func removeWorkspaceImages(t testing.TB, d *Docker, dir string) {
+func removeWorkspaceImages(t testing.TB, d *Backend, dir string) {
 	d.removeOtherImages(context.Background(), LabelWorkspace+"="+hashString(dir), "")
 }

@@ -1,4 +1,4 @@
-package sandbox
+package docker
 
 import (
 	"io"
@@ -69,7 +69,7 @@ func TestDockerRelayArm64Emulated(t *testing.T) {
 		}
 		t.Skipf("qemu-aarch64 is not registered with binfmt_misc: %v", err)
 	}
-	d, cli := newTestDocker(t, func(o *DockerOptions) { o.RelayArch = "arm64" })
+	d, cli := newTestDocker(t, func(o *Options) { o.RelayArch = "arm64" })
 	if goArch(d.info.Architecture) == "arm64" {
 		t.Skip("the engine is arm64 already: every other test runs this relay natively")
 	}

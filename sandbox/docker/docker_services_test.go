@@ -1,4 +1,4 @@
-package sandbox
+package docker
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/coachcli/coach/sandbox"
 
 	"github.com/coachcli/coach/sandbox/workspace"
 
@@ -22,7 +24,7 @@ type pgValues struct {
 	Values   []string `json:"values"`
 }
 
-func pgGet(t *testing.T, inst Instance) pgValues {
+func pgGet(t *testing.T, inst sandbox.Instance) pgValues {
 	t.Helper()
 	code, body := httpGet(t, inst, "/pg/get")
 	require.Equal(t, 200, code, body)
@@ -55,7 +57,7 @@ func TestDockerServices(t *testing.T) {
 	spec.Env = map[string]string{"TARGET": ln.Addr().String()}
 	inst, err := d.Start(t.Context(), spec)
 	require.NoError(t, err)
-	di := inst.(*DockerInstance)
+	di := inst.(*Instance)
 	closed := false
 	t.Cleanup(func() {
 		if !closed {
@@ -124,7 +126,7 @@ func TestDockerServicesPerInstance(t *testing.T) {
 	d, _ := newTestDocker(t, nil)
 	spec := testSpec(t, "go-services")
 	spec.Workspace.Services = workspace.Services{{Name: "postgres"}}
-	insts := make([]*DockerInstance, 2)
+	insts := make([]*Instance, 2)
 	var wg sync.WaitGroup
 	for i := range insts {
 		wg.Add(1)
@@ -132,7 +134,7 @@ func TestDockerServicesPerInstance(t *testing.T) {
 			defer wg.Done()
 			inst, err := d.Start(t.Context(), spec)
 			if assert.NoError(t, err) {
-				insts[i] = inst.(*DockerInstance)
+				insts[i] = inst.(*Instance)
 				t.Cleanup(func() { assert.NoError(t, insts[i].Close(context.Background())) })
 			}
 		}()
@@ -158,7 +160,7 @@ func TestDockerServiceFails(t *testing.T) {
 	serviceEnv = func(workspace.Service) []string { return nil }
 	defer func() { serviceEnv = env }()
 	_, err := d.Start(t.Context(), spec)
-	var ee *EngineError
+	var ee *sandbox.EngineError
 	require.ErrorAs(t, err, &ee)
 	assert.Contains(t, ee.Error(), "start the postgres service")
 	assert.Contains(t, ee.Error(), "exited with code 1")

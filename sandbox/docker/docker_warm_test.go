@@ -1,10 +1,12 @@
-package sandbox
+package docker
 
 import (
 	"os"
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/coachcli/coach/sandbox"
 
 	"github.com/coachcli/coach/sandbox/workspace"
 
@@ -16,9 +18,9 @@ import (
 )
 
 // warmPod waits for the warm pod Close made and returns it.
-func warmPod(t *testing.T, d *Docker) *DockerInstance {
+func warmPod(t *testing.T, d *Backend) *Instance {
 	t.Helper()
-	var in *DockerInstance
+	var in *Instance
 	require.Eventually(t, func() bool {
 		d.warmMu.Lock()
 		defer d.warmMu.Unlock()
@@ -36,14 +38,14 @@ func warmPod(t *testing.T, d *Docker) *DockerInstance {
 // for another port, is replaced, as is one taken by a build that fails;
 // Close removes the warm pod.
 func TestDockerWarmPod(t *testing.T) {
-	d, cli := newTestDocker(t, func(o *DockerOptions) { o.WarmPod = true })
+	d, cli := newTestDocker(t, func(o *Options) { o.WarmPod = true })
 	ctx := t.Context()
 	spec := testSpec(t, "node-hello")
-	run := func(spec Spec) *DockerInstance {
+	run := func(spec sandbox.Spec) *Instance {
 		t.Helper()
 		inst, err := d.Start(ctx, spec)
 		require.NoError(t, err)
-		di := inst.(*DockerInstance)
+		di := inst.(*Instance)
 		code, body := httpGet(t, di, "/")
 		assert.Equal(t, 200, code)
 		assert.Contains(t, body, "hello from node")

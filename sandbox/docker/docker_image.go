@@ -1,4 +1,4 @@
-package sandbox
+package docker
 
 import (
 	"archive/tar"
@@ -18,6 +18,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/coachcli/coach/sandbox"
 
 	"github.com/coachcli/coach/sandbox/workspace"
 
@@ -63,20 +65,20 @@ func (m streamMessage) err() string {
 
 // ensureImage makes sure ref is present, pulling it with progress if not,
 // and returns its ID.
-func (d *Docker) ensureImage(ctx context.Context, rt workspace.Runtime, ref string, w io.Writer) (string, error) {
+func (d *Backend) ensureImage(ctx context.Context, rt workspace.Runtime, ref string, w io.Writer) (string, error) {
 	ins, err := d.cli.ImageInspect(ctx, ref)
 	if err == nil {
 		return ins.ID, nil
 	}
 	if !cerrdefs.IsNotFound(err) {
-		return "", &EngineError{Op: "inspect image " + ref, Err: err}
+		return "", &sandbox.EngineError{Op: "inspect image " + ref, Err: err}
 	}
 	fmt.Fprintf(w, "pulling %s (first use; this can take a minute)\n", ref)
 	advice := fmt.Sprintf("run `docker pull %s` on a machine with network access (or `docker load` it here), "+
 		"or set `sandbox.images.%s` in coach.yaml to an image you have", ref, rt)
 	rc, err := d.cli.ImagePull(ctx, ref, client.ImagePullOptions{})
 	if err != nil {
-		return "", &EngineError{Op: "pull image " + ref, Err: err, Advice: advice}
+		return "", &sandbox.EngineError{Op: "pull image " + ref, Err: err, Advice: advice}
 	}
 	defer rc.Close()
 	dec := json.NewDecoder(rc)
@@ -87,10 +89,10 @@ func (d *Docker) ensureImage(ctx context.Context, rt workspace.Runtime, ref stri
 			if errors.Is(err, io.EOF) {
 				break
 			}
-			return "", &EngineError{Op: "pull image " + ref, Err: err, Advice: advice}
+			return "", &sandbox.EngineError{Op: "pull image " + ref, Err: err, Advice: advice}
 		}
 		if e := m.err(); e != "" {
-			return "", &EngineError{Op: "pull image " + ref, Err: errors.New(e), Advice: advice}
+			return "", &sandbox.EngineError{Op: "pull image " + ref, Err: errors.New(e), Advice: advice}
 		}
 		// One line per layer and status, not one per progress tick.
 		if m.Status != "" && last[m.ID] != m.Status {
@@ -104,7 +106,7 @@ func (d *Docker) ensureImage(ctx context.Context, rt workspace.Runtime, ref stri
 	}
 	ins, err = d.cli.ImageInspect(ctx, ref)
 	if err != nil {
-		return "", &EngineError{Op: "pull image " + ref, Err: err, Advice: advice}
+		return "", &sandbox.EngineError{Op: "pull image " + ref, Err: err, Advice: advice}
 	}
 	return ins.ID, nil
 }
@@ -121,7 +123,7 @@ func (e *buildFailure) Error() string { return e.msg }
 // imageBuild runs ImageBuild with the classic builder (API 1.41 engines)
 // and reads the stream, since a failed build still returns nil from the
 // call. Steps go to w; the output tail comes back in the error.
-func (d *Docker) imageBuild(ctx context.Context, buildCtx io.Reader, o client.ImageBuildOptions, w io.Writer) (string, error) {
+func (d *Backend) imageBuild(ctx context.Context, buildCtx io.Reader, o client.ImageBuildOptions, w io.Writer) (string, error) {
 	o.Version = build.BuilderV1
 	o.Remove, o.ForceRemove = true, true
 	res, err := d.cli.ImageBuild(ctx, buildCtx, o)
@@ -129,7 +131,7 @@ func (d *Docker) imageBuild(ctx context.Context, buildCtx io.Reader, o client.Im
 		return "", err
 	}
 	defer res.Body.Close()
-	tail := NewOutput(64 << 10)
+	tail := sandbox.NewOutput(64 << 10)
 	dec := json.NewDecoder(res.Body)
 	for {
 		var m streamMessage
@@ -162,7 +164,7 @@ func (d *Docker) imageBuild(ctx context.Context, buildCtx io.Reader, o client.Im
 
 // removeOtherImages removes images carrying label (k=v) except keep; an
 // image still in use stays, which is fine.
-func (d *Docker) removeOtherImages(ctx context.Context, label, keep string) {
+func (d *Backend) removeOtherImages(ctx context.Context, label, keep string) {
 	keepID := ""
 	if ins, err := d.cli.ImageInspect(ctx, keep); err == nil {
 		keepID = ins.ID
@@ -280,7 +282,7 @@ func startFileCheck(ws *workspace.Workspace) string {
 const startFileMissing = 97
 
 // buildEnvFile is sourced by the build script.
-func (d *Docker) buildEnvFile(rt workspace.Runtime, hasCA bool) []byte {
+func (d *Backend) buildEnvFile(rt workspace.Runtime, hasCA bool) []byte {
 	env := map[string]string{
 		"CGO_ENABLED":                "0",
 		"GOFLAGS":                    "-buildvcs=false -ldflags=-w", // no DWARF: links faster; tracebacks keep file:line
@@ -326,7 +328,7 @@ func (d *Docker) buildEnvFile(rt workspace.Runtime, hasCA bool) []byte {
 // edit of a source file so reuses the dependency image and only adds the
 // thin source layer; with nothing to compile that layer needs no
 // container run at all.
-func (d *Docker) buildWorkspace(ctx context.Context, spec Spec, w io.Writer) (string, error) {
+func (d *Backend) buildWorkspace(ctx context.Context, spec sandbox.Spec, w io.Writer) (string, error) {
 	d.bg.wait()
 	began := time.Now()
 	defer func() {
@@ -384,7 +386,7 @@ func (d *Docker) buildWorkspace(ctx context.Context, spec Spec, w io.Writer) (st
 	tag := "coach-ws:" + hash[:16]
 	if _, err := d.cli.ImageInspect(ctx, tag); err == nil {
 		fmt.Fprintf(w, "workspace unchanged: reusing %s\n", tag)
-		spec.Timings.step("sources", began, true)
+		spec.Timings.Record("sources", began, true)
 		return tag, nil
 	}
 	fmt.Fprintf(w, "building your %s code\n", ws.Runtime)
@@ -397,7 +399,7 @@ func (d *Docker) buildWorkspace(ctx context.Context, spec Spec, w io.Writer) (st
 	if err != nil {
 		return "", timedOut(err)
 	}
-	spec.Timings.step("sources", srcBegan, false)
+	spec.Timings.Record("sources", srcBegan, false)
 	// Older images of this workspace are only clutter: they go while the
 	// server starts (Close waits for that).
 	d.background(ctx, func(cctx context.Context) {
@@ -419,7 +421,7 @@ func depsLabel(wsLabel string) string { return "deps-" + wsLabel }
 
 // depsImage returns the image with the workspace's dependencies installed
 // over base, building it when no image holds them for these manifest files.
-func (d *Docker) depsImage(ctx context.Context, spec Spec, base, wsLabel string, w io.Writer) (string, error) {
+func (d *Backend) depsImage(ctx context.Context, spec sandbox.Spec, base, wsLabel string, w io.Writer) (string, error) {
 	ws := spec.Workspace
 	began := time.Now()
 	argv := dockerInstallArgv(ws)
@@ -441,7 +443,7 @@ func (d *Docker) depsImage(ctx context.Context, spec Spec, base, wsLabel string,
 	tag := "coach-deps:" + hex.EncodeToString(h.Sum(nil))[:16]
 	if ins, err := d.cli.ImageInspect(ctx, tag); err == nil {
 		fmt.Fprintf(w, "dependencies unchanged: reusing %s\n", tag)
-		spec.Timings.step("dependencies", began, true)
+		spec.Timings.Record("dependencies", began, true)
 		return ins.ID, nil
 	}
 	fmt.Fprintf(w, "installing dependencies: %s\n", strings.Join(argv, " "))
@@ -453,9 +455,9 @@ func (d *Docker) depsImage(ctx context.Context, spec Spec, base, wsLabel string,
 	}
 	ins, err := d.cli.ImageInspect(ctx, tag)
 	if err != nil {
-		return "", &EngineError{Op: "inspect the dependency image", Err: err}
+		return "", &sandbox.EngineError{Op: "inspect the dependency image", Err: err}
 	}
-	spec.Timings.step("dependencies", began, false)
+	spec.Timings.Record("dependencies", began, false)
 	return ins.ID, nil
 }
 
@@ -469,7 +471,7 @@ func (d *Docker) depsImage(ctx context.Context, spec Spec, base, wsLabel string,
 //	RUN if [ -f coach-ca.pem ]; then export NODE_EXTRA_CA_CERTS=$PWD/coach-ca.pem; fi; npm ci
 const CAContextFile = "coach-ca.pem"
 
-func (d *Docker) buildDockerfile(ctx context.Context, ws *workspace.Workspace, data []byte, tag, wsLabel string, w io.Writer, logDir string) error {
+func (d *Backend) buildDockerfile(ctx context.Context, ws *workspace.Workspace, data []byte, tag, wsLabel string, w io.Writer, logDir string) error {
 	args := map[string]*string{}
 	for k, v := range map[string]string{"HTTP_PROXY": d.opts.HTTPProxy, "HTTPS_PROXY": d.opts.HTTPSProxy, "NO_PROXY": d.opts.NoProxy} {
 		if v != "" {
@@ -479,7 +481,7 @@ func (d *Docker) buildDockerfile(ctx context.Context, ws *workspace.Workspace, d
 	if d.opts.CAFile != "" {
 		ca, err := os.ReadFile(d.opts.CAFile)
 		if err != nil {
-			return &EngineError{Op: "read the CA bundle (sandbox.ca_file)", Err: err}
+			return &sandbox.EngineError{Op: "read the CA bundle (sandbox.ca_file)", Err: err}
 		}
 		if data, err = withContextFile(data, CAContextFile, ca); err != nil {
 			return fmt.Errorf("add the CA bundle to the build context: %w", err)
@@ -493,26 +495,20 @@ func (d *Docker) buildDockerfile(ctx context.Context, ws *workspace.Workspace, d
 	}, w)
 	var bf *buildFailure
 	if errors.As(err, &bf) {
-		if sign := tlsFailure(bf.msg + "\n" + bf.full); sign != "" {
-			return &EngineError{
+		if sign := sandbox.TLSFailure(bf.msg + "\n" + bf.full); sign != "" {
+			return &sandbox.EngineError{
 				Op:     "build your Dockerfile",
 				Err:    fmt.Errorf("a download in it could not verify a TLS certificate (%s): a proxy on this network intercepts TLS with a CA your image does not trust; this is the network, not your code\n\n%s", sign, lastLines(ansiRE.ReplaceAllString(bf.out, ""), 12)),
 				Advice: d.caAdvice(),
-				Log:    SaveLog(logDir, BuildLogName, []byte(bf.full+bf.msg+"\n")),
+				Log:    sandbox.SaveLog(logDir, sandbox.BuildLogName, []byte(bf.full+bf.msg+"\n")),
 			}
 		}
 		return d.dockerfileFailure(logDir, bf)
 	}
 	if err != nil {
-		return &EngineError{Op: "build your Dockerfile", Err: err}
+		return &sandbox.EngineError{Op: "build your Dockerfile", Err: err}
 	}
 	return nil
-}
-
-// tlsFailure returns the first sign of an untrusted certificate in a build's
-// output (the words diagnose.go knows: npm, pip, Go, curl), or "".
-func tlsFailure(out string) string {
-	return tlsWords.FindString(out)
 }
 
 // ansiRE matches the colour escapes a build's stderr carries.
@@ -531,7 +527,7 @@ func lastLines(s string, n int) string {
 
 // caAdvice says how a Dockerfile trusts an extra CA, and whether coach
 // already hands it one.
-func (d *Docker) caAdvice() string {
+func (d *Backend) caAdvice() string {
 	use := "In your Dockerfile, copy it only when it is there and point the tool at it:\n" +
 		"  COPY package*.json " + strings.TrimSuffix(CAContextFile, "m") + "[m] ./\n" +
 		"  RUN if [ -f " + CAContextFile + " ]; then export NODE_EXTRA_CA_CERTS=$PWD/" + CAContextFile + "; fi; npm ci\n" +
@@ -585,7 +581,7 @@ func withContextFile(ctxTar []byte, name string, content []byte) ([]byte, error)
 // image. With nothing to run (no compile step, dependencies already in
 // from) the sources are copied into a container that never starts, which
 // is a commit away from an image.
-func (d *Docker) buildSources(ctx context.Context, ws *workspace.Workspace, data []byte, from, tag, wsLabel string, bl buildLog) error {
+func (d *Backend) buildSources(ctx context.Context, ws *workspace.Workspace, data []byte, from, tag, wsLabel string, bl buildLog) error {
 	run := &container.Config{
 		Cmd:        ws.RunCommand(serverBin),
 		WorkingDir: appDir,
@@ -603,16 +599,16 @@ func (d *Docker) buildSources(ctx context.Context, ws *workspace.Workspace, data
 		HostConfig: &container.HostConfig{NetworkMode: "none"},
 	})
 	if err != nil {
-		return &EngineError{Op: "create the build container", Err: err}
+		return &sandbox.EngineError{Op: "create the build container", Err: err}
 	}
 	committed := false
 	defer d.removeBuildContainer(ctx, created.ID, &committed)
 	if _, err := d.cli.CopyToContainer(ctx, created.ID, client.CopyToContainerOptions{DestinationPath: "/", Content: bytes.NewReader(rootedSources(data))}); err != nil {
-		return &EngineError{Op: "copy your workspace into the build container", Err: err}
+		return &sandbox.EngineError{Op: "copy your workspace into the build container", Err: err}
 	}
 	if _, err := d.cli.ContainerCommit(ctx, created.ID, client.ContainerCommitOptions{Reference: tag, Comment: "coach workspace",
 		Changes: commitChanges(run), Config: &container.Config{}}); err != nil {
-		return &EngineError{Op: "save the built image", Err: err}
+		return &sandbox.EngineError{Op: "save the built image", Err: err}
 	}
 	committed = true
 	return nil
@@ -645,7 +641,7 @@ func rootedSources(data []byte) []byte {
 
 // removeBuildContainer removes a build container, in the background once
 // its result is committed (*committed).
-func (d *Docker) removeBuildContainer(ctx context.Context, id string, committed *bool) {
+func (d *Backend) removeBuildContainer(ctx context.Context, id string, committed *bool) {
 	remove := func(cctx context.Context) {
 		_, _ = d.cli.ContainerRemove(cctx, id, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
 	}
@@ -661,7 +657,7 @@ func (d *Docker) removeBuildContainer(ctx context.Context, id string, committed 
 // background runs a cleanup that nothing waits for but Close and the next
 // build (which so sees the images as the last build left them). It
 // outlives a cancelled ctx, as cleanups must.
-func (d *Docker) background(ctx context.Context, f func(context.Context)) {
+func (d *Backend) background(ctx context.Context, f func(context.Context)) {
 	done := make(chan struct{})
 	d.bg.mu.Lock()
 	d.bg.pending = append(d.bg.pending, done)
@@ -704,18 +700,18 @@ func (b *bgWork) wait() {
 // runBuild runs argv (then check) in a container of image from with the
 // network on, the caches mounted and files (a tar, unpacked into /app)
 // copied in, then commits it as tag with config.
-func (d *Docker) runBuild(ctx context.Context, ws *workspace.Workspace, from string, files []byte, argv []string, check, tag string, config *container.Config, bl buildLog) error {
+func (d *Backend) runBuild(ctx context.Context, ws *workspace.Workspace, from string, files []byte, argv []string, check, tag string, config *container.Config, bl buildLog) error {
 	var ca []byte
 	if d.opts.CAFile != "" {
 		var err error
 		if ca, err = os.ReadFile(d.opts.CAFile); err != nil {
-			return &EngineError{Op: "read the CA bundle (sandbox.ca_file)", Err: err}
+			return &sandbox.EngineError{Op: "read the CA bundle (sandbox.ca_file)", Err: err}
 		}
 	}
 	var mounts []mount.Mount
 	for _, c := range cachesFor(ws.Runtime) {
 		if _, err := d.cli.VolumeCreate(ctx, client.VolumeCreateOptions{Name: c.name, Labels: map[string]string{LabelCache: "1"}}); err != nil {
-			return &EngineError{Op: "create cache volume " + c.name, Err: err}
+			return &sandbox.EngineError{Op: "create cache volume " + c.name, Err: err}
 		}
 		mounts = append(mounts, mount.Mount{Type: mount.TypeVolume, Source: c.name, Target: c.target})
 	}
@@ -736,7 +732,7 @@ func (d *Docker) runBuild(ctx context.Context, ws *workspace.Workspace, from str
 		},
 	})
 	if err != nil {
-		return &EngineError{Op: "create the build container", Err: err}
+		return &sandbox.EngineError{Op: "create the build container", Err: err}
 	}
 	committed := false
 	defer d.removeBuildContainer(ctx, created.ID, &committed)
@@ -754,20 +750,20 @@ func (d *Docker) runBuild(ctx context.Context, ws *workspace.Workspace, from str
 	}
 	_ = tw.Close()
 	if _, err := d.cli.CopyToContainer(ctx, created.ID, client.CopyToContainerOptions{DestinationPath: "/", Content: &setup}); err != nil {
-		return &EngineError{Op: "copy build settings into the build container", Err: err}
+		return &sandbox.EngineError{Op: "copy build settings into the build container", Err: err}
 	}
 	if _, err := d.cli.CopyToContainer(ctx, created.ID, client.CopyToContainerOptions{DestinationPath: appDir, Content: bytes.NewReader(files)}); err != nil {
-		return &EngineError{Op: "copy your workspace into the build container", Err: err}
+		return &sandbox.EngineError{Op: "copy your workspace into the build container", Err: err}
 	}
 	if _, err := d.cli.ContainerStart(ctx, created.ID, client.ContainerStartOptions{}); err != nil {
-		return &EngineError{Op: "start the build container", Err: err}
+		return &sandbox.EngineError{Op: "start the build container", Err: err}
 	}
 	what := "the build"
 	if len(argv) > 0 {
 		what = "`" + workspace.DisplayCommand(argv) + "`"
 	}
 	code, out, err := d.followBuild(ctx, created.ID, what, bl.progress)
-	log := SaveLog(bl.dir, BuildLogName, out)
+	log := sandbox.SaveLog(bl.dir, sandbox.BuildLogName, out)
 	if err != nil {
 		return &buildCut{out: string(out), log: log, err: err}
 	}
@@ -777,7 +773,7 @@ func (d *Docker) runBuild(ctx context.Context, ws *workspace.Workspace, from str
 				"make the build write it (e.g. tsconfig.json's outDir) or fix the start script", ws.Entry)}
 	}
 	if code != 0 {
-		return ClassifyBuild(d.dockerNet(ws), ws, what, code, string(out), log)
+		return sandbox.ClassifyBuild(d.dockerNet(ws), ws, what, code, string(out), log)
 	}
 	if _, err := d.cli.ContainerCommit(ctx, created.ID, client.ContainerCommitOptions{
 		Reference: tag,
@@ -785,7 +781,7 @@ func (d *Docker) runBuild(ctx context.Context, ws *workspace.Workspace, from str
 		Changes:   commitChanges(config),
 		Config:    &container.Config{}, // Podman fails on a request without a body ("Decode(): EOF")
 	}); err != nil {
-		return &EngineError{Op: "save the built image", Err: err}
+		return &sandbox.EngineError{Op: "save the built image", Err: err}
 	}
 	committed = true
 	return nil
@@ -824,7 +820,7 @@ func commitChanges(c *container.Config) []string {
 func ptr[T any](v T) *T { return &v }
 
 // waitExit waits for a container to stop and returns its exit code.
-func (d *Docker) waitExit(ctx context.Context, id string) (int, error) {
+func (d *Backend) waitExit(ctx context.Context, id string) (int, error) {
 	res := d.cli.ContainerWait(ctx, id, client.ContainerWaitOptions{Condition: container.WaitConditionNotRunning})
 	select {
 	case r := <-res.Result:
@@ -833,12 +829,12 @@ func (d *Docker) waitExit(ctx context.Context, id string) (int, error) {
 		if ctx.Err() != nil {
 			return 0, ctx.Err()
 		}
-		return 0, &EngineError{Op: "wait for container", Err: err}
+		return 0, &sandbox.EngineError{Op: "wait for container", Err: err}
 	}
 }
 
 // containerOutput returns the last n lines of a container's combined output.
-func (d *Docker) containerOutput(ctx context.Context, id string, n int) string {
+func (d *Backend) containerOutput(ctx context.Context, id string, n int) string {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	rc, err := d.cli.ContainerLogs(ctx, id, client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true, Tail: "400"})
@@ -846,13 +842,13 @@ func (d *Docker) containerOutput(ctx context.Context, id string, n int) string {
 		return ""
 	}
 	defer rc.Close()
-	out := NewOutput(256 << 10)
+	out := sandbox.NewOutput(256 << 10)
 	_, _ = stdcopy.StdCopy(out, out, rc)
 	return out.Tail(n)
 }
 
-// DockerPlan is the one line the Docker backend prints before it builds
+// Plan is the one line the Docker backend prints before it builds
 // the workspace (Plan with the backend's own commands).
-func DockerPlan(ws *workspace.Workspace) string {
+func Plan(ws *workspace.Workspace) string {
 	return ws.Plan(buildArgv(ws), ws.RunCommand(serverBin))
 }

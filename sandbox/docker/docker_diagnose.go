@@ -1,4 +1,4 @@
-package sandbox
+package docker
 
 import (
 	"cmp"
@@ -6,11 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"regexp"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/coachcli/coach/sandbox"
 
 	"github.com/moby/moby/api/pkg/stdcopy"
 	"github.com/moby/moby/client"
@@ -19,8 +20,8 @@ import (
 )
 
 // dockerNet is the Docker build's settings.
-func (d *Docker) dockerNet(ws *workspace.Workspace) BuildNet {
-	return BuildNet{Env: d.opts.BuildEnv, CAFile: d.opts.CAFile, Proxy: cmp.Or(d.opts.HTTPSProxy, d.opts.HTTPProxy),
+func (d *Backend) dockerNet(ws *workspace.Workspace) sandbox.BuildNet {
+	return sandbox.BuildNet{Env: d.opts.BuildEnv, CAFile: d.opts.CAFile, Proxy: cmp.Or(d.opts.HTTPSProxy, d.opts.HTTPProxy),
 		Where: "Docker", Dir: ws.Dir,
 		TLSAdvice: "a proxy or antivirus on your network replaces TLS certificates: give coach its CA bundle with " +
 			"`sandbox.ca_file: /path/to/ca.pem` in coach.yaml (or COACH_SANDBOX_CA_FILE)"}
@@ -50,8 +51,8 @@ func (e *buildCut) Unwrap() error { return e.err }
 // followBuild streams a started build container's output into memory
 // until it exits, telling w when the build stays silent, and returns its
 // exit code and whole output (as far as kept).
-func (d *Docker) followBuild(ctx context.Context, id, what string, w io.Writer) (int, []byte, error) {
-	out := &timedOutput{Output: NewOutput(8 << 20)}
+func (d *Backend) followBuild(ctx context.Context, id, what string, w io.Writer) (int, []byte, error) {
+	out := &timedOutput{Output: sandbox.NewOutput(8 << 20)}
 	out.touch()
 	done := make(chan struct{})
 	followed := make(chan struct{})
@@ -80,7 +81,7 @@ func (d *Docker) followBuild(ctx context.Context, id, what string, w io.Writer) 
 				}
 				if quiet-said >= buildSilence {
 					said = quiet.Truncate(buildSilence)
-					last := strings.TrimSpace(TailLines(string(out.LogsSince(0)), 1))
+					last := strings.TrimSpace(sandbox.TailLines(string(out.LogsSince(0)), 1))
 					msg := fmt.Sprintf("still running %s: no output for %s", what, said)
 					if last != "" {
 						msg += " (last line: " + truncate(last, 80) + ")"
@@ -111,7 +112,7 @@ func truncate(s string, n int) string {
 
 // timedOutput is an Output that remembers when it was last written.
 type timedOutput struct {
-	*Output
+	*sandbox.Output
 	mu   sync.Mutex
 	last time.Time
 }
@@ -136,7 +137,7 @@ func (o *timedOutput) quiet() time.Duration {
 // buildTimedOut is the error for a build that ran out of time: the network's
 // when its output shows a registry it could not reach, else the learner's,
 // with the last lines it printed.
-func (d *Docker) buildTimedOut(ws *workspace.Workspace, limit time.Duration, err error) error {
+func (d *Backend) buildTimedOut(ws *workspace.Workspace, limit time.Duration, err error) error {
 	var cut *buildCut
 	out, log := "", ""
 	if errors.As(err, &cut) {
@@ -147,7 +148,7 @@ func (d *Docker) buildTimedOut(ws *workspace.Workspace, limit time.Duration, err
 	}
 	be := &workspace.BuildError{Runtime: string(ws.Runtime), Err: fmt.Errorf("the build took longer than %s", limit), Log: log,
 		Hint: "a build that hangs is often waiting for the network or for input; run the same command on your machine to see"}
-	if last := TailLines(out, 15); last != "" {
+	if last := sandbox.TailLines(out, 15); last != "" {
 		be.Output = "last lines before coach stopped it:\n" + last
 	}
 	return be
@@ -163,24 +164,17 @@ var (
 
 // dockerfileFailure tells a Dockerfile's own failure (exit 3) from a base
 // image the engine could not pull (exit 4, or 3 for a name that does not exist).
-func (d *Docker) dockerfileFailure(logDir string, bf *buildFailure) error {
-	log := SaveLog(logDir, BuildLogName, []byte(bf.full+bf.msg+"\n"))
+func (d *Backend) dockerfileFailure(logDir string, bf *buildFailure) error {
+	log := sandbox.SaveLog(logDir, sandbox.BuildLogName, []byte(bf.full+bf.msg+"\n"))
 	if pullNetwork.MatchString(bf.msg) {
-		host := ""
-		if m := urlIn.FindString(bf.msg); m != "" {
-			if u, err := url.Parse(m); err == nil {
-				host = u.Host
-			}
-		} else if m := lookupHost.FindStringSubmatch(bf.msg); m != nil {
-			host = m[1]
-		}
+		host := sandbox.NetHost(bf.msg)
 		image := "<the FROM image>"
 		what := "your Dockerfile's base image"
 		if m := fromStep.FindAllStringSubmatch(bf.full+bf.out, -1); m != nil {
 			image = m[len(m)-1][1] // the last FROM begun is the one that failed
 			what = image + ", the base image in your Dockerfile's FROM line"
 		}
-		e := &EngineError{Op: "the engine could not pull " + what, Err: errors.New(bf.msg), Host: host, Log: log,
+		e := &sandbox.EngineError{Op: "the engine could not pull " + what, Err: errors.New(bf.msg), Host: host, Log: log,
 			Advice: fmt.Sprintf("the image is not on this machine and the engine could not download it: run `docker pull %s` "+
 				"once its registry is reachable, or bring it from another machine (`docker save %s -o image.tar` there, "+
 				"`docker load -i image.tar` here), or change FROM to an image you have (`docker images` lists them)\n"+
@@ -190,7 +184,7 @@ func (d *Docker) dockerfileFailure(logDir string, bf *buildFailure) error {
 		}
 		return e
 	}
-	be := &workspace.BuildError{Runtime: string(workspace.Dockerfile), Output: Excerpt(bf.full, 12, 25), Err: errors.New(bf.msg), Log: log}
+	be := &workspace.BuildError{Runtime: string(workspace.Dockerfile), Output: sandbox.Excerpt(bf.full, 12, 25), Err: errors.New(bf.msg), Log: log}
 	if strings.Contains(bf.out, "FROM") && pullMissing.MatchString(bf.msg) {
 		be.Hint = "the image in your FROM line does not exist (or is private): check its name and tag, e.g. FROM node:22-bookworm-slim"
 	}

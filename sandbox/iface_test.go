@@ -2,7 +2,7 @@ package sandbox_test
 
 import (
 	"github.com/coachcli/coach/grader"
-	"github.com/coachcli/coach/sandbox"
+	"github.com/coachcli/coach/sandbox/docker"
 	"github.com/coachcli/coach/sandbox/process"
 	"github.com/coachcli/coach/sandbox/urltarget"
 )
@@ -10,11 +10,11 @@ import (
 // The Docker instance is everything the grader can drive: checked here, in
 // a test, so the sandbox package itself never imports the grader.
 var (
-	_ grader.Target    = (*sandbox.DockerInstance)(nil)
-	_ grader.Restarter = (*sandbox.DockerInstance)(nil)
-	_ grader.Signaler  = (*sandbox.DockerInstance)(nil)
+	_ grader.Target    = (*docker.Instance)(nil)
+	_ grader.Restarter = (*docker.Instance)(nil)
+	_ grader.Signaler  = (*docker.Instance)(nil)
 
-	_ grader.ImageInspector = (*sandbox.DockerInstance)(nil)
+	_ grader.ImageInspector = (*docker.Instance)(nil)
 	_ grader.Target         = (*process.Instance)(nil)
 	_ grader.Restarter      = (*process.Instance)(nil)
 	_ grader.Signaler       = (*process.Instance)(nil)

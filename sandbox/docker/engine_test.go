@@ -1,4 +1,4 @@
-package sandbox
+package docker
 
 import (
 	"crypto/sha256"
@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/coachcli/coach/sandbox"
 
 	"github.com/moby/moby/client"
 	"github.com/stretchr/testify/assert"
@@ -70,7 +72,7 @@ func TestResolveEndpoint(t *testing.T) {
 			if tt.err != "" {
 				require.Error(t, err)
 				assert.Contains(t, err.Error(), tt.err)
-				var ee *EngineError
+				var ee *sandbox.EngineError
 				require.ErrorAs(t, err, &ee, "an engine problem is exit 4, not the learner's")
 				assert.Contains(t, ee.Advice, "docker context ls")
 				return
@@ -97,7 +99,7 @@ func TestRelayFor(t *testing.T) {
 	_, err := relayFor("windows", "x86_64")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "Linux containers")
-	var ee *EngineError
+	var ee *sandbox.EngineError
 	require.ErrorAs(t, err, &ee)
 
 	_, err = relayFor("linux", "s390x")

@@ -1,4 +1,4 @@
-package sandbox
+package docker
 
 import (
 	"bytes"
@@ -36,7 +36,7 @@ func isPodmanVersion(components []system.ComponentVersion) bool {
 
 // Podman reports whether the engine is Podman. It asks the engine once per
 // Docker value; an engine that does not answer counts as Docker.
-func (d *Docker) Podman(ctx context.Context) bool {
+func (d *Backend) Podman(ctx context.Context) bool {
 	d.engineOnce.Do(func() {
 		vctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
@@ -71,12 +71,12 @@ const podmanNproc = 4096
 // Podman (4.3) otherwise raises nofile and nproc to 1048576, which fails in
 // an engine without CAP_SYS_RESOURCE ("error setting rlimit type 7:
 // operation not permitted").
-func (d *Docker) ulimits(ctx context.Context, nofile int64) []*container.Ulimit {
+func (d *Backend) ulimits(ctx context.Context, nofile int64) []*container.Ulimit {
 	return ulimits(nofile, d.Podman(ctx))
 }
 
 // podEngine is what the containers of a pod take from this engine.
-func (d *Docker) podEngine(ctx context.Context) podEngine {
+func (d *Backend) podEngine(ctx context.Context) podEngine {
 	return podEngine{runtime: d.runtime, podman: d.Podman(ctx), nanoCPUs: d.opts.NanoCPUs}
 }
 
@@ -87,14 +87,14 @@ func (d *Docker) podEngine(ctx context.Context) podEngine {
 // at once can leave the owner half-removed in its store, which then breaks
 // every container list; so on Podman the joined containers go first.
 // Empty ids are skipped; a container already gone is no error.
-func (d *Docker) removePod(ctx context.Context, owner string, joined ...string) error {
+func (d *Backend) removePod(ctx context.Context, owner string, joined ...string) error {
 	if !d.Podman(ctx) {
 		return d.removeAtOnce(ctx, append(joined, owner))
 	}
 	return errors.Join(d.removeAtOnce(ctx, joined), d.removeAtOnce(ctx, []string{owner}))
 }
 
-func (d *Docker) removeAtOnce(ctx context.Context, ids []string) error {
+func (d *Backend) removeAtOnce(ctx context.Context, ids []string) error {
 	errs := make([]error, len(ids))
 	var wg sync.WaitGroup
 	for i, id := range ids {
@@ -116,7 +116,7 @@ func (d *Docker) removeAtOnce(ctx context.Context, ids []string) error {
 // sets OOMKilled (conmon writes its "oom" marker into its own working
 // directory, Podman looks for it in the container's bundle directory), so
 // there a SIGKILL (exit code 137) that coach did not send is one.
-func (d *Docker) podmanUnreportedOOM(st *container.State) bool {
+func (d *Backend) podmanUnreportedOOM(st *container.State) bool {
 	return !st.OOMKilled && st.ExitCode == 137 && d.Podman(context.Background())
 }
 
@@ -129,7 +129,7 @@ func (d *Docker) podmanUnreportedOOM(st *container.State) bool {
 // So on Podman the stream is opened again while the container runs, with
 // timestamps to resume where the last one ended, and read once more to its
 // end when the container has stopped.
-func (d *Docker) followOutput(ctx context.Context, id string, since time.Time, w io.Writer) {
+func (d *Backend) followOutput(ctx context.Context, id string, since time.Time, w io.Writer) {
 	if !d.Podman(ctx) {
 		rc, err := d.cli.ContainerLogs(ctx, id, client.ContainerLogsOptions{
 			ShowStdout: true, ShowStderr: true, Follow: true, Since: unixNano(since),

@@ -1,4 +1,4 @@
-package sandbox
+package docker
 
 import (
 	"errors"
@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+
+	"github.com/coachcli/coach/sandbox"
 
 	"github.com/docker/cli/cli/config"
 	"github.com/docker/cli/cli/connhelper"
@@ -45,7 +47,7 @@ func ResolveEndpoint(getenv func(string) string) (Endpoint, error) {
 	if host := getenv(client.EnvOverrideHost); host != "" {
 		ep := Endpoint{Host: host, Context: "default", Source: "DOCKER_HOST"}
 		if helper, err := connhelper.GetConnectionHelper(host); err != nil {
-			return ep, &EngineError{Op: "use DOCKER_HOST=" + host, Err: err}
+			return ep, &sandbox.EngineError{Op: "use DOCKER_HOST=" + host, Err: err}
 		} else if helper != nil { // ssh://: through `ssh host docker system dial-stdio`
 			ep.opts = []client.Opt{client.WithHost(helper.Host), client.WithDialContext(helper.Dialer), client.WithAPIVersionFromEnv()}
 		} else {
@@ -66,7 +68,7 @@ func ResolveEndpoint(getenv func(string) string) (Endpoint, error) {
 	if name == "" {
 		cf, err := config.Load(dir)
 		if err != nil {
-			return Endpoint{}, &EngineError{Op: "read the docker config", Err: err,
+			return Endpoint{}, &sandbox.EngineError{Op: "read the docker config", Err: err,
 				Advice: "fix or remove " + filepath.Join(dir, config.ConfigFileName)}
 		}
 		name, source = cf.CurrentContext, "the current context in "+filepath.Join(dir, config.ConfigFileName)
@@ -82,23 +84,23 @@ func ResolveEndpoint(getenv func(string) string) (Endpoint, error) {
 	meta, err := st.GetMetadata(name)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) || strings.Contains(err.Error(), "not found") {
-			return Endpoint{}, &EngineError{Op: fmt.Sprintf("use docker context %q (from %s)", name, source),
+			return Endpoint{}, &sandbox.EngineError{Op: fmt.Sprintf("use docker context %q (from %s)", name, source),
 				Err:    errors.New("no such context"),
 				Advice: "list the contexts with `docker context ls` and choose one with `docker context use NAME`"}
 		}
-		return Endpoint{}, &EngineError{Op: fmt.Sprintf("read docker context %q", name), Err: err}
+		return Endpoint{}, &sandbox.EngineError{Op: fmt.Sprintf("read docker context %q", name), Err: err}
 	}
 	epMeta, err := docker.EndpointFromContext(meta)
 	if err != nil {
-		return Endpoint{}, &EngineError{Op: fmt.Sprintf("read docker context %q", name), Err: err}
+		return Endpoint{}, &sandbox.EngineError{Op: fmt.Sprintf("read docker context %q", name), Err: err}
 	}
 	ep, err := docker.WithTLSData(st, name, epMeta)
 	if err != nil {
-		return Endpoint{}, &EngineError{Op: fmt.Sprintf("read the TLS files of docker context %q", name), Err: err}
+		return Endpoint{}, &sandbox.EngineError{Op: fmt.Sprintf("read the TLS files of docker context %q", name), Err: err}
 	}
 	opts, err := ep.ClientOpts()
 	if err != nil {
-		return Endpoint{}, &EngineError{Op: fmt.Sprintf("use docker context %q", name), Err: err}
+		return Endpoint{}, &sandbox.EngineError{Op: fmt.Sprintf("use docker context %q", name), Err: err}
 	}
 	return Endpoint{Host: ep.Host, Context: name, Source: source, opts: opts}, nil
 }

@@ -1,4 +1,4 @@
-package sandbox
+package docker
 
 import (
 	"fmt"
@@ -29,7 +29,7 @@ func TestPodContainerSecurity(t *testing.T) {
 		image: "coach-ws:abc", user: DefaultUser, relayID: "relay1", volume: "coach-data-run1", port: 8080,
 		env: map[string]string{"DATABASE_URL": "postgres://coach:coach@127.0.0.1:5432/app", "GREETING": "hi"}, labels: labels,
 	}
-	writable := DefaultDockerOptions()
+	writable := DefaultOptions()
 	writable.ReadOnly = false
 	writable.Memory, writable.NanoCPUs, writable.PidsLimit = 1<<30, 2e9, 512
 
@@ -45,8 +45,8 @@ func TestPodContainerSecurity(t *testing.T) {
 		{"relay", two(relayContainer(docker, "coach-relay:abc", 8080, labels))},
 		{"relay-podman", two(relayContainer(podman, "coach-relay:abc", 8080, labels))},
 		{"init-data", two(initDataContainer(docker, "coach-relay:abc", "coach-data-run1", labels))},
-		{"server", two(serverContainer(docker, DefaultDockerOptions(), server))},
-		{"server-podman-runsc", two(serverContainer(podman, DefaultDockerOptions(), server))},
+		{"server", two(serverContainer(docker, DefaultOptions(), server))},
+		{"server-podman-runsc", two(serverContainer(podman, DefaultOptions(), server))},
 		{"server-writable-limits", two(serverContainer(docker, writable, server))},
 	}
 	for _, name := range workspace.ServiceNames() {

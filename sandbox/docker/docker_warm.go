@@ -1,4 +1,4 @@
-package sandbox
+package docker
 
 import (
 	"context"
@@ -6,11 +6,13 @@ import (
 	"io"
 	"time"
 
+	"github.com/coachcli/coach/sandbox"
+
 	"github.com/coachcli/coach/sandbox/workspace"
 )
 
 // A warm pod is a pod made ready for the next Start while nothing runs
-// (DockerOptions.WarmPod): in coach watch, while the learner types. Only
+// (Options.WarmPod): in coach watch, while the learner types. Only
 // the server is then left to create and start when a file is saved. The
 // pod is fresh (nothing ran in it) and is torn down by Docker.Close, which
 // every way out of coach watch calls, Ctrl-C included; a coach killed
@@ -18,13 +20,13 @@ import (
 
 // podKey is what a pod is made for: a warm pod serves a Start whose spec
 // has the same key.
-func podKey(spec Spec) string {
+func podKey(spec sandbox.Spec) string {
 	return fmt.Sprintf("%d\x00%t\x00%v", spec.Port, spec.Workspace.Runtime == workspace.Dockerfile, spec.Workspace.Services)
 }
 
 // prewarm makes a pod for spec in the background, unless one is there or
 // the Docker value is closing.
-func (d *Docker) prewarm(spec Spec) {
+func (d *Backend) prewarm(spec sandbox.Spec) {
 	d.warmMu.Lock()
 	defer d.warmMu.Unlock()
 	if d.warmCtx == nil || d.warmCtx.Err() != nil || d.warm != nil {
@@ -38,7 +40,7 @@ func (d *Docker) prewarm(spec Spec) {
 // takeWarm returns the warm pod when it is made for spec, done or still in
 // the making (Start checks that it answers once it needs it); a warm pod
 // made for another spec is removed.
-func (d *Docker) takeWarm(spec Spec) *DockerInstance {
+func (d *Backend) takeWarm(spec sandbox.Spec) *Instance {
 	d.warmMu.Lock()
 	in, key := d.warm, d.warmKey
 	d.warm = nil
@@ -54,14 +56,14 @@ func (d *Docker) takeWarm(spec Spec) *DockerInstance {
 }
 
 // answers reports whether the pod's relay still answers.
-func (in *DockerInstance) answers(ctx context.Context) bool {
+func (in *Instance) answers(ctx context.Context) bool {
 	pctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
 	return in.link != nil && in.link.Ping(pctx) == nil
 }
 
 // discardWarm removes a warm pod in the background; Docker.Close waits.
-func (d *Docker) discardWarm(in *DockerInstance) {
+func (d *Backend) discardWarm(in *Instance) {
 	d.warmWG.Go(func() {
 		<-in.podDone
 		_ = in.Close(context.Background())
@@ -69,7 +71,7 @@ func (d *Docker) discardWarm(in *DockerInstance) {
 }
 
 // closeWarm stops making warm pods and removes the one there is.
-func (d *Docker) closeWarm() {
+func (d *Backend) closeWarm() {
 	d.warmMu.Lock()
 	in := d.warm
 	d.warm = nil

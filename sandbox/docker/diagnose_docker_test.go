@@ -1,4 +1,4 @@
-package sandbox
+package docker
 
 import (
 	"bytes"
@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/coachcli/coach/sandbox"
 
 	"github.com/coachcli/coach/sandbox/workspace"
 
@@ -52,7 +54,7 @@ func TestDockerBuildSilentThenTimeout(t *testing.T) {
 	require.NoError(t, err)
 	var progress lockedBuffer
 	logDir := t.TempDir()
-	_, err = d.Start(t.Context(), Spec{Workspace: ws, BuildTimeout: 8 * time.Second, Progress: &progress, LogDir: logDir})
+	_, err = d.Start(t.Context(), sandbox.Spec{Workspace: ws, BuildTimeout: 8 * time.Second, Progress: &progress, LogDir: logDir})
 
 	var be *workspace.BuildError
 	require.ErrorAs(t, err, &be)
@@ -60,7 +62,7 @@ func TestDockerBuildSilentThenTimeout(t *testing.T) {
 	assert.Contains(t, be.Output, "last lines before coach stopped it:\nfetching the dependencies")
 	assert.Contains(t, progress.String(), "coach: go (go.mod) · build: echo fetching the dependencies; sleep 120")
 	assert.Contains(t, progress.String(), "still running `echo fetching the dependencies; sleep 120`: no output for 2s (last line: fetching the dependencies)")
-	data, err := os.ReadFile(filepath.Join(logDir, BuildLogName))
+	data, err := os.ReadFile(filepath.Join(logDir, sandbox.BuildLogName))
 	require.NoError(t, err)
 	assert.Equal(t, "fetching the dependencies\n", string(data))
 }

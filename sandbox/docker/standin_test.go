@@ -1,10 +1,12 @@
-package sandbox
+package docker
 
 import (
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/coachcli/coach/sandbox"
 
 	"github.com/coachcli/coach/sandbox/workspace"
 
@@ -38,7 +40,7 @@ RUN python3 -c "import sys; assert sys.version_info >= (3, 11)" && python -m pip
 			require.NoError(t, os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("# "+dir+"\n"+tc.dockerfile+"CMD [\"true\"]\n"), 0o644))
 			ws, err := workspace.Detect(dir)
 			require.NoError(t, err)
-			tag, err := d.buildWorkspace(t.Context(), Spec{Workspace: ws, BuildTimeout: 5 * time.Minute}, testWriter{t})
+			tag, err := d.buildWorkspace(t.Context(), sandbox.Spec{Workspace: ws, BuildTimeout: 5 * time.Minute}, testWriter{t})
 			require.NoError(t, err)
 			_, err = cli.ImageRemove(t.Context(), tag, client.ImageRemoveOptions{Force: true})
 			require.NoError(t, err)
