@@ -181,7 +181,7 @@ func fileHead(p string, n int) ([]byte, error) {
 	return buf[:k], nil
 }
 
-// workspaceTar writes dir as a reproducible tar (sorted, zero times, fixed
+// Tar writes dir as a reproducible tar (sorted, zero times, fixed
 // owners) so that its bytes can serve as the content hash. It honours
 // .dockerignore, or .gitignore when there is no .dockerignore; symlinks are
 // kept when they stay inside the workspace and skipped (with a note in
@@ -192,7 +192,7 @@ func Tar(dir string, max int64) (data []byte, skipped []string, err error) {
 	return workspaceTarModes(dir, max, execBitsKept)
 }
 
-// workspaceTarModes is workspaceTar with the file mode rule chosen by
+// workspaceTarModes is Tar with the file mode rule chosen by
 // execBits (see tarFileMode), so Windows' rule is tested everywhere.
 func workspaceTarModes(dir string, max int64, execBits bool) (data []byte, skipped []string, err error) {
 	if max <= 0 {
