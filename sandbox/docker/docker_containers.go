@@ -176,3 +176,22 @@ func serviceContainerConfig(e podEngine, s workspace.Service, relayID, volume st
 			},
 		}
 }
+
+// buildContainer runs a build script in image: as root (of the image; the
+// engine's user namespace, if any, applies), with the network on (it
+// downloads dependencies), the caches mounted and processes bounded. It is
+// not part of a pod and never runs the learner's server. Only podman of e
+// is used: a build runs on the engine's default OCI runtime.
+func buildContainer(e podEngine, image, script string, mounts []mount.Mount, labels map[string]string) (*container.Config, *container.HostConfig) {
+	return &container.Config{
+			Image:      image,
+			Cmd:        []string{"sh", "-c", script},
+			WorkingDir: appDir,
+			User:       "0:0",
+			Labels:     labels,
+		}, &container.HostConfig{
+			Mounts:    mounts,
+			LogConfig: container.LogConfig{Type: "json-file", Config: map[string]string{"max-size": "5m", "max-file": "1"}},
+			Resources: container.Resources{PidsLimit: ptr(int64(4096)), Ulimits: ulimits(wideNofile, e.podman)},
+		}
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/coachcli/coach/sandbox/workspace"
 
 	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/mount"
 	"github.com/stretchr/testify/assert"
 
 	"github.com/coachcli/coach/internal/golden"
@@ -75,6 +76,27 @@ func TestPodContainerSecurity(t *testing.T) {
 	}
 }
 
+// TestBuildContainerSettings pins the build container's settings: it is
+// root with the network on by design (not a pod container, so the pod's
+// invariants do not apply), and a change to that shows as a diff.
+func TestBuildContainerSettings(t *testing.T) {
+	t.Parallel()
+	mounts := []mount.Mount{{Type: mount.TypeVolume, Source: "coach-cache-npm", Target: "/root/.npm"}}
+	for _, tt := range []struct {
+		name string
+		e    podEngine
+	}{{"build", podEngine{nanoCPUs: DefaultNanoCPUs}}, {"build-podman", podEngine{runtime: "runsc", podman: true}}} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, h := buildContainer(tt.e, "node:22-bookworm-slim", "npm install", mounts, map[string]string{LabelBuild: "b1"})
+			assert.Empty(t, h.Runtime, "a build runs on the engine's default runtime")
+			assert.False(t, h.Privileged)
+			assert.Empty(t, h.CapAdd)
+			golden.Assert(t, filepath.Join("testdata", "containers", tt.name+".txt"), []byte(securityText(c, h)))
+		})
+	}
+}
+
 // securityText is the security settings of a container, one per line.
 func securityText(c *container.Config, h *container.HostConfig) string {
 	var b strings.Builder
@@ -89,7 +111,11 @@ func securityText(c *container.Config, h *container.HostConfig) string {
 	line("user", c.User)
 	line("env", strings.Join(c.Env, " "))
 	line("labels", joinMap(c.Labels, ","))
-	line("network", h.NetworkMode)
+	network := string(h.NetworkMode)
+	if network == "" {
+		network = "default (the engine's bridge: network on)"
+	}
+	line("network", network)
 	line("privileged", h.Privileged)
 	line("cap-drop", strings.Join(h.CapDrop, ","))
 	line("cap-add", strings.Join(h.CapAdd, ","))

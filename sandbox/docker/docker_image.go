@@ -717,20 +717,8 @@ func (d *Backend) runBuild(ctx context.Context, ws *workspace.Workspace, from st
 	}
 	labels := ownerLabels()
 	labels[LabelBuild] = newRunID()
-	created, err := d.cli.ContainerCreate(ctx, client.ContainerCreateOptions{
-		Config: &container.Config{
-			Image:      from,
-			Cmd:        []string{"sh", "-c", buildScript(argv, check)},
-			WorkingDir: appDir,
-			User:       "0:0",
-			Labels:     labels,
-		},
-		HostConfig: &container.HostConfig{
-			Mounts:    mounts,
-			LogConfig: container.LogConfig{Type: "json-file", Config: map[string]string{"max-size": "5m", "max-file": "1"}},
-			Resources: container.Resources{PidsLimit: ptr(int64(4096)), Ulimits: d.ulimits(ctx, wideNofile)},
-		},
-	})
+	cfg, host := buildContainer(d.podEngine(ctx), from, buildScript(argv, check), mounts, labels)
+	created, err := d.cli.ContainerCreate(ctx, client.ContainerCreateOptions{Config: cfg, HostConfig: host})
 	if err != nil {
 		return &sandbox.EngineError{Op: "create the build container", Err: err}
 	}
