@@ -611,7 +611,7 @@ func (d *Docker) buildSources(ctx context.Context, ws *Workspace, data []byte, f
 	}
 	labels := ownerLabels()
 	labels[LabelBuild] = newRunID()
-	created, err := d.cli.ContainerCreate(ctx, client.ContainerCreateOptions{
+	created, err := d.containerCreate(ctx, client.ContainerCreateOptions{
 		Config:     &container.Config{Image: from, WorkingDir: appDir, Labels: labels},
 		HostConfig: &container.HostConfig{NetworkMode: "none"},
 	})
@@ -727,14 +727,14 @@ func (d *Docker) runBuild(ctx context.Context, ws *Workspace, from string, files
 	}
 	var mounts []mount.Mount
 	for _, c := range cachesFor(ws.Runtime) {
-		if _, err := d.cli.VolumeCreate(ctx, client.VolumeCreateOptions{Name: c.name, Labels: map[string]string{LabelCache: "1"}}); err != nil {
+		if _, err := d.volumeCreate(ctx, client.VolumeCreateOptions{Name: c.name, Labels: map[string]string{LabelCache: "1"}}); err != nil {
 			return &EngineError{Op: "create cache volume " + c.name, Err: err}
 		}
 		mounts = append(mounts, mount.Mount{Type: mount.TypeVolume, Source: c.name, Target: c.target})
 	}
 	labels := ownerLabels()
 	labels[LabelBuild] = newRunID()
-	created, err := d.cli.ContainerCreate(ctx, client.ContainerCreateOptions{
+	created, err := d.containerCreate(ctx, client.ContainerCreateOptions{
 		Config: &container.Config{
 			Image:      from,
 			Cmd:        []string{"sh", "-c", buildScript(argv, check)},

@@ -248,7 +248,7 @@ func (in *DockerInstance) createPod(ctx context.Context, spec Spec, relayTag str
 	d := in.d
 	labels := runLabels(in.runID)
 	in.volume = "coach-data-" + in.runID
-	if _, err := d.cli.VolumeCreate(ctx, client.VolumeCreateOptions{Name: in.volume, Labels: labels}); err != nil {
+	if _, err := d.volumeCreate(ctx, client.VolumeCreateOptions{Name: in.volume, Labels: labels}); err != nil {
 		return &EngineError{Op: "create the data volume", Err: err}
 	}
 	if spec.Workspace.Runtime == Dockerfile {
@@ -259,7 +259,7 @@ func (in *DockerInstance) createPod(ctx context.Context, spec Spec, relayTag str
 		}
 	}
 
-	relayRes, err := d.cli.ContainerCreate(ctx, client.ContainerCreateOptions{
+	relayRes, err := d.containerCreate(ctx, client.ContainerCreateOptions{
 		Name:     "coach-" + in.runID + "-relay",
 		Platform: d.relayPlatform(),
 		Config: &container.Config{
@@ -329,7 +329,7 @@ func (in *DockerInstance) createServer(ctx context.Context, spec Spec) error {
 	for _, k := range keys {
 		env = append(env, k+"="+senv[k])
 	}
-	srvRes, err := d.cli.ContainerCreate(ctx, client.ContainerCreateOptions{
+	srvRes, err := d.containerCreate(ctx, client.ContainerCreateOptions{
 		Name: "coach-" + in.runID + "-server",
 		Config: &container.Config{
 			Image:  in.image,
@@ -374,7 +374,7 @@ func (in *DockerInstance) warn(ws []string) {
 
 func (in *DockerInstance) initData(ctx context.Context, relayTag string, labels map[string]string) error {
 	d := in.d
-	res, err := d.cli.ContainerCreate(ctx, client.ContainerCreateOptions{
+	res, err := d.containerCreate(ctx, client.ContainerCreateOptions{
 		Config: &container.Config{Image: relayTag, Env: []string{"COACH_RELAY=init-data", "DATA_DIR=/data"}, User: "0:0", Labels: labels},
 		HostConfig: &container.HostConfig{
 			NetworkMode: "none", ReadonlyRootfs: true, CapDrop: []string{"ALL"}, SecurityOpt: []string{"no-new-privileges:true"},

@@ -84,14 +84,14 @@ func (in *DockerInstance) startService(ctx context.Context, sc *serviceContainer
 	labels := runLabels(in.runID)
 	labels[LabelService] = s.Name
 	sc.volume = "coach-" + s.Name + "-" + in.runID
-	if _, err := d.cli.VolumeCreate(ctx, client.VolumeCreateOptions{Name: sc.volume, Labels: labels}); err != nil {
+	if _, err := d.volumeCreate(ctx, client.VolumeCreateOptions{Name: sc.volume, Labels: labels}); err != nil {
 		return &EngineError{Op: "create the " + s.Name + " data volume", Err: err}
 	}
 	tmpfs := map[string]string{}
 	for _, p := range k.tmpfs {
 		tmpfs[p] = "rw,nosuid,nodev,size=64m,mode=1777"
 	}
-	res, err := d.cli.ContainerCreate(ctx, client.ContainerCreateOptions{
+	res, err := d.containerCreate(ctx, client.ContainerCreateOptions{
 		Name: "coach-" + in.runID + "-" + s.Name,
 		Config: &container.Config{
 			Image:  ref,
