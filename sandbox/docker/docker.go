@@ -664,3 +664,29 @@ func (d *Backend) Doctor(ctx context.Context) DoctorReport {
 	}
 	return r
 }
+
+// createTimeout bounds a call that makes an engine object.
+const createTimeout = time.Minute
+
+// containerCreate and volumeCreate make an engine object with a context
+// that ctx's cancellation does not end: a create under way when the learner
+// presses Ctrl-C completes, so coach learns of the object and removes it,
+// instead of the engine finishing it after coach's cleanup looked (a
+// container left behind). A ctx already done makes nothing.
+func (d *Backend) containerCreate(ctx context.Context, o client.ContainerCreateOptions) (client.ContainerCreateResult, error) {
+	if err := ctx.Err(); err != nil {
+		return client.ContainerCreateResult{}, err
+	}
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), createTimeout)
+	defer cancel()
+	return d.cli.ContainerCreate(cctx, o)
+}
+
+func (d *Backend) volumeCreate(ctx context.Context, o client.VolumeCreateOptions) (client.VolumeCreateResult, error) {
+	if err := ctx.Err(); err != nil {
+		return client.VolumeCreateResult{}, err
+	}
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), createTimeout)
+	defer cancel()
+	return d.cli.VolumeCreate(cctx, o)
+}

@@ -594,7 +594,7 @@ func (d *Backend) buildSources(ctx context.Context, ws *workspace.Workspace, dat
 	}
 	labels := ownerLabels()
 	labels[LabelBuild] = newRunID()
-	created, err := d.cli.ContainerCreate(ctx, client.ContainerCreateOptions{
+	created, err := d.containerCreate(ctx, client.ContainerCreateOptions{
 		Config:     &container.Config{Image: from, WorkingDir: appDir, Labels: labels},
 		HostConfig: &container.HostConfig{NetworkMode: "none"},
 	})
@@ -710,7 +710,7 @@ func (d *Backend) runBuild(ctx context.Context, ws *workspace.Workspace, from st
 	}
 	var mounts []mount.Mount
 	for _, c := range cachesFor(ws.Runtime) {
-		if _, err := d.cli.VolumeCreate(ctx, client.VolumeCreateOptions{Name: c.name, Labels: map[string]string{LabelCache: "1"}}); err != nil {
+		if _, err := d.volumeCreate(ctx, client.VolumeCreateOptions{Name: c.name, Labels: map[string]string{LabelCache: "1"}}); err != nil {
 			return &sandbox.EngineError{Op: "create cache volume " + c.name, Err: err}
 		}
 		mounts = append(mounts, mount.Mount{Type: mount.TypeVolume, Source: c.name, Target: c.target})
@@ -718,7 +718,7 @@ func (d *Backend) runBuild(ctx context.Context, ws *workspace.Workspace, from st
 	labels := ownerLabels()
 	labels[LabelBuild] = newRunID()
 	cfg, host := buildContainer(d.podEngine(ctx), from, buildScript(argv, check), mounts, labels)
-	created, err := d.cli.ContainerCreate(ctx, client.ContainerCreateOptions{Config: cfg, HostConfig: host})
+	created, err := d.containerCreate(ctx, client.ContainerCreateOptions{Config: cfg, HostConfig: host})
 	if err != nil {
 		return &sandbox.EngineError{Op: "create the build container", Err: err}
 	}

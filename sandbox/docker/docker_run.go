@@ -244,7 +244,7 @@ func (in *Instance) createPod(ctx context.Context, spec sandbox.Spec, relayTag s
 	d := in.d
 	labels := runLabels(in.runID)
 	in.volume = "coach-data-" + in.runID
-	if _, err := d.cli.VolumeCreate(ctx, client.VolumeCreateOptions{Name: in.volume, Labels: labels}); err != nil {
+	if _, err := d.volumeCreate(ctx, client.VolumeCreateOptions{Name: in.volume, Labels: labels}); err != nil {
 		return &sandbox.EngineError{Op: "create the data volume", Err: err}
 	}
 	if spec.Workspace.Runtime == workspace.Dockerfile {
@@ -256,7 +256,7 @@ func (in *Instance) createPod(ctx context.Context, spec sandbox.Spec, relayTag s
 	}
 
 	cfg, host := relayContainer(d.podEngine(ctx), relayTag, in.port, labels)
-	relayRes, err := d.cli.ContainerCreate(ctx, client.ContainerCreateOptions{
+	relayRes, err := d.containerCreate(ctx, client.ContainerCreateOptions{
 		Name:     "coach-" + in.runID + "-relay",
 		Platform: d.relayPlatform(),
 		Config:   cfg, HostConfig: host,
@@ -296,7 +296,7 @@ func (in *Instance) createServer(ctx context.Context, spec sandbox.Spec) error {
 		image: in.image, user: in.user, relayID: in.relayID, volume: in.volume,
 		port: in.port, env: senv, labels: runLabels(in.runID),
 	})
-	srvRes, err := d.cli.ContainerCreate(ctx, client.ContainerCreateOptions{
+	srvRes, err := d.containerCreate(ctx, client.ContainerCreateOptions{
 		Name: "coach-" + in.runID + "-server", Config: cfg, HostConfig: host,
 	})
 	if err != nil {
@@ -316,7 +316,7 @@ func (in *Instance) warn(ws []string) {
 func (in *Instance) initData(ctx context.Context, relayTag string, labels map[string]string) error {
 	d := in.d
 	cfg, host := initDataContainer(d.podEngine(ctx), relayTag, in.volume, labels)
-	res, err := d.cli.ContainerCreate(ctx, client.ContainerCreateOptions{
+	res, err := d.containerCreate(ctx, client.ContainerCreateOptions{
 		Config: cfg, HostConfig: host,
 	})
 	if cerrdefs.IsNotFound(err) {

@@ -86,11 +86,11 @@ func (in *Instance) startService(ctx context.Context, sc *serviceContainer) erro
 	labels := runLabels(in.runID)
 	labels[LabelService] = s.Name
 	sc.volume = "coach-" + s.Name + "-" + in.runID
-	if _, err := d.cli.VolumeCreate(ctx, client.VolumeCreateOptions{Name: sc.volume, Labels: labels}); err != nil {
+	if _, err := d.volumeCreate(ctx, client.VolumeCreateOptions{Name: sc.volume, Labels: labels}); err != nil {
 		return &sandbox.EngineError{Op: "create the " + s.Name + " data volume", Err: err}
 	}
 	cfg, host := serviceContainerConfig(d.podEngine(ctx), s, in.relayID, sc.volume, labels)
-	res, err := d.cli.ContainerCreate(ctx, client.ContainerCreateOptions{
+	res, err := d.containerCreate(ctx, client.ContainerCreateOptions{
 		Name: "coach-" + in.runID + "-" + s.Name, Config: cfg, HostConfig: host,
 	})
 	if err != nil {
