@@ -498,10 +498,7 @@ func reportStartFailure(o *checkOptions, cfg *config.Config, res *grader.Result,
 	if code == ExitLearnerCode {
 		o.record(ex, res, progress.FailureBuild)
 	}
-	sc := startContext{url: o.url, process: res.Target == "process"}
-	if ws, werr := workspace.Detect(o.g.dir); werr == nil {
-		sc.runtime = ws.Runtime
-	}
+	sc := startContext{url: o.url, process: res.Target == "process", runtime: workspace.Runtime(workspaceLang(o.g.dir))}
 	e := explainStartIn(err, sc)
 	if e.headline == "" {
 		return withCode(code, err) // not a first-hour problem: the plain message

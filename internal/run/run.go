@@ -57,12 +57,15 @@ func (s *Service) Share(ctx context.Context, kind string, progress io.Writer) (b
 	if be, err = s.Open(ctx, StepRequest{Kind: kind, Progress: progress}); err != nil {
 		return nil, nil, err
 	}
-	release = func() {
-		if c, ok := be.(io.Closer); ok {
-			_ = c.Close()
-		}
+	return be, func() { closeBackend(be) }, nil
+}
+
+// closeBackend releases a backend that holds something (an engine
+// connection).
+func closeBackend(be Backend) {
+	if c, ok := be.(io.Closer); ok {
+		_ = c.Close()
 	}
-	return be, release, nil
 }
 
 // StepRequest is one step to check against one server.
@@ -243,8 +246,8 @@ func (s *Service) start(ctx context.Context, req StepRequest, build *sandbox.Tim
 		owned = true
 	}
 	release := func() {
-		if c, ok := be.(io.Closer); ok && owned {
-			_ = c.Close()
+		if owned {
+			closeBackend(be)
 		}
 	}
 	spec, err := Spec(req)

@@ -513,7 +513,7 @@ func TestDockerMissingImage(t *testing.T) {
 func TestDockerCancelledStart(t *testing.T) {
 	d, _ := newTestDocker(t, nil)
 	ctx, cancel := context.WithCancel(t.Context())
-	spec := testSpec(t, "node-wrongport")
+	spec := testSpec(t, "node-silent") // never listens: no verdict can come before the cancel
 	spec.StartTimeout = time.Minute
 	time.AfterFunc(2*time.Second, cancel)
 	began := time.Now()
