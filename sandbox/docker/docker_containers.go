@@ -177,6 +177,15 @@ func serviceContainerConfig(e podEngine, s workspace.Service, relayID, volume st
 		}
 }
 
+// sourcesContainer receives a workspace that needs no build step (its
+// dependencies are already in image): it is created, never started, and
+// committed once the sources are copied in, so it has no network and no
+// command of its own.
+func sourcesContainer(image string, labels map[string]string) (*container.Config, *container.HostConfig) {
+	return &container.Config{Image: image, WorkingDir: appDir, Labels: labels},
+		&container.HostConfig{NetworkMode: "none"}
+}
+
 // buildContainer runs a build script in image: as root (of the image; the
 // engine's user namespace, if any, applies), with the network on (it
 // downloads dependencies), the caches mounted and processes bounded. It is

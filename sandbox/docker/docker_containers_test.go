@@ -97,6 +97,18 @@ func TestBuildContainerSettings(t *testing.T) {
 	}
 }
 
+// TestSourcesContainerSettings pins the container a workspace's sources
+// are committed from when nothing needs building: never started, so no
+// command, and no network.
+func TestSourcesContainerSettings(t *testing.T) {
+	t.Parallel()
+	c, h := sourcesContainer("coach-deps:abc", map[string]string{LabelBuild: "b1"})
+	assert.Empty(t, c.Cmd, "never started: nothing to run")
+	assert.Equal(t, container.NetworkMode("none"), h.NetworkMode)
+	assert.Empty(t, h.Mounts, "no cache or host directory")
+	golden.Assert(t, filepath.Join("testdata", "containers", "sources.txt"), []byte(securityText(c, h)))
+}
+
 // securityText is the security settings of a container, one per line.
 func securityText(c *container.Config, h *container.HostConfig) string {
 	var b strings.Builder

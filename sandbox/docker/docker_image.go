@@ -594,10 +594,8 @@ func (d *Backend) buildSources(ctx context.Context, ws *workspace.Workspace, dat
 	}
 	labels := ownerLabels()
 	labels[LabelBuild] = newRunID()
-	created, err := d.containerCreate(ctx, client.ContainerCreateOptions{
-		Config:     &container.Config{Image: from, WorkingDir: appDir, Labels: labels},
-		HostConfig: &container.HostConfig{NetworkMode: "none"},
-	})
+	cfg, host := sourcesContainer(from, labels)
+	created, err := d.containerCreate(ctx, client.ContainerCreateOptions{Config: cfg, HostConfig: host})
 	if err != nil {
 		return &sandbox.EngineError{Op: "create the build container", Err: err}
 	}
