@@ -345,7 +345,7 @@ func checkStep(ctx context.Context, o *checkOptions, cfg *config.Config, st *loa
 	req := run.StepRequest{
 		Exercise: st.ex, Suite: st.suite, Kind: kind, Dir: o.g.dir, URL: o.url, Port: o.port,
 		Runtime: runtime, Seed: o.seed, Only: o.only, Transcript: o.verbose,
-		Progress: spin, SaveServerLog: true, HintLang: workspaceLang(o.g.dir),
+		Progress: spin, SaveServerLog: true, LangHints: true,
 	}
 	if kind == run.Docker && o.docker != nil {
 		req.Backend = o.docker
@@ -379,7 +379,7 @@ func checkStep(ctx context.Context, o *checkOptions, cfg *config.Config, st *loa
 	spin.Stop()
 	got := outcome.Result
 	if err != nil && ctx.Err() == nil {
-		return false, reportStartFailure(o, cfg, got, st.ex, err)
+		return false, reportStartFailure(o, cfg, got, st.ex, outcome.Lang, err)
 	}
 	// The sandbox is being removed while the verdict is printed.
 	waitTeardown := outcome.Teardown
@@ -483,7 +483,7 @@ func writeReport(o *checkOptions, r *grader.Result, termOpts report.TerminalOpti
 // result (status error) so machine formats still get a file, records a
 // build failure (so coach hint picks build hints), and explains the problem
 // with the step's first build hint.
-func reportStartFailure(o *checkOptions, cfg *config.Config, res *grader.Result, ex *exercises.Exercise, err error) error {
+func reportStartFailure(o *checkOptions, cfg *config.Config, res *grader.Result, ex *exercises.Exercise, lang string, err error) error {
 	code := ExitCode(err)
 	if code == ExitUsage && !isUserError(err) {
 		code = ExitSandbox
@@ -498,7 +498,7 @@ func reportStartFailure(o *checkOptions, cfg *config.Config, res *grader.Result,
 	if code == ExitLearnerCode {
 		o.record(ex, res, progress.FailureBuild)
 	}
-	sc := startContext{url: o.url, process: res.Target == "process", runtime: workspace.Runtime(workspaceLang(o.g.dir))}
+	sc := startContext{url: o.url, process: res.Target == "process", runtime: workspace.Runtime(lang)}
 	e := explainStartIn(err, sc)
 	if e.headline == "" {
 		return withCode(code, err) // not a first-hour problem: the plain message

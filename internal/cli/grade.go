@@ -306,7 +306,7 @@ func newResult(st *loadedStep, kind string, seed int64) *grader.Result {
 func gradeWorkspace(ctx context.Context, g *globalOptions, cfg *config.Config, st *loadedStep, req gradeRequest) (*grader.Result, int) {
 	out, err := g.checker(cfg).CheckStep(ctx, run.StepRequest{
 		Exercise: st.ex, Suite: st.suite, Kind: req.kind, Dir: req.dir, Port: req.port, Seed: req.seed,
-		Budget: req.budget, Backend: req.backend, Progress: g.io.Err, HintLang: workspaceLang(req.dir),
+		Budget: req.budget, Backend: req.backend, Progress: g.io.Err, LangHints: true,
 	})
 	out.Teardown()
 	r := out.Result

@@ -7,13 +7,14 @@ package cli
 
 import (
 	"context"
-	"github.com/coachcli/coach/sandbox/dockertest"
 	"os"
 	"path/filepath"
 	"sort"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/coachcli/coach/sandbox/dockertest"
 
 	"github.com/stretchr/testify/require"
 

@@ -85,9 +85,10 @@ type StepRequest struct {
 	// Only runs just these test ids.
 	Only       []string
 	Transcript bool
-	// HintLang is the workspace's language, whose hints the results carry
-	// ("": every hint).
-	HintLang string
+	// LangHints keeps in the results only the hints for the workspace's
+	// language (Outcome.Lang); false keeps every hint (an instructor's
+	// verify).
+	LangHints bool
 	// Budget bounds build, start and tests (0: none of its own).
 	Budget time.Duration
 	// Progress receives the sandbox's progress lines (builds, pulls).
@@ -113,6 +114,9 @@ type Outcome struct {
 	Build *sandbox.Timings
 	// OutOfTime says the request's Budget ran out.
 	OutOfTime bool
+	// Lang is the checked workspace's language (its runtime, as detected or
+	// demanded; "" when there is none, or coach cannot tell).
+	Lang string
 	// ServerNote says in one line what the server's output shows it tried
 	// and cannot have in the sandbox (a database it did not declare,
 	// another host), when tests failed; "" otherwise.
@@ -161,6 +165,7 @@ func (s *Service) CheckStep(ctx context.Context, req StepRequest) (*Outcome, err
 	}
 
 	inst, spec, stop, err := s.start(sctx, req, out.Build)
+	out.Lang = workspaceLang(req, spec)
 	timings.BuildMS = out.Build.Build.Milliseconds()
 	timings.StartMS = (time.Since(began) - out.Build.Build).Milliseconds()
 	if err != nil {
@@ -185,7 +190,7 @@ func (s *Service) CheckStep(ctx context.Context, req StepRequest) (*Outcome, err
 	got := grader.Run(sctx, req.Suite, inst, grader.RunOptions{
 		Seed: req.Seed, Env: req.Exercise.Env, Port: instancePort(inst, req.Port),
 		DefaultTestTimeout: req.Exercise.TestTimeout(), Only: req.Only, Transcript: req.Transcript,
-		OnTest: req.OnTest, Lang: req.HintLang,
+		OnTest: req.OnTest, Lang: hintLang(req, out.Lang),
 	})
 	timings.TestsMS = time.Since(testsBegan).Milliseconds()
 	if req.Kind != URL {
@@ -309,6 +314,29 @@ func Workspace(dir, runtime string) (*workspace.Workspace, error) {
 		return workspace.ForceRuntime(dir, workspace.Runtime(runtime))
 	}
 	return workspace.Detect(dir)
+}
+
+// workspaceLang is the language of the workspace a request checks: the
+// one its spec was built from, or, for a URL, what its folder holds ("" when
+// coach cannot tell).
+func workspaceLang(req StepRequest, spec sandbox.Spec) string {
+	if spec.Workspace != nil {
+		return string(spec.Workspace.Runtime)
+	}
+	if req.Kind == URL && req.Dir != "" {
+		if ws, err := workspace.Detect(req.Dir); err == nil {
+			return string(ws.Runtime)
+		}
+	}
+	return ""
+}
+
+// hintLang is the language whose hints the results keep ("": every hint).
+func hintLang(req StepRequest, lang string) string {
+	if !req.LangHints {
+		return ""
+	}
+	return lang
 }
 
 func instancePort(inst sandbox.Instance, fallback int) int {

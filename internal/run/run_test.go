@@ -239,3 +239,50 @@ func TestCheckStepSavesServerLog(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "served /health\nserved /secret\n", string(data))
 }
+
+// TestCheckStepHintLanguage: check and grade keep the hints of the
+// workspace's language, which the pipeline detects once and reports;
+// verify (LangHints false) keeps every hint.
+func TestCheckStepHintLanguage(t *testing.T) {
+	t.Parallel()
+	src := `tests:
+  - id: health
+    name: health answers
+    hint:
+      - {lang: [node], text: "res.status(200)"}
+      - {lang: [go], text: "w.WriteHeader(200)"}
+    steps: [{request: {path: /health}, expect: {status: 200}}]
+`
+	suite, err := grader.ParseSuite("suite.yaml", []byte(src))
+	require.NoError(t, err)
+	ex := &exercises.Exercise{ID: "hello", Step: 1, Points: 1}
+	tests := []struct {
+		name      string
+		kind      string
+		dir       string
+		langHints bool
+		wantLang  string
+		wantHint  string
+	}{
+		{"a Node workspace's hints", run.Docker, nodeWorkspace(t), true, "node", "res.status(200)"},
+		{"every hint for verify", run.Docker, nodeWorkspace(t), false, "node", "res.status(200) w.WriteHeader(200)"},
+		{"a URL check reads the folder", run.URL, nodeWorkspace(t), true, "node", "res.status(200)"},
+		{"a URL check of no workspace: every hint", run.URL, t.TempDir(), true, "", "res.status(200) w.WriteHeader(200)"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			be := &fake.Backend{Handler: serve(500, "")}
+			svc := &run.Service{Open: be.Opener()}
+			out, err := svc.CheckStep(context.Background(), run.StepRequest{
+				Exercise: ex, Suite: suite, Kind: tc.kind, Dir: tc.dir, URL: "http://127.0.0.1:1", LangHints: tc.langHints,
+			})
+			require.NoError(t, err)
+			out.Teardown()
+			assert.Equal(t, tc.wantLang, out.Lang)
+			require.Len(t, out.Result.Tests, 1)
+			assert.Equal(t, grader.StatusFail, out.Result.Tests[0].Status)
+			assert.Equal(t, tc.wantHint, out.Result.Tests[0].Hint)
+		})
+	}
+}
