@@ -58,7 +58,8 @@ var errorLine = regexp.MustCompile(`(?i)(^npm (ERR!|error)|^gyp ERR!|^error\b|\b
 var progressLine = regexp.MustCompile(`^(go: downloading |go: finding |go: extracting |npm (http|sill|verb|timing) |Collecting |  Downloading |Downloading )`)
 
 // Excerpt shows a long output as a learner should read it: from its first
-// error line (a few lines of it), then the last lines. Short output stays whole.
+// error line (a few lines of it), then the last lines. Short output stays
+// whole. Backends use it for build and start output.
 func Excerpt(out string, first, last int) string {
 	var lines []string
 	for _, l := range strings.Split(strings.TrimRight(out, "\n"), "\n") {
@@ -255,9 +256,6 @@ var registryEnv = map[workspace.Runtime][]string{
 	workspace.Python: {"PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL"},
 }
 
-// ClassifyBuild turns a failed build's output into the right error: the
-// network's failure (exit 4, naming the host) or the learner's (exit 3,
-// with a hint when coach recognises the cause). Both backends use it.
 // NetError is the error for a build's output that shows a registry it
 // could not reach (not the learner's code), nil when it shows none.
 func (n BuildNet) NetError(rt workspace.Runtime, out, log string) error {
@@ -267,6 +265,9 @@ func (n BuildNet) NetError(rt workspace.Runtime, out, log string) error {
 	return nil
 }
 
+// ClassifyBuild turns a failed build's output into the right error: the
+// network's failure (exit 4, naming the host) or the learner's (exit 3,
+// with a hint when coach recognises the cause). Both backends use it.
 func ClassifyBuild(n BuildNet, ws *workspace.Workspace, what string, code int, out, log string) error {
 	if f := findNetFailure(out); f != nil {
 		return n.netError(ws.Runtime, f, log)
