@@ -22,8 +22,13 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/client"
+
 	"github.com/coachcli/coach/exercises"
+	"github.com/coachcli/coach/sandbox/docker"
 	"github.com/coachcli/coach/sandbox/dockertest"
+	"github.com/coachcli/coach/sandbox/workspace"
 )
 
 // benchRounds is how many times each figure is measured; figures are
@@ -66,7 +71,7 @@ func (f figure) String() string {
 //     for a dependency-free Node step-1 workspace;
 //   - coach's own peak RSS during a check ≤ 64 MB.
 func BenchmarkCheck(b *testing.B) {
-	dockertest.Require(b)
+	eng := dockertest.Require(b)
 	cat, err := exercises.Load(exercises.Backend())
 	require.NoError(b, err)
 	step3, err := cat.Find("3")
@@ -114,6 +119,7 @@ func BenchmarkCheck(b *testing.B) {
 		}
 		took["docker"] = append(took["docker"], check(node, "docker"))
 		took["process"] = append(took["process"], check(node, "process"))
+		took["pod floor"] = append(took["pod floor"], podFloor(b, eng))
 	}
 	watch := watchSaveToResult(b, step1, b.N*benchRounds)
 	b.StopTimer()
@@ -128,6 +134,9 @@ func BenchmarkCheck(b *testing.B) {
 			detail: fmt.Sprintf("docker %.2f s, process %.2f s", dock.Seconds(), proc.Seconds())},
 		figure{name: "watch: save to first result line (node step 1)", value: median(watch).Seconds(), unit: "s", target: 1},
 	)
+	// What no one-shot check can go below: a fresh pod's two containers
+	// made, started and removed, with nothing running in them.
+	floor := median(took["pod floor"])
 	// Other work on the machine slows every figure: the load says how much.
 	fmt.Printf("\ncoach's edit-check loop: medians of %d, side by side, on %d CPUs (load average %s before, %s after)\n",
 		len(watch), runtime.NumCPU(), loadBefore, loadAverage())
@@ -138,6 +147,8 @@ func BenchmarkCheck(b *testing.B) {
 	for _, f := range figs {
 		report(f)
 	}
+	fmt.Printf("  %-52s %7.2f s   = %.2f× the process backend's whole check (a floor, not a target)\n",
+		"a bare pod's two containers: create, start, remove", floor.Seconds(), floor.Seconds()/proc.Seconds())
 	report(figure{name: "coach's peak RSS during a check (express)", value: peakRSS(b, edits[0].dir, env), unit: "MB", target: 64})
 }
 
@@ -315,4 +326,37 @@ func peakRSS(b *testing.B, dir string, env map[string]string) float64 {
 	run() // a new coach binary prepares its relay image first
 	appendLine(b, filepath.Join(dir, "server.js"), "// rss\n")
 	return run()
+}
+
+// podFloor is how long the engine takes to make, start and remove a pod's
+// two bare containers (one owning a network namespace of its own, one
+// joining it), which every one-shot Docker check needs at least: the
+// floor under the warm-check figure.
+func podFloor(b *testing.B, eng *client.Client) time.Duration {
+	b.Helper()
+	ctx := context.Background()
+	labels := map[string]string{docker.LabelRun: "bench-floor"}
+	image := docker.DefaultImages()[workspace.Node]
+	began := time.Now()
+	owner, err := eng.ContainerCreate(ctx, client.ContainerCreateOptions{
+		Config:     &container.Config{Image: image, Cmd: []string{"sleep", "60"}, Labels: labels},
+		HostConfig: &container.HostConfig{NetworkMode: "none"},
+	})
+	require.NoError(b, err)
+	defer eng.ContainerRemove(ctx, owner.ID, client.ContainerRemoveOptions{Force: true})
+	_, err = eng.ContainerStart(ctx, owner.ID, client.ContainerStartOptions{})
+	require.NoError(b, err)
+	joiner, err := eng.ContainerCreate(ctx, client.ContainerCreateOptions{
+		Config:     &container.Config{Image: image, Cmd: []string{"sleep", "60"}, Labels: labels},
+		HostConfig: &container.HostConfig{NetworkMode: container.NetworkMode("container:" + owner.ID)},
+	})
+	require.NoError(b, err)
+	defer eng.ContainerRemove(ctx, joiner.ID, client.ContainerRemoveOptions{Force: true})
+	_, err = eng.ContainerStart(ctx, joiner.ID, client.ContainerStartOptions{})
+	require.NoError(b, err)
+	for _, id := range []string{joiner.ID, owner.ID} {
+		_, err = eng.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true})
+		require.NoError(b, err)
+	}
+	return time.Since(began)
 }
