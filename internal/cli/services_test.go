@@ -117,9 +117,9 @@ func main() {
 func TestDockerGradeJobsOwnDatabases(t *testing.T) {
 	dockertest.Require(t)
 	root := t.TempDir()
-	gomod, err := os.ReadFile(filepath.Join("..", "..", "sandbox", "testdata", "go-services", "go.mod"))
+	gomod, err := os.ReadFile(filepath.Join("..", "..", "sandbox", "docker", "testdata", "go-services", "go.mod"))
 	require.NoError(t, err)
-	gosum, err := os.ReadFile(filepath.Join("..", "..", "sandbox", "testdata", "go-services", "go.sum"))
+	gosum, err := os.ReadFile(filepath.Join("..", "..", "sandbox", "docker", "testdata", "go-services", "go.sum"))
 	require.NoError(t, err)
 	var dirs []string
 	for _, who := range []string{"ada", "bob"} {
