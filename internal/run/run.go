@@ -114,8 +114,8 @@ type Outcome struct {
 	Build *sandbox.Timings
 	// OutOfTime says the request's Budget ran out.
 	OutOfTime bool
-	// Lang is the checked workspace's language (its runtime, as detected or
-	// demanded; "" when there is none, or coach cannot tell).
+	// Lang is the checked workspace's language, the runtime detected in its
+	// folder ("" when there is none, or coach cannot tell).
 	Lang string
 	// ServerNote says in one line what the server's output shows it tried
 	// and cannot have in the sandbox (a database it did not declare,
@@ -316,12 +316,13 @@ func Workspace(dir, runtime string) (*workspace.Workspace, error) {
 	return workspace.Detect(dir)
 }
 
-// workspaceLang is the language of the workspace a request checks: the
-// one its spec was built from, or, for a URL, what its folder holds ("" when
-// coach cannot tell).
+// workspaceLang is the language of the workspace a request checks, as
+// detected in its folder (a runtime the exercise demands, as step 13's
+// Dockerfile, does not change the learner's language; "" when coach cannot
+// tell).
 func workspaceLang(req StepRequest, spec sandbox.Spec) string {
 	if spec.Workspace != nil {
-		return string(spec.Workspace.Runtime)
+		return string(spec.Workspace.Detected)
 	}
 	if req.Kind == URL && req.Dir != "" {
 		if ws, err := workspace.Detect(req.Dir); err == nil {

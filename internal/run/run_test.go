@@ -256,18 +256,22 @@ func TestCheckStepHintLanguage(t *testing.T) {
 	suite, err := grader.ParseSuite("suite.yaml", []byte(src))
 	require.NoError(t, err)
 	ex := &exercises.Exercise{ID: "hello", Step: 1, Points: 1}
+	withDockerfile := nodeWorkspace(t)
+	require.NoError(t, os.WriteFile(filepath.Join(withDockerfile, "Dockerfile"), []byte("FROM node:22\nCMD [\"node\", \"server.js\"]\n"), 0o644))
 	tests := []struct {
 		name      string
 		kind      string
 		dir       string
+		runtime   string
 		langHints bool
 		wantLang  string
 		wantHint  string
 	}{
-		{"a Node workspace's hints", run.Docker, nodeWorkspace(t), true, "node", "res.status(200)"},
-		{"every hint for verify", run.Docker, nodeWorkspace(t), false, "node", "res.status(200) w.WriteHeader(200)"},
-		{"a URL check reads the folder", run.URL, nodeWorkspace(t), true, "node", "res.status(200)"},
-		{"a URL check of no workspace: every hint", run.URL, t.TempDir(), true, "", "res.status(200) w.WriteHeader(200)"},
+		{"a Node workspace's hints", run.Docker, nodeWorkspace(t), "", true, "node", "res.status(200)"},
+		{"every hint for verify", run.Docker, nodeWorkspace(t), "", false, "node", "res.status(200) w.WriteHeader(200)"},
+		{"a demanded Dockerfile keeps the learner's language", run.Docker, withDockerfile, "dockerfile", true, "node", "res.status(200)"},
+		{"a URL check reads the folder", run.URL, nodeWorkspace(t), "", true, "node", "res.status(200)"},
+		{"a URL check of no workspace: every hint", run.URL, t.TempDir(), "", true, "", "res.status(200) w.WriteHeader(200)"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -275,10 +279,15 @@ func TestCheckStepHintLanguage(t *testing.T) {
 			be := &fake.Backend{Handler: serve(500, "")}
 			svc := &run.Service{Open: be.Opener()}
 			out, err := svc.CheckStep(context.Background(), run.StepRequest{
-				Exercise: ex, Suite: suite, Kind: tc.kind, Dir: tc.dir, URL: "http://127.0.0.1:1", LangHints: tc.langHints,
+				Exercise: ex, Suite: suite, Kind: tc.kind, Dir: tc.dir, URL: "http://127.0.0.1:1", Runtime: tc.runtime, LangHints: tc.langHints,
 			})
 			require.NoError(t, err)
 			out.Teardown()
+			if tc.runtime != "" {
+				specs := be.Specs()
+				require.Len(t, specs, 1)
+				assert.Equal(t, workspace.Runtime(tc.runtime), specs[0].Workspace.Runtime, "the demanded runtime is built")
+			}
 			assert.Equal(t, tc.wantLang, out.Lang)
 			require.Len(t, out.Result.Tests, 1)
 			assert.Equal(t, grader.StatusFail, out.Result.Tests[0].Status)

@@ -35,6 +35,10 @@ var Runtimes = []Runtime{Node, Go, Python, Dockerfile}
 type Workspace struct {
 	Dir     string
 	Runtime Runtime
+	// Detected is the runtime detection found in the folder, kept when an
+	// exercise demands another (ForceRuntime): the learner's language, whose
+	// hints they get ("" when detection found none).
+	Detected Runtime
 	// Entry is the program to run: the script for node and python, the
 	// package for go ("."), the Dockerfile for dockerfile.
 	Entry string
@@ -123,6 +127,7 @@ func Detect(dir string) (*Workspace, error) {
 	if err := ws.fill(); err != nil {
 		return nil, err
 	}
+	ws.Detected = ws.Runtime
 	return ws, nil
 }
 
@@ -138,6 +143,9 @@ func ForceRuntime(dir string, rt Runtime) (*Workspace, error) {
 	if ws == nil {
 		abs, _ := filepath.Abs(dir)
 		ws = &Workspace{Dir: abs}
+	}
+	if err != nil {
+		ws.Detected = ""
 	}
 	if ws.Runtime == rt {
 		return ws, nil
