@@ -432,7 +432,7 @@ func (in *Instance) waitReady(ctx context.Context) error {
 			return nil
 		}
 		if perr == nil {
-			listening = ports
+			listening = slices.DeleteFunc(ports, func(p int) bool { return slices.Contains(in.servicePorts(), p) })
 		}
 		if stopped == nil || isClosed(stopped) {
 			ins, err := in.d.cli.ContainerInspect(ctx, in.serverID, client.ContainerInspectOptions{})

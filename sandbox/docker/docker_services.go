@@ -185,6 +185,19 @@ func (in *Instance) serviceIDs() []string {
 	return ids
 }
 
+// servicePorts are the ports the pod's services listen on: the pod shares
+// one loopback, so the server's probe sees them too, and they are never
+// the server's.
+func (in *Instance) servicePorts() []int {
+	var ports []int
+	for _, sc := range in.services {
+		if sc != nil {
+			ports = append(ports, sc.svc.Port())
+		}
+	}
+	return ports
+}
+
 // serviceVolumes are the services' data volumes, removed after their
 // containers.
 func (in *Instance) serviceVolumes() []string {

@@ -191,3 +191,37 @@ func BenchmarkDockerServiceStart(b *testing.B) {
 		})
 	}
 }
+
+// TestDockerServiceWrongPort: a database in the pod listens on the same
+// loopback as the server, and is never taken for the server on a wrong
+// port: a server on another port is told its own port, one that never
+// listens is told it never did.
+func TestDockerServiceWrongPort(t *testing.T) {
+	d, _ := newTestDocker(t, nil)
+	for _, tt := range []struct {
+		name, server, want string
+	}{
+		{"a server on another port", `require("http").createServer((q, s) => s.end("hi")).listen(3000)`,
+			"it is listening on port 3000 instead"},
+		{"a server that never listens", `setInterval(() => {}, 1000)`, "(its $PORT) within 6s"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := writeWorkspace(t, map[string]string{
+				"package.json": `{"name": "svc-wrongport", "version": "1.0.0", "main": "server.js"}`,
+				"server.js":    tt.server + "\n", "coach.yaml": "services: [redis]\n",
+			})
+			ws, err := workspace.Detect(dir)
+			require.NoError(t, err)
+			t.Cleanup(func() { removeWorkspaceImages(t, d, dir) })
+			spec := sandbox.Spec{Workspace: ws, Port: sandbox.DefaultPort, BuildTimeout: 5 * time.Minute,
+				StartTimeout: 6 * time.Second, OutputCap: sandbox.DefaultOutputCap}
+			_, err = d.Start(t.Context(), spec)
+			var se *sandbox.StartError
+			require.ErrorAs(t, err, &se)
+			t.Log(se.Error())
+			assert.Contains(t, se.Reason, tt.want)
+			assert.NotContains(t, se.Reason, "6379", "Redis's port is not the server's")
+			assert.NotContains(t, se.Reason, "coach check --port")
+		})
+	}
+}
