@@ -126,6 +126,21 @@ func TestNodeRecipe(t *testing.T) {
 			assert.Contains(t, ws.Notes[0], "yarn.lock is not used: coach installs with npm")
 			assert.Equal(t, []string{"npm", "install", "--no-audit", "--no-fund"}, ws.InstallCommand())
 		}},
+		{"a prepublish script: npm runs it on install, so devDependencies and the sources are in", map[string]string{
+			"package.json": `{"name": "a", "scripts": {"start": "node server.js", "prepublish": "npm t", "test": "happiness"}, "dependencies": {"ms": "2.1.3"}, "devDependencies": {"happiness": "^7"}}`,
+			"server.js":    msServer,
+		}, func(t *testing.T, ws *workspace.Workspace) {
+			assert.True(t, ws.DevDeps, "npm install runs prepublish, which may need a devDependency")
+			assert.False(t, layeredInstall(ws), "the script may read the sources")
+			assert.Equal(t, []string{"npm", "install", "--no-audit", "--no-fund"}, sourceArgv(ws))
+		}},
+		{"a test script alone needs no devDependencies", map[string]string{
+			"package.json": `{"name": "a", "scripts": {"start": "node server.js", "test": "happiness"}, "dependencies": {"ms": "2.1.3"}, "devDependencies": {"happiness": "^7"}}`,
+			"server.js":    msServer,
+		}, func(t *testing.T, ws *workspace.Workspace) {
+			assert.False(t, ws.DevDeps)
+			assert.True(t, layeredInstall(ws))
+		}},
 		{"an install script or a file: dependency installs with the sources", map[string]string{
 			"package.json": `{"name": "a", "dependencies": {"lib": "file:./lib"}, "scripts": {"postinstall": "node setup.js"}}`, "server.js": msServer,
 		}, func(t *testing.T, ws *workspace.Workspace) {

@@ -265,6 +265,21 @@ var nodeLockfiles = []string{"npm-shrinkwrap.json", "package-lock.json"}
 var nodeDevBins = map[string]string{"tsc": "typescript", "tsx": "tsx", "ts-node": "ts-node", "nodemon": "nodemon"}
 
 // scriptUses reports whether a script runs a command from deps.
+// npmInstallScripts are the root package's scripts npm install and npm ci
+// run, in the order they run (npm's docs, "Life Cycle Operations").
+var npmInstallScripts = []string{"preinstall", "install", "postinstall", "prepublish", "preprepare", "prepare", "postprepare"}
+
+// installScript is the first of npmInstallScripts that package.json has,
+// "" when it has none.
+func (p packageJSON) installScript() string {
+	for _, s := range npmInstallScripts {
+		if strings.TrimSpace(p.Scripts[s]) != "" {
+			return s
+		}
+	}
+	return ""
+}
+
 func scriptUses(script string, deps map[string]string) bool {
 	for _, word := range strings.FieldsFunc(script, func(r rune) bool { return strings.ContainsRune(" \t&|;()", r) }) {
 		if _, ok := deps[word]; ok {
@@ -640,7 +655,10 @@ func (ws *Workspace) fill() error {
 		ws.nodeNotes(pkg)
 		start := strings.TrimSpace(pkg.Scripts["start"])
 		ws.NodeBuild = strings.TrimSpace(pkg.Scripts["build"]) != ""
-		ws.DevDeps = len(pkg.DevDependencies) > 0 && (ws.NodeBuild || scriptUses(start, pkg.DevDependencies))
+		// npm runs the root package's install scripts in a development
+		// install, as on the learner's machine: they may need the
+		// devDependencies (a prepare that builds, a prepublish that tests).
+		ws.DevDeps = len(pkg.DevDependencies) > 0 && (ws.NodeBuild || scriptUses(start, pkg.DevDependencies) || pkg.installScript() != "")
 		ws.Deps = len(pkg.Dependencies) > 0 || len(pkg.OptionalDependencies) > 0 || ws.DevDeps
 		if ws.Deps {
 			ws.nodeLock(pkg)
@@ -898,10 +916,8 @@ func (ws *Workspace) InstallReadsSources() bool {
 		if json.Unmarshal(data, &pkg) != nil || len(pkg.Workspaces) > 0 {
 			return true
 		}
-		for _, s := range []string{"preinstall", "install", "postinstall", "prepare"} {
-			if pkg.Scripts[s] != "" {
-				return true
-			}
+		if pkg.installScript() != "" {
+			return true
 		}
 		for _, deps := range []map[string]string{pkg.Dependencies, pkg.DevDependencies, pkg.OptionalDependencies} {
 			for _, v := range deps {
