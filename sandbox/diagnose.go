@@ -373,6 +373,8 @@ var (
 	pipNoDist = regexp.MustCompile(`No matching distribution found for (\S+)`)
 	goNoMod   = regexp.MustCompile(`no required module provides package (\S+)`)
 	npmLock   = regexp.MustCompile("`npm ci` can only install packages when your package.json and package-lock.json")
+	shMissing = regexp.MustCompile(`(?m)^sh: \d+: ([^:\s]+): not found`)
+	npmScript = regexp.MustCompile(`(?m)^> \S*@\S+ ([\w:.-]+)\r?$`)
 	goNewer   = regexp.MustCompile(`(?m)^go: (?:(\S+): module \S+ |go\.mod )requires go >= (\S+) \(running go (\S+?);`)
 )
 
@@ -399,8 +401,19 @@ func buildHint(out string) string {
 		}
 		return fmt.Sprintf("go.mod asks for Go %s, but the sandbox's image has Go %s: lower the `go` line of go.mod (`go mod edit -go=%s`), "+
 			"or set sandbox.images.go in coach.yaml to an image with Go %s", m[2], m[3], have, m[2])
+	case shMissing.MatchString(out):
+		m := shMissing.FindStringSubmatchIndex(out)
+		cmd := out[m[2]:m[3]]
+		runs := "a script of package.json runs it"
+		if ss := npmScript.FindAllStringSubmatch(out[:m[0]], -1); len(ss) > 0 {
+			runs = fmt.Sprintf("package.json's %q script runs it", ss[len(ss)-1][1])
+		}
+		return fmt.Sprintf("the command %s is not installed, and %s: add the package that provides it to "+
+			"dependencies or devDependencies in package.json, or change the script", cmd, runs)
 	case strings.Contains(out, "missing go.sum entry"):
 		return "go.sum is missing entries: run `go mod tidy` and commit go.mod and go.sum"
+	case strings.Contains(out, "go: updates to go.mod needed"):
+		return "go.mod does not list what your code needs: run `go mod tidy` and commit go.mod and go.sum"
 	}
 	return ""
 }
@@ -443,6 +456,9 @@ func ExplainOutput(out string, declared workspace.Services) string {
 		return fmt.Sprintf("your server's queries failed: its database has no table %q. The database starts empty on every check: "+
 			"create your tables when the server starts (CREATE TABLE IF NOT EXISTS ...), not by hand once", table)
 	}
+	if note := dbAuthFailure(out); note != "" {
+		return note
+	}
 	if len(declared.Names()) > 0 {
 		return "" // the advice below is about databases the workspace did not declare
 	}
@@ -453,9 +469,36 @@ func ExplainOutput(out string, declared workspace.Services) string {
 // PostgreSQL, MySQL/MariaDB, SQLite.
 var missingTable = regexp.MustCompile(`relation "([^"]+)" does not exist|Table '(?:[^'.]+\.)?([^']+)' doesn't exist|no such table: ([\w.]+)`)
 
+// dbAuth is a database refusing the user or password a server logged in
+// with: PostgreSQL, MySQL/MariaDB.
+var dbAuth = []struct {
+	name string
+	re   *regexp.Regexp
+}{
+	{"PostgreSQL", regexp.MustCompile(`password authentication failed for user \\?"([^"\\]+)\\?"`)},
+	{"MySQL/MariaDB", regexp.MustCompile(`Access denied for user '([^']+)'@`)},
+}
+
+// dbAuthFailure says what to do when the database a workspace declared
+// refused the server's credentials: they were written for another
+// database (a password in the code or .env), not the one coach runs.
+func dbAuthFailure(out string) string {
+	for _, a := range dbAuth {
+		if m := a.re.FindStringSubmatch(out); m != nil {
+			return fmt.Sprintf("your server logged in to %s as %q and was refused: the database coach runs beside your server has "+
+				"its own user and password, which your server gets in DATABASE_URL: connect with DATABASE_URL instead of "+
+				"credentials written in the code or in .env", a.name, m[1])
+		}
+	}
+	return ""
+}
+
 // diagnoseServer says, in one line, what the server's output shows it
 // tried and could not have in the sandbox: a database, another host.
 func diagnoseServer(out string) string {
+	if note := dbAuthFailure(out); note != "" {
+		return note
+	}
 	if m := refusedAddr.FindStringSubmatch(out); m != nil {
 		return fmt.Sprintf("your server tried to connect to %s at %s and was refused: %s", dbPorts[m[2]], hostPort(m[1], m[2]), noDatabase(dbPorts[m[2]]))
 	}

@@ -104,6 +104,10 @@ func TestBuildHint(t *testing.T) {
 		{"npm error 404 Not Found - GET https://registry.npmjs.org/expresss - Not found", "the package expresss does not exist"},
 		{"main.go:3:2: no required module provides package github.com/gin-gonic/gin; to add it:", "go mod tidy"},
 		{"./main.go:5:2: undefined: foo", ""},
+		{"> express-todo-api@1.1.1 prepublish\n> npm t\n\n\n> express-todo-api@1.1.1 test\n> happiness\n\nsh: 1: happiness: not found\nnpm error code 127",
+			`the command happiness is not installed, and package.json's "test" script runs it: add the package`},
+		{"go: updates to go.mod needed; to update it:\n\tgo mod tidy", "go.mod does not list what your code needs: run `go mod tidy`"},
+		{"sh: 1: tsc: not found\nnpm error code 127", "the command tsc is not installed, and a script of package.json runs it"},
 	}
 	for _, tt := range tests {
 		got := buildHint(tt.out)
@@ -127,6 +131,11 @@ func TestExplainOutput(t *testing.T) {
 	}{
 		{"undeclared postgres refused", "Error: connect ECONNREFUSED 127.0.0.1:5432", none, "add `services: [postgres]`"},
 		{"declared postgres refused: not the declare advice", "Error: connect ECONNREFUSED 127.0.0.1:5432", pg, ""},
+		{"postgres refused the password in the code", `{"error":"failed to connect to ` + "`user=postgres database=postgres`" + `:\n\t127.0.0.1:5432 (localhost): failed SASL auth: FATAL: password authentication failed for user \"postgres\" (SQLSTATE 28P01)"}`,
+			pg, `logged in to PostgreSQL as "postgres" and was refused`},
+		{"node-postgres: the same", `error: password authentication failed for user "admin"`, pg, "connect with DATABASE_URL"},
+		{"mariadb refused the user", "Error: Access denied for user 'root'@'localhost' (using password: YES)", workspace.Services{}.With("mariadb"),
+			`logged in to MySQL/MariaDB as "root" and was refused`},
 		{"postgres table missing", `error: relation "todo" does not exist`, pg, `no table "todo"`},
 		{"mariadb table missing", "Error: ER_NO_SUCH_TABLE: Table 'app.todos' doesn't exist", pg, `no table "todos"`},
 		{"sqlite table missing", "sqlite3.OperationalError: no such table: notes", none, `no table "notes"`},
