@@ -46,7 +46,7 @@ type IOStreams struct {
 // SystemStreams are the process's own streams.
 func SystemStreams() *IOStreams {
 	return &IOStreams{
-		In: os.Stdin, Out: os.Stdout, Err: os.Stderr,
+		In: os.Stdin, Out: pipeSafe(os.Stdout), Err: pipeSafe(os.Stderr),
 		OutIsTTY: isTerminal(os.Stdout), ErrIsTTY: isTerminal(os.Stderr),
 		Getenv: os.Getenv,
 	}
