@@ -42,6 +42,12 @@ func TestDetectShapes(t *testing.T) {
 			"python (pyproject.toml) · install: python3 -m pip install 'flask>=3' gunicorn · start: python3 -u main.py", "", 0, ""},
 		{"poetry", map[string]string{"pyproject.toml": "[tool.poetry.dependencies]\nflask = \"^3\"\n", "poetry.lock": "", "main.py": "if __name__ == '__main__':\n    pass\n"}, "", "", workspace.Unsupported, "poetry export"},
 		{"nothing", map[string]string{"README.md": "hi"}, "", "", workspace.Missing, "no workspace found"},
+		{"node entry missing", map[string]string{"package.json": `{"scripts":{"start":"node server.js"}}`}, "", "", workspace.NoStart,
+			"check the file name in package.json, or create server.js"},
+		{"typescript output without a build script", map[string]string{"package.json": `{"scripts":{"start":"node dist/index.js","tsc":"tsc"},"devDependencies":{"typescript":"4.9.4"}}`, "src/index.ts": ""},
+			"", "", workspace.NoStart, `dist/index.js is what TypeScript compiles your code to, and coach compiles it only through a build script (npm run build, after installing): add "build": "tsc" to the scripts`},
+		{"typescript by its tsconfig.json", map[string]string{"package.json": `{"scripts":{"start":"node build/main.js"}}`, "tsconfig.json": "{}"},
+			"", "", workspace.NoStart, `add "build": "tsc" to the scripts`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

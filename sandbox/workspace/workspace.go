@@ -8,10 +8,12 @@ import (
 	"go/token"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -264,7 +266,6 @@ var nodeLockfiles = []string{"npm-shrinkwrap.json", "package-lock.json"}
 // provides them, where the names differ.
 var nodeDevBins = map[string]string{"tsc": "typescript", "tsx": "tsx", "ts-node": "ts-node", "nodemon": "nodemon"}
 
-// scriptUses reports whether a script runs a command from deps.
 // npmInstallScripts are the root package's scripts npm install and npm ci
 // run, in the order they run (npm's docs, "Life Cycle Operations").
 var npmInstallScripts = []string{"preinstall", "install", "postinstall", "prepublish", "preprepare", "prepare", "postprepare"}
@@ -280,6 +281,7 @@ func (p packageJSON) installScript() string {
 	return ""
 }
 
+// scriptUses reports whether a script runs a command from deps.
 func scriptUses(script string, deps map[string]string) bool {
 	for _, word := range strings.FieldsFunc(script, func(r rune) bool { return strings.ContainsRune(" \t&|;()", r) }) {
 		if _, ok := deps[word]; ok {
@@ -756,10 +758,39 @@ func (ws *Workspace) fill() error {
 	// A build script may write the entry (dist/index.js): the build
 	// checks for it afterwards instead.
 	if ws.Entry != "" && ws.Runtime != Go && ws.Run == "" && !ws.NodeBuild && !exists(ws.Dir, ws.Entry) {
-		return noStart(ws.Source, "check the file name in "+ws.Source+", or create "+ws.Entry,
+		return noStart(ws.Source, ws.missingEntryHint(),
 			"%s names %s, which does not exist in %s", ws.Source, ws.Entry, ws.Dir)
 	}
 	return nil
+}
+
+// missingEntryHint is what to do about an entry file that does not exist:
+// a TypeScript project's is the compiler's output, which coach makes only
+// through a build script.
+func (ws *Workspace) missingEntryHint() string {
+	plain := "check the file name in " + ws.Source + ", or create " + ws.Entry
+	if ws.Runtime != Node {
+		return plain
+	}
+	pkg, err := readPackageJSON(ws.Dir)
+	if err != nil {
+		return plain
+	}
+	compile := ""
+	for _, name := range slices.Sorted(maps.Keys(pkg.Scripts)) {
+		if scriptUses(pkg.Scripts[name], map[string]string{"typescript": ""}) {
+			compile = strings.TrimSpace(pkg.Scripts[name])
+			break
+		}
+	}
+	if compile == "" && !exists(ws.Dir, "tsconfig.json") {
+		return plain
+	}
+	if compile == "" {
+		compile = "tsc"
+	}
+	return fmt.Sprintf("%s is what TypeScript compiles your code to, and coach compiles it only through a build script "+
+		"(npm run build, after installing): add \"build\": %q to the scripts of package.json", ws.Entry, compile)
 }
 
 // nodeNotes says what of package.json and its neighbours coach will not use.
