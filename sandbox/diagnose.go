@@ -110,7 +110,7 @@ var (
 		`ProxyError|Max retries exceeded|Could not fetch URL|getaddrinfo|` + tlsWordsSrc + `)`)
 	tlsWords    = regexp.MustCompile(`(?i)(` + tlsWordsSrc + `)`)
 	tlsWordsSrc = `SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_GET_ISSUER_CERT_LOCALLY|UNABLE_TO_VERIFY_LEAF_SIGNATURE|DEPTH_ZERO_SELF_SIGNED_CERT|` +
-		`self[- ]signed certificate|unable to get local issuer certificate|x509: certificate|CERTIFICATE_VERIFY_FAILED|SSLError|certificate verify failed`
+		`self[- ]signed certificate|unable to get local issuer certificate|x509: certificate|CERTIFICATE_VERIFY_FAILED|\bSSLError\b|certificate verify failed`
 )
 
 // findNetFailure looks for a build's failure to reach a registry or proxy.
@@ -410,6 +410,9 @@ func buildHint(out string) string {
 		}
 		return fmt.Sprintf("the command %s is not installed, and %s: add the package that provides it to "+
 			"dependencies or devDependencies in package.json, or change the script", cmd, runs)
+	case strings.Contains(out, "ERR_OSSL_EVP_UNSUPPORTED"):
+		return "a build tool asked for a hash that Node 17 and later no longer offer (ERR_OSSL_EVP_UNSUPPORTED; webpack 4 does): " +
+			"upgrade it (webpack 5), or run it with NODE_OPTIONS=--openssl-legacy-provider in the build script"
 	case strings.Contains(out, "missing go.sum entry"):
 		return "go.sum is missing entries: run `go mod tidy` and commit go.mod and go.sum"
 	case strings.Contains(out, "go: updates to go.mod needed"):

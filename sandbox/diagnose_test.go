@@ -56,12 +56,16 @@ func TestFindNetFailure(t *testing.T) {
 		{"pip", "WARNING: Retrying (Retry(total=4, connect=None, read=None, redirect=None, status=None)) after connection broken by 'NewConnectionError('<pip._vendor.urllib3.connection.HTTPSConnection object at 0x7f>: Failed to establish a new connection: [Errno -3] Temporary failure in name resolution')': /simple/flask/", "", false},
 		{"pip host", "ERROR: Could not install packages due to an OSError: HTTPSConnectionPool(host='pypi.org', port=443): Max retries exceeded with url: /simple/flask/", "pypi.org:443", false},
 		{"compile error", "./main.go:5:2: undefined: foo", "", false},
+		{"openssl 3 and webpack 4: not the network", "Error: error:0308010C:digital envelope routines::unsupported\n" +
+			"    at new Hash (node:internal/crypto/hash:79:19)\n  opensslErrorStack: [\n    'error:03000086:digital envelope routines::initialization error',\n" +
+			"  library: 'digital envelope routines',\n  code: 'ERR_OSSL_EVP_UNSUPPORTED'", "", false},
+		{"python SSLError", "requests.exceptions.SSLError: HTTPSConnectionPool(host='pypi.org', port=443): Max retries exceeded", "pypi.org:443", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := findNetFailure(tt.out)
 			switch tt.name {
-			case "compile error":
+			case "compile error", "openssl 3 and webpack 4: not the network":
 				assert.Nil(t, f)
 				return
 			case "pip":
@@ -106,6 +110,7 @@ func TestBuildHint(t *testing.T) {
 		{"./main.go:5:2: undefined: foo", ""},
 		{"> express-todo-api@1.1.1 prepublish\n> npm t\n\n\n> express-todo-api@1.1.1 test\n> happiness\n\nsh: 1: happiness: not found\nnpm error code 127",
 			`the command happiness is not installed, and package.json's "test" script runs it: add the package`},
+		{"Error: error:0308010C:digital envelope routines::unsupported\n  code: 'ERR_OSSL_EVP_UNSUPPORTED'", "NODE_OPTIONS=--openssl-legacy-provider"},
 		{"go: updates to go.mod needed; to update it:\n\tgo mod tidy", "go.mod does not list what your code needs: run `go mod tidy`"},
 		{"sh: 1: tsc: not found\nnpm error code 127", "the command tsc is not installed, and a script of package.json runs it"},
 	}

@@ -44,10 +44,12 @@ func TestDetectShapes(t *testing.T) {
 		{"nothing", map[string]string{"README.md": "hi"}, "", "", workspace.Missing, "no workspace found"},
 		{"node entry missing", map[string]string{"package.json": `{"scripts":{"start":"node server.js"}}`}, "", "", workspace.NoStart,
 			"check the file name in package.json, or create server.js"},
-		{"typescript output without a build script", map[string]string{"package.json": `{"scripts":{"start":"node dist/index.js","tsc":"tsc"},"devDependencies":{"typescript":"4.9.4"}}`, "src/index.ts": ""},
-			"", "", workspace.NoStart, `dist/index.js is what TypeScript compiles your code to, and coach compiles it only through a build script (npm run build, after installing): add "build": "tsc" to the scripts`},
+		{"typescript output without a build script", map[string]string{"package.json": `{"scripts":{"start":"node dist/index.js","dev":"tsc --watch","tsc":"tsc"},"devDependencies":{"typescript":"4.9.4"}}`, "src/index.ts": ""},
+			"", "", workspace.NoStart, "dist/index.js is what `tsc` (your \"tsc\" script) writes, and coach runs only a script named build (npm run build, after installing): add \"build\": \"tsc\" to the scripts"},
+		{"a bundled project without a build script", map[string]string{"package.json": `{"scripts":{"start":"node dist/index","webpack":"webpack --config webpack.config.ts"}}`, "tsconfig.json": "{}"},
+			"", "", workspace.NoStart, `add "build": "webpack --config webpack.config.ts" to the scripts of package.json`},
 		{"typescript by its tsconfig.json", map[string]string{"package.json": `{"scripts":{"start":"node build/main.js"}}`, "tsconfig.json": "{}"},
-			"", "", workspace.NoStart, `add "build": "tsc" to the scripts`},
+			"", "", workspace.NoStart, `build/main.js is what TypeScript compiles your code to (tsconfig.json), and coach runs only a script named build`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -765,8 +765,8 @@ func (ws *Workspace) fill() error {
 }
 
 // missingEntryHint is what to do about an entry file that does not exist:
-// a TypeScript project's is the compiler's output, which coach makes only
-// through a build script.
+// in a TypeScript or bundled project it is the build's output, which coach
+// makes only through a script named build.
 func (ws *Workspace) missingEntryHint() string {
 	plain := "check the file name in " + ws.Source + ", or create " + ws.Entry
 	if ws.Runtime != Node {
@@ -776,22 +776,27 @@ func (ws *Workspace) missingEntryHint() string {
 	if err != nil {
 		return plain
 	}
-	compile := ""
+	const how = "and coach runs only a script named build (npm run build, after installing)"
 	for _, name := range slices.Sorted(maps.Keys(pkg.Scripts)) {
-		if scriptUses(pkg.Scripts[name], map[string]string{"typescript": ""}) {
-			compile = strings.TrimSpace(pkg.Scripts[name])
-			break
+		cmd := strings.TrimSpace(pkg.Scripts[name])
+		if scriptUses(cmd, nodeBuilders) && !watches.MatchString(cmd) {
+			return fmt.Sprintf("%s is what `%s` (your %q script) writes, %s: add \"build\": %q to the scripts of package.json",
+				ws.Entry, cmd, name, how, cmd)
 		}
 	}
-	if compile == "" && !exists(ws.Dir, "tsconfig.json") {
-		return plain
+	if exists(ws.Dir, "tsconfig.json") {
+		return fmt.Sprintf("%s is what TypeScript compiles your code to (tsconfig.json), %s: add \"build\": \"tsc\" "+
+			"to the scripts of package.json", ws.Entry, how)
 	}
-	if compile == "" {
-		compile = "tsc"
-	}
-	return fmt.Sprintf("%s is what TypeScript compiles your code to, and coach compiles it only through a build script "+
-		"(npm run build, after installing): add \"build\": %q to the scripts of package.json", ws.Entry, compile)
+	return plain
 }
+
+// watches is a command that keeps running to rebuild on changes.
+var watches = regexp.MustCompile(`(^|\s)(-w|--watch)(\s|=|$)`)
+
+// nodeBuilders are the commands that compile or bundle a Node server into
+// the file its start script runs (as scriptUses reads a set of names).
+var nodeBuilders = map[string]string{"tsc": "", "webpack": "", "esbuild": "", "rollup": "", "tsup": "", "swc": "", "babel": "", "ncc": ""}
 
 // nodeNotes says what of package.json and its neighbours coach will not use.
 func (ws *Workspace) nodeNotes(pkg packageJSON) {
