@@ -84,7 +84,7 @@ type WorkspaceFile struct {
 
 // lookedFor is what Detect tries, for the message when nothing matches.
 const lookedFor = "coach.yaml (runtime: node|go|python|dockerfile), package.json, go.mod, *.go, " +
-	"main.py, app.py, requirements.txt, pyproject.toml or a Dockerfile"
+	"main.py, app.py or server.py (also in src/ or app/), requirements.txt, pyproject.toml or a Dockerfile"
 
 // Detect inspects dir and decides how to build and run it. Notes on the
 // workspace say what detection saw and will not use.
@@ -537,12 +537,16 @@ func goFileAtRoot(dir string) string {
 // pyEntry is a Python file coach could run, and how.
 type pyEntry struct {
 	file   string // as found, e.g. src/app.py or app/__main__.py
-	module string // for a package's __main__.py: run with python -m
+	module string // for a package's __main__.py or module: run with python -m
 }
 
 // pythonEntryFiles are tried in order; the first that runs a server wins.
+// Those in app/ are modules of the app package, run as `python -m app.main`
+// so that their imports of the package work (FastAPI's and CodeCrafters'
+// layout).
 var pythonEntryFiles = []string{"main.py", "app.py", "server.py", "run.py", "wsgi.py",
-	"src/main.py", "src/app.py", "src/server.py", "app/__main__.py", "src/app/__main__.py", "app/__init__.py"}
+	"src/main.py", "src/app.py", "src/server.py", "app/__main__.py", "src/app/__main__.py",
+	"app/main.py", "app/server.py", "app/app.py", "app/__init__.py"}
 
 var (
 	pyMainGuard = regexp.MustCompile(`(?m)^if\s+__name__\s*==\s*['"]__main__['"]`)
@@ -573,6 +577,9 @@ func pythonEntry(dir string) (*pyEntry, string) {
 		if pyMainGuard.MatchString(src) || pyServes.MatchString(src) {
 			if path.Base(f) == "__init__.py" {
 				continue // a package is run by its __main__.py
+			}
+			if path.Dir(f) == "app" {
+				e.module = "app." + strings.TrimSuffix(path.Base(f), ".py")
 			}
 			return e, ""
 		}
