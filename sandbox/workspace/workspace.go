@@ -84,7 +84,7 @@ type WorkspaceFile struct {
 
 // lookedFor is what Detect tries, for the message when nothing matches.
 const lookedFor = "coach.yaml (runtime: node|go|python|dockerfile), package.json, go.mod, *.go, " +
-	"main.py, app.py or server.py (also in src/ or app/), requirements.txt, pyproject.toml or a Dockerfile"
+	"server.js, index.js, main.py, app.py or server.py (also in src/ or app/), requirements.txt, pyproject.toml or a Dockerfile"
 
 // Detect inspects dir and decides how to build and run it. Notes on the
 // workspace say what detection saw and will not use.
@@ -191,6 +191,8 @@ func sniff(dir string) (Runtime, string, []string) {
 	var cs []candidate
 	if exists(dir, "package.json") {
 		cs = append(cs, candidate{Node, "package.json", nodeHasServer(dir)})
+	} else if f := bareNodeServer(dir); f != "" {
+		cs = append(cs, candidate{Node, f, true})
 	}
 	if exists(dir, "go.mod") {
 		cs = append(cs, candidate{Go, "go.mod", len(goMains(dir)) > 0})
@@ -390,6 +392,23 @@ func nodeHasServer(dir string) bool {
 		return true
 	}
 	return firstExisting(dir, nodeEntryFiles) != ""
+}
+
+// nodeListens is code that starts a Node server (http, Express, Fastify,
+// Koa, Hono's node adapter), outside a line comment.
+var nodeListens = regexp.MustCompile(`(?m)^[^/\n]*(\.listen\(|createServer\(|\bserve\()`)
+
+// bareNodeServer is the file of a Node server written without a
+// package.json (one file, `node server.js`): the first of nodeEntryFiles
+// that starts a server, "" when none does (a browser's app.js beside a
+// Python app is not one).
+func bareNodeServer(dir string) string {
+	for _, f := range nodeEntryFiles {
+		if data, err := os.ReadFile(filepath.Join(dir, f)); err == nil && nodeListens.Match(data) {
+			return f
+		}
+	}
+	return ""
 }
 
 // readPackageJSON decodes package.json; a syntax error is the learner's
