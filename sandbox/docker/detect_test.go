@@ -48,6 +48,8 @@ func TestDetectShapes(t *testing.T) {
 		{"fastapi", map[string]string{"requirements.txt": "fastapi\n", "main.py": "from fastapi import FastAPI\napp = FastAPI()\n"}, "", "", workspace.NoStart, "python3 -m uvicorn main:app --host 0.0.0.0 --port $PORT"},
 		{"pyproject deps", map[string]string{"pyproject.toml": "[tool.ruff]\nline-length = 100\n\n[project]\nname = \"x\"\ndependencies = [\n  \"flask>=3\",  # web\n  'gunicorn',\n]\n", "main.py": "if __name__ == '__main__':\n    pass\n"},
 			"python (pyproject.toml) · install: python3 -m pip install 'flask>=3' gunicorn · start: python3 -u main.py", "", 0, ""},
+		{"django", map[string]string{"requirements.txt": "django==5.0\n", "manage.py": "import os, sys\nfrom django.core.management import execute_from_command_line\nif __name__ == '__main__':\n    execute_from_command_line(sys.argv)\n", "mysite/settings.py": ""},
+			"", "", workspace.NoStart, "run: python3 -u manage.py runserver 0.0.0.0:$PORT --noreload"},
 		{"poetry", map[string]string{"pyproject.toml": "[tool.poetry.dependencies]\nflask = \"^3\"\n", "poetry.lock": "", "main.py": "if __name__ == '__main__':\n    pass\n"}, "", "", workspace.Unsupported, "poetry export"},
 		{"nothing", map[string]string{"README.md": "hi"}, "", "", workspace.Missing, "no workspace found"},
 		{"node entry missing", map[string]string{"package.json": `{"scripts":{"start":"node server.js"}}`}, "", "", workspace.NoStart,

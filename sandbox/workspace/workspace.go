@@ -1,6 +1,7 @@
 package workspace
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -394,6 +395,13 @@ func nodeHasServer(dir string) bool {
 	return firstExisting(dir, nodeEntryFiles) != ""
 }
 
+// isDjango reports whether dir is a Django project: a manage.py that
+// runs Django's management commands.
+func isDjango(dir string) bool {
+	data, err := os.ReadFile(filepath.Join(dir, "manage.py"))
+	return err == nil && bytes.Contains(data, []byte("django"))
+}
+
 // nodeListens is code that starts a Node server (http, Express, Fastify,
 // Koa, Hono's node adapter), outside a line comment.
 var nodeListens = regexp.MustCompile(`(?m)^[^/\n]*(\.listen\(|createServer\(|\bserve\()`)
@@ -767,6 +775,10 @@ func (ws *Workspace) fill() error {
 			file, line, _ := strings.Cut(suggest, "\x00")
 			return noStart(file, "put this line in coach.yaml (it is how Flask and FastAPI apps are started):\n  "+line,
 				"coach found your app in %s, but no code that starts a server (no `if __name__ == \"__main__\":` block)", file)
+		case isDjango(ws.Dir):
+			return noStart("manage.py", "put this line in coach.yaml (--noreload keeps Django's server one process, so it stops when coach says):\n  "+
+				"run: python3 -u manage.py runserver 0.0.0.0:$PORT --noreload",
+				"coach found a Django project (manage.py): Django's server is started through manage.py, not by running a file")
 		default:
 			return noStart("", "create main.py or app.py that starts the server, or set `entry:` or `run:` in coach.yaml",
 				"coach found none of %s", strings.Join(pythonEntryFiles, ", "))
