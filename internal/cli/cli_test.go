@@ -230,6 +230,7 @@ func TestProcessBackendVerdicts(t *testing.T) {
 		r := coach(t, dir, "check", "1", "--sandbox", "process")
 		assert.Equal(t, ExitFailed, r.code, r.out+r.err)
 		assert.Contains(t, r.err, "NOT isolated")
+		assert.Equal(t, 1, strings.Count(strings.ToLower(r.err), "not isolated"), "said once: %s", r.err)
 	})
 	t.Run("build failure exits 3 with the compiler's line", func(t *testing.T) {
 		dir := t.TempDir()

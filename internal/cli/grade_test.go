@@ -355,6 +355,8 @@ func TestGradeOneSubmissionForGitHub(t *testing.T) {
 	r := coachEnv(context.Background(), t, map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": summary},
 		"--catalog", catalog, "grade", "--step", "3", "--sandbox", "process", "--seed", "7", "--out", out, filepath.Join(root, "cy-node"))
 	assert.Equal(t, ExitFailed, r.code, r.out+r.err)
+	assert.Equal(t, 1, strings.Count(strings.ToLower(r.err), "not isolated"), "said once, by the CLI: %s", r.err)
+	assert.Contains(t, r.err, "NOT isolated: grade only code you trust")
 	assert.Contains(t, r.out, "::notice title=Points::Points 41/42")
 	assert.Contains(t, r.out, "::error title=hidden-", "a hidden test's failure is announced, redacted")
 	assert.NotContains(t, r.out, hiddenTest, "the learner's log does not reveal the hidden test")

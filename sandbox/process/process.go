@@ -81,7 +81,6 @@ func (p *Backend) Start(ctx context.Context, spec sandbox.Spec) (sandbox.Instanc
 		}
 	}
 	prog := spec.ProgressWriter()
-	fmt.Fprintln(prog, "process sandbox: your server runs directly on this machine, not isolated")
 
 	tmp, err := os.MkdirTemp("", "coach-process-*")
 	if err != nil {

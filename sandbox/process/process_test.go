@@ -171,7 +171,7 @@ func TestProcessServes(t *testing.T) {
 			var progress bytes.Buffer
 			pi, err := startProcess(t, tt.dir(t), sandbox.Spec{Progress: &progress})
 			require.NoError(t, err)
-			assert.Contains(t, progress.String(), "not isolated")
+			assert.Contains(t, progress.String(), "starting: ", "the start command is said (the CLI says it is not isolated)")
 
 			assert.Equal(t, "process", pi.Kind())
 			assert.Equal(t, "http://localhost:"+strconv.Itoa(pi.Port()), pi.BaseURL())
