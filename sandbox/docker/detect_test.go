@@ -32,6 +32,8 @@ func TestDetectShapes(t *testing.T) {
 			"node (package.json) · install: npm install · start: node server.js", "yarn.lock is not used: coach installs with npm", 0, ""},
 		{"node server.js without package.json", map[string]string{"server.js": "const http = require('http')\nhttp.createServer((q, s) => s.end('hi')).listen(process.env.PORT)\n"},
 			"node (server.js) · start: node server.js", "", 0, ""},
+		{"node without package.json: the file that starts the server", map[string]string{"server.js": "module.exports = {}\n", "index.js": "require('http').createServer().listen(process.env.PORT)\n"},
+			"node (index.js) · start: node index.js", "", 0, ""},
 		{"a browser's app.js beside a Python app", map[string]string{"app.js": "document.querySelector('h1').textContent = 'hi'\n", "main.py": "if __name__ == '__main__':\n    pass\n"},
 			"python (main.py) · start: python3 -u main.py", "", 0, ""},
 		{"node only dev", map[string]string{"package.json": `{"scripts":{"dev":"nodemon src/index.js"}}`}, "", "", workspace.NoStart, `"dev" script (nodemon src/index.js) but no "start"`},

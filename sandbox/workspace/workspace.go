@@ -717,6 +717,8 @@ func (ws *Workspace) fill() error {
 			ws.Run = "npm start"
 		} else if pkg.Main != "" && exists(ws.Dir, pkg.Main) {
 			ws.Entry = pkg.Main
+		} else if slices.Contains(nodeEntryFiles, ws.Source) {
+			ws.Entry = ws.Source // no package.json: the file detection found starting a server
 		} else {
 			ws.Entry = firstExisting(ws.Dir, nodeEntryFiles)
 		}
