@@ -147,9 +147,6 @@ func ForceRuntime(dir string, rt Runtime) (*Workspace, error) {
 		abs, _ := filepath.Abs(dir)
 		ws = &Workspace{Dir: abs}
 	}
-	if err != nil {
-		ws.Detected = ""
-	}
 	if ws.Runtime == rt {
 		return ws, nil
 	}
@@ -286,15 +283,17 @@ func (p packageJSON) installScript() string {
 
 // scriptUses reports whether a script runs a command from deps.
 func scriptUses(script string, deps map[string]string) bool {
-	for _, word := range strings.FieldsFunc(script, func(r rune) bool { return strings.ContainsRune(" \t&|;()", r) }) {
-		if _, ok := deps[word]; ok {
-			return true
-		}
-		if _, ok := deps[nodeDevBins[word]]; ok {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(scriptWords(script), func(word string) bool {
+		_, dep := deps[word]
+		_, bin := deps[nodeDevBins[word]]
+		return dep || bin
+	})
+}
+
+// scriptWords are the words of a package.json script, split where a shell
+// separates commands and arguments.
+func scriptWords(script string) []string {
+	return strings.FieldsFunc(script, func(r rune) bool { return strings.ContainsRune(" \t&|;()", r) })
 }
 
 // nodeLock decides between npm ci and npm install: npm ci needs a lockfile
@@ -819,7 +818,7 @@ func (ws *Workspace) missingEntryHint() string {
 	const how = "and coach runs only a script named build (npm run build, after installing)"
 	for _, name := range slices.Sorted(maps.Keys(pkg.Scripts)) {
 		cmd := strings.TrimSpace(pkg.Scripts[name])
-		if scriptUses(cmd, nodeBuilders) && !watches.MatchString(cmd) {
+		if slices.ContainsFunc(scriptWords(cmd), func(w string) bool { return slices.Contains(nodeBuilders, w) }) && !watches.MatchString(cmd) {
 			return fmt.Sprintf("%s is what `%s` (your %q script) writes, %s: add \"build\": %q to the scripts of package.json",
 				ws.Entry, cmd, name, how, cmd)
 		}
@@ -835,8 +834,8 @@ func (ws *Workspace) missingEntryHint() string {
 var watches = regexp.MustCompile(`(^|\s)(-w|--watch)(\s|=|$)`)
 
 // nodeBuilders are the commands that compile or bundle a Node server into
-// the file its start script runs (as scriptUses reads a set of names).
-var nodeBuilders = map[string]string{"tsc": "", "webpack": "", "esbuild": "", "rollup": "", "tsup": "", "swc": "", "babel": "", "ncc": ""}
+// the file its start script runs.
+var nodeBuilders = []string{"tsc", "webpack", "esbuild", "rollup", "tsup", "swc", "babel", "ncc"}
 
 // nodeNotes says what of package.json and its neighbours coach will not use.
 func (ws *Workspace) nodeNotes(pkg packageJSON) {
