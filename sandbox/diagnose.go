@@ -499,9 +499,6 @@ func dbAuthFailure(out string) string {
 // diagnoseServer says, in one line, what the server's output shows it
 // tried and could not have in the sandbox: a database, another host.
 func diagnoseServer(out string) string {
-	if note := dbAuthFailure(out); note != "" {
-		return note
-	}
 	if m := refusedAddr.FindStringSubmatch(out); m != nil {
 		return fmt.Sprintf("your server tried to connect to %s at %s and was refused: %s", dbPorts[m[2]], hostPort(m[1], m[2]), noDatabase(dbPorts[m[2]]))
 	}
@@ -551,7 +548,7 @@ func Diagnose(logDir string, err error) error {
 		full = []byte(se.Output)
 	}
 	if se.Hint == "" {
-		se.Hint = diagnoseServer(string(full))
+		se.Hint = firstNonEmpty(dbAuthFailure(string(full)), diagnoseServer(string(full)))
 	}
 	if se.Log == "" && len(full) > 0 {
 		se.Log = SaveLog(logDir, ServerLogName, full)

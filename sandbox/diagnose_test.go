@@ -7,6 +7,7 @@ import (
 	"github.com/coachcli/coach/sandbox/workspace"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestDiagnoseServer(t *testing.T) {
@@ -169,4 +170,21 @@ func TestDiagnoseNamesTheService(t *testing.T) {
 	mongo := diagnoseServer("MongooseServerSelectionError: connect ECONNREFUSED ::1:27017")
 	assert.NotContains(t, mongo, "services:")
 	assert.Contains(t, mongo, "no database server")
+}
+
+// TestDiagnoseStartFailure: a start failure's hint is what its whole
+// output shows, a refused login included, and the output is kept.
+func TestDiagnoseStartFailure(t *testing.T) {
+	for _, tc := range []struct{ name, out, want string }{
+		{"a refused login", `pq: password authentication failed for user "postgres" (28P01)`, `logged in to PostgreSQL as "postgres" and was refused`},
+		{"an undeclared database", "Error: connect ECONNREFUSED 127.0.0.1:5432", "add `services: [postgres]`"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			se := &StartError{Reason: "exited", Output: tc.out}
+			require.ErrorIs(t, Diagnose(dir, se), se)
+			assert.Contains(t, se.Hint, tc.want)
+			assert.FileExists(t, se.Log)
+		})
+	}
 }
