@@ -424,6 +424,7 @@ func (in *Instance) waitReady(ctx context.Context) error {
 	wctx, stopWait := context.WithCancel(ctx)
 	defer stopWait()
 	stopped := in.d.stopped(wctx, in.serverID)
+	services := in.servicePorts() // the pod's services are up before the server starts
 	probe := func(ctx context.Context) error {
 		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		ok, ports, perr := in.link.Probe(pctx)
@@ -432,7 +433,7 @@ func (in *Instance) waitReady(ctx context.Context) error {
 			return nil
 		}
 		if perr == nil {
-			listening = slices.DeleteFunc(ports, func(p int) bool { return slices.Contains(in.servicePorts(), p) })
+			listening = slices.DeleteFunc(ports, func(p int) bool { return slices.Contains(services, p) })
 		}
 		if stopped == nil || isClosed(stopped) {
 			ins, err := in.d.cli.ContainerInspect(ctx, in.serverID, client.ContainerInspectOptions{})
