@@ -13,7 +13,7 @@ import (
 	"github.com/coachcli/coach/exercises"
 	"github.com/coachcli/coach/grader"
 	"github.com/coachcli/coach/internal/progress"
-	"github.com/coachcli/coach/sandbox/workspace"
+	"github.com/coachcli/coach/internal/run"
 )
 
 type hintOptions struct {
@@ -108,19 +108,11 @@ func lastFailure(dir string, ex *exercises.Exercise) string {
 // language (every hint when coach cannot tell it, or it is a Dockerfile),
 // and what they are about.
 func hintList(ex *exercises.Exercise, kind, dir string) ([]string, string) {
-	lang := workspaceLang(dir)
+	lang := run.DetectLang(dir)
 	if kind == progress.FailureBuild {
 		return ex.Hints.Build.For(lang), "your code did not build or start"
 	}
 	return ex.Hints.Test.For(lang), ""
-}
-
-// workspaceLang is the runtime detected in dir, "" when there is none.
-func workspaceLang(dir string) string {
-	if ws, err := workspace.Detect(dir); err == nil {
-		return string(ws.Runtime)
-	}
-	return ""
 }
 
 // failedTests are the failed tests of a step's last check, with their

@@ -325,9 +325,16 @@ func workspaceLang(req StepRequest, spec sandbox.Spec) string {
 		return string(spec.Workspace.Detected)
 	}
 	if req.Kind == URL && req.Dir != "" {
-		if ws, err := workspace.Detect(req.Dir); err == nil {
-			return string(ws.Runtime)
-		}
+		return DetectLang(req.Dir)
+	}
+	return ""
+}
+
+// DetectLang is the runtime detected in dir, "" when there is none: the
+// language whose hints a learner there gets.
+func DetectLang(dir string) string {
+	if ws, err := workspace.Detect(dir); err == nil {
+		return string(ws.Runtime)
 	}
 	return ""
 }
