@@ -3,7 +3,6 @@ package docker
 import (
 	"context"
 	"encoding/json"
-	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -39,22 +38,9 @@ func pgGet(t *testing.T, inst sandbox.Instance) pgValues {
 // gone with the run, and the server still reaches nothing outside the pod.
 func TestDockerServices(t *testing.T) {
 	d, cli := newTestDocker(t, nil)
-	ln, err := net.Listen("tcp", net.JoinHostPort(bridgeGateway(t, cli), "0"))
-	require.NoError(t, err)
-	defer ln.Close()
-	accepted := make(chan string, 10)
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			accepted <- c.RemoteAddr().String()
-			c.Close()
-		}
-	}()
+	target, accepted := bridgeListener(t, cli)
 	spec := testSpec(t, "go-services")
-	spec.Env = map[string]string{"TARGET": ln.Addr().String()}
+	spec.Env = map[string]string{"TARGET": target}
 	inst, err := d.Start(t.Context(), spec)
 	require.NoError(t, err)
 	di := inst.(*Instance)

@@ -216,6 +216,28 @@ func TestDockerWrongPort(t *testing.T) {
 	assert.NotContains(t, se.Reason, "within", "it did not wait for the start timeout")
 }
 
+// bridgeListener listens on the bridge gateway (the one address a
+// container on the default network could reach on the host) and reports
+// the peer of every connection it accepts; it closes when the test ends.
+func bridgeListener(t *testing.T, cli *client.Client) (string, <-chan string) {
+	t.Helper()
+	ln, err := net.Listen("tcp", net.JoinHostPort(bridgeGateway(t, cli), "0"))
+	require.NoError(t, err)
+	t.Cleanup(func() { ln.Close() })
+	accepted := make(chan string, 10)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted <- c.RemoteAddr().String()
+			c.Close()
+		}
+	}()
+	return ln.Addr().String(), accepted
+}
+
 // bridgeGateway is the host's address on the default bridge network.
 func bridgeGateway(t *testing.T, cli *client.Client) string {
 	n, err := cli.NetworkInspect(t.Context(), "bridge", client.NetworkInspectOptions{})
@@ -262,22 +284,9 @@ func TestDockerIsolation(t *testing.T) {
 	keepBridgeUp(t, d, cli)
 	// A listener of our own on the bridge gateway: the one address a
 	// container on the default network could reach on the host.
-	ln, err := net.Listen("tcp", net.JoinHostPort(bridgeGateway(t, cli), "0"))
-	require.NoError(t, err)
-	defer ln.Close()
-	accepted := make(chan string, 10)
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			accepted <- c.RemoteAddr().String()
-			c.Close()
-		}
-	}()
+	target, accepted := bridgeListener(t, cli)
 	spec := testSpec(t, "python-probe")
-	spec.Env = map[string]string{"TARGET": ln.Addr().String()}
+	spec.Env = map[string]string{"TARGET": target}
 	inst := start(t, d, spec)
 	code, body := httpGet(t, inst, "/isolation")
 	require.Equal(t, 200, code)
