@@ -176,36 +176,35 @@ func (d *Backend) execOK(ctx context.Context, id string, argv []string) (bool, e
 
 // serviceIDs are the service containers to remove with the pod.
 func (in *Instance) serviceIDs() []string {
-	var ids []string
-	for _, sc := range in.services {
-		if sc != nil && sc.id != "" {
-			ids = append(ids, sc.id)
-		}
-	}
-	return ids
+	return ofServices(in.services, func(sc *serviceContainer) string { return sc.id })
 }
 
 // servicePorts are the ports the pod's services listen on: the pod shares
 // one loopback, so the server's probe sees them too, and they are never
 // the server's.
 func (in *Instance) servicePorts() []int {
-	var ports []int
-	for _, sc := range in.services {
-		if sc != nil {
-			ports = append(ports, sc.svc.Port())
-		}
-	}
-	return ports
+	return ofServices(in.services, func(sc *serviceContainer) int { return sc.svc.Port() })
 }
 
 // serviceVolumes are the services' data volumes, removed after their
 // containers.
 func (in *Instance) serviceVolumes() []string {
-	var vs []string
-	for _, sc := range in.services {
-		if sc != nil && sc.volume != "" {
-			vs = append(vs, sc.volume)
+	return ofServices(in.services, func(sc *serviceContainer) string { return sc.volume })
+}
+
+// ofServices collects of(sc) for each service container made so far (a
+// slot stays nil until its creation succeeds), leaving out zero values (a
+// container or volume not made yet).
+func ofServices[T comparable](scs []*serviceContainer, of func(*serviceContainer) T) []T {
+	var out []T
+	var zero T
+	for _, sc := range scs {
+		if sc == nil {
+			continue
+		}
+		if v := of(sc); v != zero {
+			out = append(out, v)
 		}
 	}
-	return vs
+	return out
 }
